@@ -1,0 +1,123 @@
+"""The imbalanced data set of one run: a source's images, subset, split, decoded once, batched."""
+
+import warnings
+from collections.abc import Sequence
+
+import lightning as L
+import numpy as np
+import torch
+from torch.utils.data import (
+    BatchSampler,
+    DataLoader,
+    RandomSampler,
+    SequentialSampler,
+    TensorDataset,
+)
+
+from imbalance.errors import ConfigError
+from imbalance.subsets import minority_count, nested_selection, step_sizes, stratified_split
+
+# The images are tensors in memory: worker processes would only add start-up time.
+warnings.filterwarnings("ignore", ".*does not have many workers.*")
+
+
+class ImbalancedDataModule(L.LightningDataModule):
+    """Step imbalance over a source's classes, split per class into train and test.
+
+    The first `round(mu * len(classes))` names of `minority` are the minority classes. Images are
+    kept in memory as uint8 and indexed a batch at a time.
+    """
+
+    def __init__(
+        self,
+        source,
+        minority: Sequence[str],
+        per_class: int,
+        image_size: int,
+        root: str | None = None,
+        classes: Sequence[str] | None = None,
+        test_fraction: float = 0.3,
+        batch_size: int = 10,
+        eval_batch_size: int = 100,
+        ratio: float = 1.0,
+        mu: float = 0.5,
+        seed: int = 0,
+    ):
+        super().__init__()
+        self.source = source
+        self.root = root
+        # Names from the command line may arrive as numbers (data.minority=[5,6]).
+        self.classes = None if classes is None else [str(name) for name in classes]
+        self.minority = [str(name) for name in minority]
+        self.per_class = per_class
+        self.image_size = image_size
+        self.test_fraction = test_fraction
+        self.batch_size = batch_size
+        self.eval_batch_size = eval_batch_size
+        self.ratio = ratio
+        self.mu = mu
+        self.seed = seed
+        self.train_set: TensorDataset | None = None
+        self.test_set: TensorDataset | None = None
+
+    def setup(self, stage: str | None = None) -> None:
+        if self.train_set is not None:
+            return
+        catalog = self.source.catalog(self.root, self.classes)
+        self.class_names = catalog.class_names
+        self.channels = catalog.channels
+        self.minority_names = self._minority_names()
+        is_minority = [name in self.minority_names for name in self.class_names]
+        sizes = step_sizes(is_minority, self.per_class, self.ratio)
+        selection = nested_selection(catalog.labels, sizes, self.seed, self.class_names)
+        train, test = stratified_split(catalog.labels, selection, self.test_fraction)
+        self.train_set = self._decode(catalog, train)
+        self.test_set = self._decode(catalog, test)
+
+    def _minority_names(self) -> list[str]:
+        unknown = [name for name in self.minority if name not in self.class_names]
+        if unknown:
+            raise ConfigError(
+                f"minority class '{unknown[0]}' is not among the classes "
+                f"({', '.join(self.class_names)}); fix data.minority"
+            )
+        k = minority_count(len(self.class_names), self.mu)
+        if k > len(self.minority):
+            raise ConfigError(
+                f"mu={self.mu} needs {k} minority classes but data.minority lists "
+                f"{len(self.minority)}; list more classes in data.minority or lower mu"
+            )
+        return self.minority[:k]
+
+    def _decode(self, catalog, indices: np.ndarray) -> TensorDataset:
+        images = catalog.decode(indices, self.image_size)
+        return TensorDataset(images, torch.from_numpy(catalog.labels[indices]))
+
+    @property
+    def num_classes(self) -> int:
+        return len(self.class_names)
+
+    def counts(self, split: str) -> dict[str, int]:
+        """Images per class in the 'train' or 'test' split."""
+        labels = (self.train_set if split == "train" else self.test_set).tensors[1]
+        per_class = torch.bincount(labels, minlength=self.num_classes).tolist()
+        return dict(zip(self.class_names, per_class, strict=True))
+
+    def train_mean_image(self) -> torch.Tensor:
+        """The mean training image [C, H, W] in 0-255 pixel values (for zero-centring)."""
+        return self.train_set.tensors[0].float().mean(dim=0)
+
+    def train_dataloader(self) -> DataLoader:
+        return self._batches(self.train_set, RandomSampler(self.train_set), self.batch_size)
+
+    def val_dataloader(self) -> DataLoader:
+        return self.test_dataloader()
+
+    def test_dataloader(self) -> DataLoader:
+        return self._batches(self.test_set, SequentialSampler(self.test_set), self.eval_batch_size)
+
+    @staticmethod
+    def _batches(dataset: TensorDataset, order, batch_size: int) -> DataLoader:
+        # A whole batch is one indexing of the in-memory tensors, not batch_size item lookups.
+        sampler = BatchSampler(order, batch_size, drop_last=False)
+        return DataLoader(dataset, sampler=sampler, batch_size=None)

@@ -1,0 +1,165 @@
+"""Where images come from: one source per kind of data set, each giving a `Catalog`.
+
+A catalog lists every image's class without decoding anything, so that the imbalanced subset is
+chosen from labels alone; only the chosen images are then decoded and resized, once.
+"""
+
+from collections.abc import Sequence
+from dataclasses import dataclass
+from pathlib import Path
+
+import numpy as np
+import torch
+from PIL import Image
+from torchvision.datasets.folder import IMG_EXTENSIONS, make_dataset
+from torchvision.transforms.v2.functional import InterpolationMode, resize
+
+from imbalance.errors import ConfigError
+
+
+@dataclass(frozen=True)
+class FileCatalog:
+    """Image files on disk, decoded to RGB."""
+
+    class_names: list[str]
+    labels: np.ndarray
+    paths: list[str]
+    channels = 3
+
+    def decode(self, indices: Sequence[int], size: int) -> torch.Tensor:
+        """uint8 images [n, 3, size, size]; greyscale files are converted to RGB.
+
+        A plain resize to size x size, bicubic and antialiased like MATLAB's imresize.
+        """
+        images = torch.empty(len(indices), 3, size, size, dtype=torch.uint8)
+        for row, i in enumerate(indices):
+            with Image.open(self.paths[i]) as image:
+                resized = image.convert("RGB").resize((size, size), Image.Resampling.BICUBIC)
+            images[row] = torch.from_numpy(np.asarray(resized)).permute(2, 0, 1)
+        return images
+
+
+@dataclass(frozen=True)
+class ArrayCatalog:
+    """Images already in memory: uint8 [n, channels, h, w]."""
+
+    class_names: list[str]
+    labels: np.ndarray
+    images: torch.Tensor
+
+    @property
+    def channels(self) -> int:
+        return self.images.shape[1]
+
+    def decode(self, indices: Sequence[int], size: int) -> torch.Tensor:
+        chosen = self.images[torch.as_tensor(np.asarray(indices, dtype=np.int64))]
+        return resize(chosen, [size, size], InterpolationMode.BICUBIC, antialias=True)
+
+
+def _pick_classes(available: list[str], wanted: Sequence[str] | None, where: str) -> list[str]:
+    if wanted is None:
+        return list(available)
+    missing = [name for name in wanted if name not in available]
+    if missing:
+        raise ConfigError(
+            f"class '{missing[0]}' is not in {where} (it has: {', '.join(available)}); "
+            f"fix data.classes or data.minority"
+        )
+    return list(wanted)
+
+
+class Digits:
+    """scikit-learn's bundled handwritten digits: 1,797 real 8x8 greyscale images, no download."""
+
+    def catalog(self, root: str | None, classes: Sequence[str] | None) -> ArrayCatalog:
+        from sklearn.datasets import load_digits
+
+        digits = load_digits()
+        names = _pick_classes([str(d) for d in range(10)], classes, "the digits data set")
+        keep = np.isin(digits.target, [int(name) for name in names])
+        remap = {int(name): i for i, name in enumerate(names)}
+        labels = np.array([remap[t] for t in digits.target[keep]], dtype=np.int64)
+        # Pixel values run 0 to 16; stretch them to the 0 to 255 of every other source.
+        pixels = np.rint(digits.images[keep] * (255 / 16)).astype(np.uint8)
+        return ArrayCatalog(names, labels, torch.from_numpy(pixels).unsqueeze(1))
+
+
+class ImageFolder:
+    """Any class-per-folder image tree: `<root>/<class>/<image>`; class names are folder names."""
+
+    def catalog(self, root: str | None, classes: Sequence[str] | None) -> FileCatalog:
+        if root is None:
+            raise ConfigError("the folder source needs data.root=<dir with one folder per class>")
+        return _folder_catalog(Path(root), classes)
+
+
+def _folder_catalog(folder: Path, classes: Sequence[str] | None) -> FileCatalog:
+    if not folder.is_dir():
+        raise ConfigError(f"data root '{folder}' does not exist or is not a folder; fix data.root")
+    available = sorted(entry.name for entry in folder.iterdir() if entry.is_dir())
+    if classes is not None:
+        missing = [name for name in classes if name not in available]
+        if missing:
+            raise ConfigError(
+                f"class folder '{folder / missing[0]}' is missing; "
+                f"fix data.root or data.classes (the folder has: {', '.join(available) or 'none'})"
+            )
+    names = list(classes) if classes is not None else available
+    if not names:
+        raise ConfigError(f"'{folder}' has no class folders; fix data.root")
+    empty = [name for name in names if not any((folder / name).iterdir())]
+    if empty:
+        raise ConfigError(f"class folder '{folder / empty[0]}' holds no images")
+    samples = make_dataset(
+        str(folder), {name: i for i, name in enumerate(names)}, extensions=IMG_EXTENSIONS
+    )
+    paths = [path for path, _ in samples]
+    labels = np.array([label for _, label in samples], dtype=np.int64)
+    return FileCatalog(names, labels, paths)
+
+
+class Caltech101:
+    """Caltech101 in its own layout, `101_ObjectCategories/<class>/image_NNNN.jpg`.
+
+    `root` may be the `101_ObjectCategories` folder itself, its parent, or the parent's parent as
+    torchvision lays it out (`<root>/caltech101/101_ObjectCategories`). With `download`, a root
+    without the files is filled through torchvision.
+    """
+
+    FOLDER = "101_ObjectCategories"
+
+    def __init__(self, download: bool = False):
+        self.download = download
+
+    def catalog(self, root: str | None, classes: Sequence[str] | None) -> FileCatalog:
+        if root is None:
+            raise ConfigError("Caltech101 needs data.root=<folder holding 101_ObjectCategories>")
+        folder = self.locate(Path(root))
+        if folder is None and self.download:
+            self._download(Path(root))
+            folder = self.locate(Path(root))
+        if folder is None:
+            raise ConfigError(
+                f"no Caltech101 under data.root='{root}' (looked for {self.FOLDER} there, in it "
+                f"and in caltech101/ below it); fix data.root, or add data.source.download=true"
+            )
+        return _folder_catalog(folder, classes)
+
+    @classmethod
+    def locate(cls, root: Path) -> Path | None:
+        for folder in (root, root / cls.FOLDER, root / "caltech101" / cls.FOLDER):
+            if folder.name == cls.FOLDER and folder.is_dir():
+                return folder
+        return None
+
+    @staticmethod
+    def _download(root: Path) -> None:
+        from torchvision.datasets import Caltech101 as TorchvisionCaltech101
+
+        try:
+            TorchvisionCaltech101(str(root), download=True)
+        except Exception as error:  # any network or archive failure means the same to the user
+            raise ConfigError(
+                f"Caltech101 is not under '{root}' and downloading it failed ({error}); "
+                f"download it by hand and point data.root at it"
+            ) from error

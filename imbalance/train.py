@@ -1,0 +1,84 @@
+"""python -m imbalance.train [-m] [overrides]: one run (or a sweep) of the imbalance study."""
+
+import logging
+import sys
+
+import hydra
+import lightning as L
+from hydra.core.hydra_config import HydraConfig
+from hydra.utils import instantiate
+from lightning.pytorch.loggers import TensorBoardLogger
+from omegaconf import DictConfig, OmegaConf
+
+from imbalance.errors import ConfigError
+from imbalance.module import StudyModule
+from imbalance.results import write_results
+
+log = logging.getLogger(__name__)
+
+METRICS = ("acc", "balanced_acc", "loss")
+
+
+def train(cfg: DictConfig) -> dict:
+    """Train and test one run; write and return its results."""
+    if cfg.optimized_metric not in METRICS:
+        raise ConfigError(
+            f"optimized_metric={cfg.optimized_metric} is not one of {', '.join(METRICS)}"
+        )
+    L.seed_everything(cfg.seed, workers=True)
+    data = instantiate(cfg.data, ratio=cfg.ratio, mu=cfg.mu, seed=cfg.seed)
+    data.setup("fit")
+    net = instantiate(
+        cfg.model,
+        in_channels=data.channels,
+        input_size=data.image_size,
+        num_classes=data.num_classes,
+        batch_norm=cfg.reg.batch_norm,
+        dropout=cfg.reg.dropout,
+    )
+    net.input.set_mean(data.train_mean_image())
+    module = StudyModule(
+        net,
+        data.class_names,
+        **cfg.optim,
+        weight_decay=cfg.reg.weight_decay,
+        label_smoothing=cfg.reg.label_smoothing,
+        augment=instantiate(cfg.reg.augment),
+    )
+    run_dir = HydraConfig.get().runtime.output_dir
+    logger = TensorBoardLogger(run_dir, name="", version="", default_hp_metric=False)
+    trainer = instantiate(cfg.trainer, logger=logger)
+    trainer.fit(module, datamodule=data)
+    trainer.test(module, datamodule=data, verbose=False)
+
+    results = {
+        "overrides": HydraConfig.get().job.override_dirname,
+        "config": OmegaConf.to_container(cfg, resolve=True),
+        "classes": data.class_names,
+        "minority": data.minority_names,
+        "counts": {"train": data.counts("train"), "test": data.counts("test")},
+        "history": module.history,
+        "test": module.test_results,
+    }
+    path = write_results(run_dir, results)
+    test = results["test"]
+    minority_recall = sum(test["recall"][c] for c in data.minority_names) / len(data.minority_names)
+    log.info(
+        f"test acc {test['acc']:.3f}, balanced acc {test['balanced_acc']:.3f}, "
+        f"minority recall {minority_recall:.3f} -> {path}"
+    )
+    return results
+
+
+@hydra.main(config_path="../conf", config_name="train", version_base="1.3")
+def main(cfg: DictConfig) -> float:
+    try:
+        results = train(cfg)
+    except ConfigError as error:
+        print(f"error: {error}", file=sys.stderr)
+        sys.exit(2)
+    return results["test"][cfg.optimized_metric]
+
+
+if __name__ == "__main__":
+    main()

@@ -1,0 +1,65 @@
+import torch
+from omegaconf import OmegaConf
+from torch import nn
+
+from helpers import REPO
+from imbalance.model import CNN
+
+
+def paper_layers():
+    return OmegaConf.load(REPO / "conf/model/paper.yaml").layers
+
+
+def test_paper_network_matches_table2():
+    net = CNN(paper_layers(), in_channels=3, input_size=227, num_classes=10)
+    convs = [m for m in net.features if isinstance(m, nn.Conv2d)]
+    assert [(c.out_channels, c.kernel_size[0], c.stride[0], c.padding[0]) for c in convs] == [
+        (32, 7, 2, 0),
+        (64, 5, 1, 2),
+        (128, 3, 1, 2),
+        (128, 3, 1, 1),
+    ]
+    x = torch.zeros(2, 3, 227, 227)
+    shapes = []
+    for layer in net.features:
+        x = layer(x)
+        if isinstance(layer, nn.MaxPool2d):
+            shapes.append(tuple(x.shape[1:]))
+    assert shapes == [(32, 55, 55), (64, 27, 27), (128, 14, 14), (128, 6, 6)]
+    linears = [m for m in net.classifier if isinstance(m, nn.Linear)]
+    assert [(m.in_features, m.out_features) for m in linears] == [(6 * 6 * 128, 512), (512, 10)]
+    assert net(torch.zeros(2, 3, 227, 227)).shape == (2, 10)
+
+
+def test_batch_norm_and_dropout_are_switches():
+    plain = CNN(paper_layers(), 3, 227, 10)
+    assert not any(isinstance(m, nn.BatchNorm2d | nn.Dropout) for m in plain.modules())
+    switched = CNN(paper_layers(), 3, 227, 10, batch_norm=True, dropout=0.5)
+    assert sum(isinstance(m, nn.BatchNorm2d) for m in switched.features) == 4
+    # Every convolution is followed by its batch norm.
+    layers = list(switched.features)
+    for i, layer in enumerate(layers):
+        if isinstance(layer, nn.Conv2d):
+            assert isinstance(layers[i + 1], nn.BatchNorm2d)
+    # Dropout 0.5 right before the last layer.
+    assert isinstance(switched.classifier[-2], nn.Dropout) and switched.classifier[-2].p == 0.5
+
+
+def test_gaussian_initialization_with_zero_biases():
+    torch.manual_seed(0)
+    net = CNN(paper_layers(), 3, 227, 10, init_std=0.01)
+    weights = torch.cat([m.weight.flatten() for m in net.modules() if isinstance(m, nn.Conv2d)])
+    assert abs(weights.std().item() - 0.01) < 0.0005
+    assert abs(weights.mean().item()) < 0.0005
+    assert all(m.bias.abs().sum() == 0 for m in net.modules() if isinstance(m, nn.Linear))
+
+
+def test_input_layer_zero_centres_raw_pixels():
+    net = CNN(paper_layers(), 3, 227, 10, input_scale=1.0, zero_center=True)
+    mean = torch.rand(3, 227, 227) * 255
+    net.input.set_mean(mean)
+    assert torch.allclose(net.input(mean.unsqueeze(0)), torch.zeros(1, 3, 227, 227))
+    scaled = CNN(paper_layers(), 3, 227, 10, input_scale=0.5, zero_center=False)
+    scaled.input.set_mean(mean)
+    ten = torch.full((1, 3, 227, 227), 10.0)
+    assert torch.equal(scaled.input(ten), ten / 2)
