@@ -10,6 +10,7 @@ from hydra.utils import instantiate
 from lightning.pytorch.loggers import TensorBoardLogger
 from omegaconf import DictConfig, OmegaConf
 
+from imbalance.datamodule import ImbalancedDataModule
 from imbalance.errors import ConfigError
 from imbalance.module import StudyModule
 from imbalance.results import write_results
@@ -19,8 +20,11 @@ log = logging.getLogger(__name__)
 METRICS = ("acc", "balanced_acc", "loss")
 
 
-def train(cfg: DictConfig) -> dict:
-    """Train and test one run; write and return its results."""
+def build(cfg: DictConfig) -> tuple[ImbalancedDataModule, StudyModule]:
+    """The run's data, ready, and its LightningModule, as the config describes them."""
+    missing = sorted(OmegaConf.missing_keys(cfg))
+    if missing:
+        raise ConfigError(f"{missing[0]} has no value: give one, e.g. {missing[0]}=...")
     if cfg.optimized_metric not in METRICS:
         raise ConfigError(
             f"optimized_metric={cfg.optimized_metric} is not one of {', '.join(METRICS)}"
@@ -45,6 +49,12 @@ def train(cfg: DictConfig) -> dict:
         label_smoothing=cfg.reg.label_smoothing,
         augment=instantiate(cfg.reg.augment),
     )
+    return data, module
+
+
+def train(cfg: DictConfig) -> dict:
+    """Train and test one run; write and return its results."""
+    data, module = build(cfg)
     run_dir = HydraConfig.get().runtime.output_dir
     logger = TensorBoardLogger(run_dir, name="", version="", default_hp_metric=False)
     trainer = instantiate(cfg.trainer, logger=logger)

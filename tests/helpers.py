@@ -9,7 +9,7 @@ from PIL import Image
 REPO = Path(__file__).resolve().parents[1]
 
 # Small enough that a run takes a few seconds on 2 CPU cores.
-TINY = ["data.per_class=8", "data.image_size=16", "trainer.max_epochs=1"]
+TINY = ["data.per_class=8", "data.image_size=16", "trainer.max_epochs=2"]
 
 
 def make_image_tree(root: Path, counts: dict[str, int], grey: str | None = None) -> Path:

@@ -1,0 +1,36 @@
+# Every target sets up what it needs: a fresh machine with Python 3.11 is enough.
+PYTHON ?= python3
+VENV := .venv
+BIN := $(VENV)/bin
+DATA ?= ../shared/data/caltech101
+
+.PHONY: install train paper test lint tensorboard clean
+
+install: $(VENV)/.installed
+
+$(VENV)/.installed: pyproject.toml
+	$(PYTHON) -m venv $(VENV)
+	$(BIN)/pip install --quiet -e ".[dev]"
+	touch $@
+
+train: install  ## the 12-run study on the embedded digits, a few minutes on 2 CPU cores
+	$(BIN)/python -m imbalance.train -m ratio=1,3,7,15 reg=none,full,norm
+
+paper: install  ## the paper's 12 runs on Caltech101 (DATA=<dir>)
+	$(BIN)/python -m imbalance.train -m experiment=paper data.root=$(DATA) ratio=1,3,7,15 reg=none,full,norm
+
+test: install
+	$(BIN)/ruff check .
+	$(BIN)/ruff format --check .
+	$(BIN)/python -m pytest
+
+lint: install
+	$(BIN)/ruff check --fix .
+	$(BIN)/ruff format .
+
+tensorboard: install
+	$(BIN)/tensorboard --logdir outputs
+
+clean:  ## removes run outputs and caches, keeps the virtual environment
+	rm -rf outputs/runs outputs/multirun .pytest_cache .ruff_cache
+	find . -name __pycache__ -not -path "./$(VENV)/*" -prune -exec rm -rf {} +

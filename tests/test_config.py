@@ -1,0 +1,123 @@
+"""The configs compose to what they claim, and each regularizer switches exactly what it names."""
+
+import pytest
+from hydra import compose, initialize_config_dir
+from torch import nn
+
+from helpers import REPO
+from imbalance.augment import RandomAffine
+from imbalance.train import build
+
+FAST = ["data.per_class=8", "data.image_size=16"]
+
+
+def composed(*overrides: str):
+    with initialize_config_dir(config_dir=str(REPO / "conf"), version_base="1.3"):
+        return compose("train", overrides=list(overrides))
+
+
+def switches(module) -> dict:
+    """What a regularizer may change in a built run."""
+    optimizer = module.configure_optimizers()["optimizer"]
+    decay, no_decay = optimizer.param_groups
+    dropouts = [m for m in module.net.modules() if isinstance(m, nn.Dropout)]
+    augment = module.augment
+    return {
+        "weight_decay": decay["weight_decay"],
+        "bias_decay": no_decay["weight_decay"],
+        "batch_norms": sum(isinstance(m, nn.BatchNorm2d) for m in module.net.modules()),
+        "dropout": dropouts[0].p if dropouts else 0.0,
+        "augment": augment
+        and (type(augment), augment.rotation, augment.hflip, augment.translate),
+        "label_smoothing": module.label_smoothing,
+    }
+
+
+NONE = {
+    "weight_decay": 0.0,
+    "bias_decay": 0.0,
+    "batch_norms": 0,
+    "dropout": 0.0,
+    "augment": None,
+    "label_smoothing": 0.0,
+}
+FULL = {
+    **NONE,
+    "weight_decay": 0.0005,
+    "dropout": 0.5,
+    "augment": (RandomAffine, 20, 0.5, 3),
+}
+NORM = {**FULL, "batch_norms": 4}
+
+
+@pytest.mark.parametrize("reg, expected", [("none", NONE), ("full", FULL), ("norm", NORM)])
+def test_each_regularizer_switches_exactly_what_it_names(reg, expected):
+    _, module = build(composed(f"reg={reg}", *FAST))
+    assert switches(module) == expected
+    # Dropout, when on, sits right before the last layer.
+    if expected["dropout"]:
+        assert isinstance(module.net.classifier[-2], nn.Dropout)
+
+
+def test_regularizers_leave_everything_else_alone():
+    configs = [composed(f"reg={reg}") for reg in ("none", "full", "norm")]
+    for cfg in configs[1:]:
+        for key in ("data", "model", "optim", "trainer", "ratio", "mu", "seed"):
+            assert cfg[key] == configs[0][key]
+
+
+def test_weight_decay_skips_biases_and_batch_norm():
+    _, module = build(composed("reg=norm", *FAST))
+    decay, no_decay = module.configure_optimizers()["optimizer"].param_groups
+    assert all(p.ndim > 1 for p in decay["params"])
+    assert all(p.ndim == 1 for p in no_decay["params"])
+    biases = {id(m.bias) for m in module.net.modules() if isinstance(m, nn.Conv2d | nn.Linear)}
+    assert biases <= {id(p) for p in no_decay["params"]}
+
+
+def test_paper_preset_sets_what_the_paper_sets():
+    cfg = composed("experiment=paper")
+    assert list(cfg.data.classes) == [
+        "airplanes", "Faces", "watch", "Leopards", "bonsai",
+        "water_lilly", "strawberry", "wild_cat", "binocular", "metronome",
+    ]  # fmt: skip
+    assert list(cfg.data.minority) == [
+        "water_lilly", "strawberry", "wild_cat", "binocular", "metronome"
+    ]
+    assert cfg.data.source._target_ == "imbalance.sources.Caltech101"
+    assert (cfg.mu, cfg.data.per_class, cfg.data.test_fraction) == (0.5, 32, 0.3)
+    assert cfg.data.image_size == 227
+    assert cfg.data.batch_size == 10
+    assert dict(cfg.optim) == {"lr": 0.001, "momentum": 0.9, "lr_step_epochs": 10, "lr_gamma": 0.1}
+    assert cfg.trainer.max_epochs == 50
+    # MATLAB R2018a: raw 0-255 pixels, zero-centred by the mean training image; N(0, 0.01), 0 bias.
+    assert cfg.model._target_ == "imbalance.model.CNN"
+    assert (cfg.model.input_scale, cfg.model.zero_center, cfg.model.init_std) == (1.0, True, 0.01)
+    assert [(layer.type, layer.get("out")) for layer in cfg.model.layers] == [
+        ("conv", 32), ("conv", 64), ("conv", 128), ("conv", 128), ("fc", 512), ("fc", None),
+    ]  # fmt: skip
+    # The paper's regularizers apply unchanged on top of the preset.
+    assert composed("experiment=paper", "reg=full").reg.weight_decay == 0.0005
+
+
+def test_default_is_the_embedded_study():
+    cfg = composed()
+    assert cfg.data.source._target_ == "imbalance.sources.Digits"
+    assert (cfg.ratio, cfg.mu, cfg.data.per_class, len(cfg.data.classes)) == (1, 0.5, 32, 10)
+    assert cfg.reg.batch_norm is False
+
+
+def test_a_regularizer_from_outside_the_package_is_one_yaml_file(tmp_path):
+    (tmp_path / "reg").mkdir()
+    (tmp_path / "reg" / "strong.yaml").write_text(
+        "defaults: [norm, _self_]\n"
+        "augment: {rotation: 30, translate: 6}\n"
+        "label_smoothing: 0.1\n"
+    )
+    cfg = composed("reg=strong", f"hydra.searchpath=[file://{tmp_path}]", *FAST)
+    _, module = build(cfg)
+    assert switches(module) == {
+        **NORM,
+        "augment": (RandomAffine, 30, 0.5, 6),
+        "label_smoothing": 0.1,
+    }

@@ -1,0 +1,157 @@
+"""The command line end to end, in a subprocess, as a user runs it."""
+
+import json
+import re
+from pathlib import Path
+
+import pytest
+
+from helpers import TINY, make_image_tree, run_cli
+
+CLASSES = [str(d) for d in range(10)]
+MINORITY = CLASSES[5:]
+
+
+@pytest.fixture(scope="module")
+def sweep(tmp_path_factory) -> Path:
+    """A 4-job sweep run from an empty folder: outputs/multirun/<time>/<job>."""
+    cwd = tmp_path_factory.mktemp("sweep")
+    result = run_cli("-m", "ratio=1,3", "reg=none,norm", *TINY, cwd=cwd)
+    assert result.returncode == 0, result.stderr[-3000:]
+    (sweep_dir,) = (cwd / "outputs" / "multirun").iterdir()
+    return sweep_dir
+
+
+def job_name(*overrides: str) -> str:
+    """Hydra's override dirname: the job's overrides, sorted, joined by commas."""
+    return ",".join(sorted([*TINY, *overrides]))
+
+
+def test_sweep_names_one_directory_per_job_by_its_overrides(sweep):
+    jobs = sorted(path.name for path in sweep.iterdir() if path.is_dir() and path.name[0] != ".")
+    assert jobs == [
+        job_name(f"ratio={ratio}", f"reg={reg}") for ratio in (1, 3) for reg in ("none", "norm")
+    ]
+    for job in jobs:
+        assert list((sweep / job).glob("events.out.tfevents.*")), f"{job} has no TensorBoard events"
+
+
+@pytest.mark.parametrize("ratio, reg", [(1, "none"), (3, "norm")])
+def test_results_json_holds_what_a_run_produced(sweep, ratio, reg):
+    job = job_name(f"ratio={ratio}", f"reg={reg}")
+    results = json.loads((sweep / job / "results.json").read_text())
+    assert results["overrides"] == job
+    assert results["config"]["ratio"] == ratio
+    assert results["config"]["reg"]["batch_norm"] == (reg == "norm")
+    assert results["classes"] == CLASSES and results["minority"] == MINORITY
+
+    # 8 per class at 1:1; at 3:1, 80 / (5 + 5 * 3) = 4 minority and 12 majority; 30% test.
+    sizes = {1: (8, 8), 3: (12, 4)}[ratio]
+    counts = results["counts"]
+    for name in CLASSES:
+        size = sizes[name in MINORITY]
+        test = int(0.3 * size + 0.5)
+        assert (counts["train"][name], counts["test"][name]) == (size - test, test)
+
+    history = results["history"]
+    assert [epoch["epoch"] for epoch in history] == [1, 2]  # TINY trains 2 epochs
+    for epoch in history:
+        for key in ("train_acc", "test_acc"):
+            assert 0 <= epoch[key] <= 1
+        for key in ("train_loss", "test_loss"):
+            assert epoch[key] > 0
+
+    test = results["test"]
+    assert set(test["precision"]) == set(test["recall"]) == set(CLASSES)
+    matrix = test["confusion_matrix"]
+    assert len(matrix) == 10 and all(len(row) == 10 for row in matrix)
+    assert [sum(row) for row in matrix] == [counts["test"][name] for name in CLASSES]
+    correct = sum(matrix[i][i] for i in range(10))
+    assert test["acc"] == pytest.approx(correct / sum(map(sum, matrix)))
+    for i, name in enumerate(CLASSES):
+        assert test["recall"][name] == pytest.approx(matrix[i][i] / sum(matrix[i]))
+    # The final model is the last epoch's: the same test numbers.
+    assert test["acc"] == pytest.approx(history[-1]["test_acc"])
+    assert test["loss"] == pytest.approx(history[-1]["test_loss"], rel=1e-5)
+
+
+def test_same_seed_and_config_give_the_same_results(tmp_path):
+    runs = []
+    for name in ("first", "second"):
+        run_dir = tmp_path / name
+        result = run_cli("reg=full", *TINY, f"hydra.run.dir={run_dir}", cwd=tmp_path)
+        assert result.returncode == 0, result.stderr[-3000:]
+        runs.append(json.loads((run_dir / "results.json").read_text()))
+    assert runs[0]["history"] == runs[1]["history"]
+    assert runs[0]["test"] == runs[1]["test"]
+
+
+def test_a_new_regularizer_from_outside_the_package_trains(tmp_path):
+    (tmp_path / "conf" / "reg").mkdir(parents=True)
+    (tmp_path / "conf" / "reg" / "strong.yaml").write_text(
+        "# Stronger augmentation plus label smoothing.\n"
+        "weight_decay: 0.0005\n"
+        "augment:\n"
+        "  _target_: imbalance.augment.RandomAffine\n"
+        "  rotation: 30\n"
+        "  hflip: 0.5\n"
+        "  translate: 6\n"
+        "dropout: 0.5\n"
+        "batch_norm: true\n"
+        "label_smoothing: 0.1\n"
+    )
+    run_dir = tmp_path / "run"
+    result = run_cli(
+        "reg=strong",
+        f"hydra.searchpath=[file://{tmp_path / 'conf'}]",
+        *TINY,
+        f"hydra.run.dir={run_dir}",
+        cwd=tmp_path,
+    )
+    assert result.returncode == 0, result.stderr[-3000:]
+    results = json.loads((run_dir / "results.json").read_text())
+    assert results["config"]["reg"]["label_smoothing"] == 0.1
+    assert results["config"]["reg"]["augment"]["rotation"] == 30
+    assert len(results["history"]) == 2
+
+
+def caltech_without_metronome(root: Path) -> str:
+    make_image_tree(root / "101_ObjectCategories", {"airplanes": 2, "Faces": 2})
+    return str(root)
+
+
+@pytest.mark.parametrize(
+    "args, message",
+    [
+        (["data=caltech101", "data.root={tmp}/nowhere"], "no Caltech101 under data.root="),
+        (["data=caltech101", "data.root={caltech}"], "class folder '.*watch' is missing"),
+        (
+            ["data=folder", "data.root={folder}", "data.minority=[b]"],
+            "class 'a' has 3 images but this ratio needs 32",
+        ),
+        (["data=folder", "data.root={folder}"], "data.minority has no value"),
+        (["ratio=0.5"], "ratio=0.5 is below 1"),
+        (["mu=1.5"], r"mu=1.5 is outside \(0, 1\)"),
+    ],
+    ids=[
+        "missing root",
+        "missing class folder",
+        "too few images",
+        "no minority given",
+        "ratio below 1",
+        "bad mu",
+    ],
+)
+def test_bad_input_gets_one_clear_line_and_a_non_zero_exit(tmp_path, args, message):
+    places = {
+        "tmp": tmp_path,
+        "caltech": caltech_without_metronome(tmp_path / "caltech"),
+        "folder": make_image_tree(tmp_path / "folder", {"a": 3, "b": 3}),
+    }
+    result = run_cli(*[arg.format(**places) for arg in args], cwd=tmp_path)
+    assert result.returncode != 0
+    assert "Traceback" not in result.stderr
+    last_line = result.stderr.strip().splitlines()[-1]
+    assert last_line.startswith("error: ")
+    assert re.search(message, last_line), last_line
+    assert not list(tmp_path.rglob("results.json"))
