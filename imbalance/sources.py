@@ -35,7 +35,7 @@ class FileCatalog:
         for row, i in enumerate(indices):
             with Image.open(self.paths[i]) as image:
                 resized = image.convert("RGB").resize((size, size), Image.Resampling.BICUBIC)
-            images[row] = torch.from_numpy(np.asarray(resized)).permute(2, 0, 1)
+            images[row] = torch.from_numpy(np.array(resized)).permute(2, 0, 1)
         return images
 
 

@@ -27,8 +27,7 @@ def switches(module) -> dict:
         "bias_decay": no_decay["weight_decay"],
         "batch_norms": sum(isinstance(m, nn.BatchNorm2d) for m in module.net.modules()),
         "dropout": dropouts[0].p if dropouts else 0.0,
-        "augment": augment
-        and (type(augment), augment.rotation, augment.hflip, augment.translate),
+        "augment": augment and (type(augment), augment.rotation, augment.hflip, augment.translate),
         "label_smoothing": module.label_smoothing,
     }
 
@@ -82,7 +81,11 @@ def test_paper_preset_sets_what_the_paper_sets():
         "water_lilly", "strawberry", "wild_cat", "binocular", "metronome",
     ]  # fmt: skip
     assert list(cfg.data.minority) == [
-        "water_lilly", "strawberry", "wild_cat", "binocular", "metronome"
+        "water_lilly",
+        "strawberry",
+        "wild_cat",
+        "binocular",
+        "metronome",
     ]
     assert cfg.data.source._target_ == "imbalance.sources.Caltech101"
     assert (cfg.mu, cfg.data.per_class, cfg.data.test_fraction) == (0.5, 32, 0.3)
@@ -110,9 +113,7 @@ def test_default_is_the_embedded_study():
 def test_a_regularizer_from_outside_the_package_is_one_yaml_file(tmp_path):
     (tmp_path / "reg").mkdir()
     (tmp_path / "reg" / "strong.yaml").write_text(
-        "defaults: [norm, _self_]\n"
-        "augment: {rotation: 30, translate: 6}\n"
-        "label_smoothing: 0.1\n"
+        "defaults: [norm, _self_]\naugment: {rotation: 30, translate: 6}\nlabel_smoothing: 0.1\n"
     )
     cfg = composed("reg=strong", f"hydra.searchpath=[file://{tmp_path}]", *FAST)
     _, module = build(cfg)
