@@ -104,7 +104,7 @@ class StudyModule(L.LightningModule):
         train = {"acc": self.train_acc.compute().item(), "loss": self.train_loss.compute().item()}
         self.train_acc.reset()
         self.train_loss.reset()
-        self.log_dict({f"train/{key}": value for key, value in train.items()})
+        self.log_dict({f"train/{key}": value for key, value in train.items()} | self._x_axis())
         test, self._last_test = self._last_test, {}
         epoch = {
             "epoch": self.current_epoch + 1,
@@ -138,7 +138,13 @@ class StudyModule(L.LightningModule):
         self.epoch_loss.reset()
         self._last_test = {key: value.item() for key, value in values.items()}
         # "test/acc" is a scalar; "test_precision/<class>" puts per-class values in a section.
-        self.log_dict({f"test{'_' if '/' in key else '/'}{key}": v for key, v in values.items()})
+        logged = {f"test{'_' if '/' in key else '/'}{key}": v for key, v in values.items()}
+        self.log_dict(logged | self._x_axis())
+
+    def _x_axis(self) -> dict:
+        # Lightning plots a logged "step" as the x value: epochs compare across runs whose
+        # training sets (and so steps per epoch) differ.
+        return {"step": float(self.current_epoch + 1)}
 
     def test_step(self, batch, batch_idx):
         logits = self._evaluate(batch, self.final_metrics, self.final_loss)

@@ -36,6 +36,20 @@ def test_sweep_names_one_directory_per_job_by_its_overrides(sweep):
         assert list((sweep / job).glob("events.out.tfevents.*")), f"{job} has no TensorBoard events"
 
 
+def test_tensorboard_has_sections_and_epochs_on_the_x_axis(sweep):
+    from tensorboard.backend.event_processing.event_accumulator import EventAccumulator
+
+    (events,) = (sweep / job_name("ratio=3", "reg=none")).glob("events.out.tfevents.*")
+    accumulator = EventAccumulator(str(events))
+    accumulator.Reload()
+    tags = set(accumulator.Tags()["scalars"])
+    per_class = {f"test_{metric}/{name}" for metric in ("precision", "recall") for name in CLASSES}
+    expected = {"train/acc", "train/loss", "test/acc", "test/loss", "test/balanced_acc"}
+    assert tags == expected | per_class
+    for tag in tags:
+        assert [event.step for event in accumulator.Scalars(tag)] == [1, 2], tag
+
+
 @pytest.mark.parametrize("ratio, reg", [(1, "none"), (3, "norm")])
 def test_results_json_holds_what_a_run_produced(sweep, ratio, reg):
     job = job_name(f"ratio={ratio}", f"reg={reg}")
