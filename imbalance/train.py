@@ -13,7 +13,8 @@ from omegaconf import DictConfig, OmegaConf
 from imbalance.datamodule import ImbalancedDataModule
 from imbalance.errors import ConfigError
 from imbalance.module import StudyModule
-from imbalance.results import write_results
+from imbalance.results import mean_recall, write_results
+from imbalance.run_summary import log_run_summary
 
 log = logging.getLogger(__name__)
 
@@ -61,8 +62,15 @@ def train(cfg: DictConfig) -> dict:
     trainer.fit(module, datamodule=data)
     trainer.test(module, datamodule=data, verbose=False)
 
+    hydra = HydraConfig.get()
     results = {
-        "overrides": HydraConfig.get().job.override_dirname,
+        "job": hydra.job.override_dirname,
+        "overrides": list(hydra.overrides.task),
+        "choices": {
+            group: option
+            for group, option in hydra.runtime.choices.items()
+            if not group.startswith("hydra/")
+        },
         "config": OmegaConf.to_container(cfg, resolve=True),
         "classes": data.class_names,
         "minority": data.minority_names,
@@ -70,12 +78,13 @@ def train(cfg: DictConfig) -> dict:
         "history": module.history,
         "test": module.test_results,
     }
+    log_run_summary(logger, results)
+    logger.finalize("success")  # flushes what the summary wrote after Lightning's own finalize
     path = write_results(run_dir, results)
     test = results["test"]
-    minority_recall = sum(test["recall"][c] for c in data.minority_names) / len(data.minority_names)
     log.info(
         f"test acc {test['acc']:.3f}, balanced acc {test['balanced_acc']:.3f}, "
-        f"minority recall {minority_recall:.3f} -> {path}"
+        f"minority recall {mean_recall(results, minority=True):.3f} -> {path}"
     )
     return results
 

@@ -9,6 +9,7 @@ import pytest
 from helpers import TINY, make_image_tree, run_cli
 
 CLASSES = [str(d) for d in range(10)]
+FINAL = {"final/acc", "final/balanced_acc", "final/minority_recall"}
 MINORITY = CLASSES[5:]
 
 
@@ -36,25 +37,71 @@ def test_sweep_names_one_directory_per_job_by_its_overrides(sweep):
         assert list((sweep / job).glob("events.out.tfevents.*")), f"{job} has no TensorBoard events"
 
 
-def test_tensorboard_has_sections_and_epochs_on_the_x_axis(sweep):
+def tensorboard_run(run: Path):
     from tensorboard.backend.event_processing.event_accumulator import EventAccumulator
 
-    (events,) = (sweep / job_name("ratio=3", "reg=none")).glob("events.out.tfevents.*")
-    accumulator = EventAccumulator(str(events))
+    accumulator = EventAccumulator(str(run), size_guidance={"images": 0})
     accumulator.Reload()
+    return accumulator
+
+
+def test_tensorboard_has_sections_and_epochs_on_the_x_axis(sweep):
+    accumulator = tensorboard_run(sweep / job_name("ratio=3", "reg=none"))
     tags = set(accumulator.Tags()["scalars"])
     per_class = {f"test_{metric}/{name}" for metric in ("precision", "recall") for name in CLASSES}
     expected = {"train/acc", "train/loss", "test/acc", "test/loss", "test/balanced_acc"}
-    assert tags == expected | per_class
-    for tag in tags:
+    assert tags == expected | per_class | FINAL
+    for tag in tags - FINAL:
         assert [event.step for event in accumulator.Scalars(tag)] == [1, 2], tag
+
+
+def test_tensorboard_shows_hparams_against_final_metrics_and_the_confusion_matrix(sweep):
+    from tensorboard.backend.event_processing.event_file_loader import EventFileLoader
+    from tensorboard.plugins.hparams.plugin_data_pb2 import HParamsPluginData
+
+    run = sweep / job_name("ratio=3", "reg=none")
+    hparams = {}
+    for events in run.glob("events.out.tfevents.*"):
+        for event in EventFileLoader(str(events)).Load():
+            for value in event.summary.value:
+                if value.tag == "_hparams_/session_start_info":
+                    data = HParamsPluginData.FromString(value.metadata.plugin_data.content)
+                    hparams = dict(data.session_start_info.hparams)
+    assert {key: value.WhichOneof("kind") for key, value in hparams.items()} == {
+        "data": "string_value",
+        "model": "string_value",
+        "reg": "string_value",
+        "ratio": "number_value",
+        "mu": "number_value",
+        "seed": "number_value",
+    }
+    assert hparams["reg"].string_value == "none" and hparams["ratio"].number_value == 3
+
+    accumulator = tensorboard_run(run)
+    results = json.loads((run / "results.json").read_text())
+    (final_acc,) = accumulator.Scalars("final/acc")
+    assert final_acc.value == pytest.approx(results["test"]["acc"])
+    (minority_recall,) = accumulator.Scalars("final/minority_recall")
+    assert minority_recall.value == pytest.approx(
+        sum(results["test"]["recall"][name] for name in MINORITY) / len(MINORITY)
+    )
+    (matrix,) = accumulator.Images("test/confusion_matrix")
+    assert matrix.encoded_image_string.startswith(b"\x89PNG") and matrix.width > 300
 
 
 @pytest.mark.parametrize("ratio, reg", [(1, "none"), (3, "norm")])
 def test_results_json_holds_what_a_run_produced(sweep, ratio, reg):
     job = job_name(f"ratio={ratio}", f"reg={reg}")
     results = json.loads((sweep / job / "results.json").read_text())
-    assert results["overrides"] == job
+    assert results["job"] == job
+    assert sorted(results["overrides"]) == sorted([*TINY, f"ratio={ratio}", f"reg={reg}"])
+    assert results["choices"] == {
+        "data": "digits",
+        "model": "compact",
+        "reg": reg,
+        "trainer": "default",
+        "experiment": None,
+    }
     assert results["config"]["ratio"] == ratio
     assert results["config"]["reg"]["batch_norm"] == (reg == "norm")
     assert results["classes"] == CLASSES and results["minority"] == MINORITY
