@@ -4,7 +4,7 @@ VENV := .venv
 BIN := $(VENV)/bin
 DATA ?= ../shared/data/caltech101
 
-.PHONY: install train paper test lint tensorboard clean
+.PHONY: install train paper report test lint tensorboard clean
 
 install: $(VENV)/.installed
 
@@ -18,6 +18,9 @@ train: install  ## the 12-run study on the embedded digits, a few minutes on 2 C
 
 paper: install  ## the paper's 12 runs on Caltech101 (DATA=<dir>)
 	$(BIN)/python -m imbalance.train -m experiment=paper data.root=$(DATA) ratio=1,3,7,15 reg=none,full,norm
+
+report: install  ## tables and figures of the newest sweep (or SWEEP=<dir>)
+	$(BIN)/python -m imbalance.report $(SWEEP)
 
 test: install
 	$(BIN)/ruff check .

@@ -38,3 +38,75 @@ def run_cli(*args: str, cwd: Path) -> subprocess.CompletedProcess:
         text=True,
         timeout=240,
     )
+
+
+def fake_results(ratio: int, reg: str, seed: int, epochs: int = 3) -> dict:
+    """A results.json as a run writes it, with random but self-consistent numbers."""
+    rng = np.random.default_rng([ratio, sum(map(ord, reg)), seed])
+    classes = ["a", "b", "c", "d"]
+    minority = ["c", "d"]
+    counts = [6, 6, 2, 2] if ratio > 1 else [4, 4, 4, 4]
+    matrix = np.zeros((4, 4), dtype=int)
+    for true, n in enumerate(counts):
+        for predicted in rng.integers(0, 4, size=n):
+            matrix[true, predicted] += 1
+    tp, predicted = np.diag(matrix), matrix.sum(axis=0)
+    precision = np.divide(tp, predicted, out=np.zeros(4), where=predicted > 0)
+    recall = tp / matrix.sum(axis=1)
+    overrides = [f"ratio={ratio}", f"reg={reg}", f"seed={seed}"]
+    return {
+        "job": ",".join(overrides),
+        "overrides": overrides,
+        "choices": {"data": "digits", "model": "compact", "reg": reg, "trainer": "default"},
+        "config": {"ratio": ratio, "mu": 0.5, "seed": seed},
+        "classes": classes,
+        "minority": minority,
+        "counts": {
+            "train": dict(zip(classes, counts, strict=True)),
+            "test": dict(zip(classes, counts, strict=True)),
+        },
+        "history": [
+            {
+                "epoch": e + 1,
+                "train_acc": float(rng.random()),
+                "train_loss": float(rng.random() * 2),
+                "test_acc": float(rng.random()),
+                "test_loss": float(rng.random() * 2),
+                "lr": 0.01,
+            }
+            for e in range(epochs)
+        ],
+        "test": {
+            "acc": float(tp.sum() / matrix.sum()),
+            "balanced_acc": float(recall.mean()),
+            "loss": float(rng.random()),
+            "precision": dict(zip(classes, precision.tolist(), strict=True)),
+            "recall": dict(zip(classes, recall.tolist(), strict=True)),
+            "confusion_matrix": matrix.tolist(),
+        },
+    }
+
+
+def fake_sweep(root: Path, ratios, regs, seeds, skip=()) -> Path:
+    """A sweep directory as Hydra and the trainer leave it; jobs in `skip` started but failed."""
+    import json
+
+    root.mkdir(parents=True)
+    (root / "multirun.yaml").write_text(
+        "hydra:\n  overrides:\n    task:\n"
+        f"    - ratio={','.join(map(str, ratios))}\n"
+        f"    - reg={','.join(regs)}\n"
+        f"    - seed={','.join(map(str, seeds))}\n"
+    )
+    for ratio in ratios:
+        for reg in regs:
+            for seed in seeds:
+                results = fake_results(ratio, reg, seed)
+                job = root / results["job"]
+                (job / ".hydra").mkdir(parents=True)
+                (job / ".hydra" / "overrides.yaml").write_text(
+                    "".join(f"- {o}\n" for o in results["overrides"])
+                )
+                if (ratio, reg, seed) not in skip:
+                    (job / "results.json").write_text(json.dumps(results))
+    return root

@@ -13,14 +13,9 @@ FINAL = {"final/acc", "final/balanced_acc", "final/minority_recall"}
 MINORITY = CLASSES[5:]
 
 
-@pytest.fixture(scope="module")
-def sweep(tmp_path_factory) -> Path:
-    """A 4-job sweep run from an empty folder: outputs/multirun/<time>/<job>."""
-    cwd = tmp_path_factory.mktemp("sweep")
-    result = run_cli("-m", "ratio=1,3", "reg=none,norm", *TINY, cwd=cwd)
-    assert result.returncode == 0, result.stderr[-3000:]
-    (sweep_dir,) = (cwd / "outputs" / "multirun").iterdir()
-    return sweep_dir
+@pytest.fixture
+def sweep(real_sweep) -> Path:
+    return real_sweep
 
 
 def job_name(*overrides: str) -> str:

@@ -1,0 +1,138 @@
+"""A sweep's figures: the paper's Figures 1 to 3, and per-class recall against the ratio.
+
+Every curve is the mean over seeds, with a band of one standard deviation when there are
+several. Colours are the Okabe-Ito palette, which colour-blind readers can tell apart.
+"""
+
+from pathlib import Path
+
+import pandas as pd
+from matplotlib.figure import Figure
+
+from imbalance.tables import ratio_label
+
+OKABE_ITO = ["#0072B2", "#D55E00", "#009E73", "#CC79A7", "#E69F00", "#56B4E9", "#000000"]
+TRAIN, TEST = OKABE_ITO[0], OKABE_ITO[1]
+MINORITY, MAJORITY = OKABE_ITO[1], OKABE_ITO[0]
+
+
+def _band(axes, x, mean, sd, color, label, style="-", width=1.8):
+    axes.plot(x, mean, style, color=color, label=label, linewidth=width)
+    if sd is not None and sd.notna().any():
+        axes.fill_between(x, mean - sd, mean + sd, color=color, alpha=0.2, linewidth=0)
+
+
+def _over_seeds(frame: pd.DataFrame, keys: list[str], value: str) -> pd.DataFrame:
+    grouped = frame.groupby(keys, sort=False)[value]
+    return pd.DataFrame({"mean": grouped.mean(), "sd": grouped.std()}).reset_index()
+
+
+def _panel_label(keys: list[str], values) -> str:
+    values = values if isinstance(values, tuple) else (values,)
+    return ", ".join(f"{k}={v}" for k, v in zip(keys, values, strict=True)) or "all runs"
+
+
+def _grid(rows: int, cols: int, title: str) -> tuple[Figure, list]:
+    figure = Figure(figsize=(max(3.4 * cols, 6) + 0.6, 2.8 * rows + 1.2), layout="constrained")
+    axes = figure.subplots(rows, cols, squeeze=False, sharex=True, sharey=True)
+    figure.suptitle(title, fontsize=12)
+    return figure, axes
+
+
+def train_test_curves(
+    epochs: pd.DataFrame, columns: list[str], metric: str, ylabel: str, title: str, path: Path
+) -> Figure:
+    """Figures 1 and 2: train and test `metric` per epoch; a column per ratio, a row per
+    regularizer (and per other setting)."""
+    rows_keys = [c for c in columns if c != "ratio"]
+    row_values = list(dict.fromkeys(map(tuple, epochs[rows_keys].values.tolist())))
+    ratios = list(dict.fromkeys(epochs["ratio"]))
+    figure, axes = _grid(len(row_values), len(ratios), title)
+    for i, row_value in enumerate(row_values):
+        in_row = epochs[(epochs[rows_keys] == pd.Series(row_value, index=rows_keys)).all(axis=1)]
+        for j, ratio in enumerate(ratios):
+            ax = axes[i][j]
+            runs = in_row[in_row["ratio"] == ratio]
+            for split, color in (("train", TRAIN), ("test", TEST)):
+                curve = _over_seeds(runs, ["epoch"], f"{split}_{metric}")
+                _band(ax, curve["epoch"], curve["mean"], curve["sd"], color, split)
+            ax.set_title(f"{ratio_label(ratio)}, {_panel_label(rows_keys, row_value)}", fontsize=10)
+            ax.grid(alpha=0.3)
+            if i == len(row_values) - 1:
+                ax.set_xlabel("epoch")
+            if j == 0:
+                ax.set_ylabel(ylabel)
+    if metric == "acc":
+        axes[0][0].set_ylim(0, 1.02)
+    axes[0][-1].legend(loc="best", frameon=False)
+    figure.savefig(path, dpi=110)
+    return figure
+
+
+def regularizer_curves(epochs: pd.DataFrame, columns: list[str], title: str, path: Path) -> Figure:
+    """Figure 3: test accuracy (top) and test loss (bottom) per epoch, a line per regularizer
+    (and per other setting), a column per ratio."""
+    line_keys = [c for c in columns if c != "ratio"]
+    lines = list(dict.fromkeys(map(tuple, epochs[line_keys].values.tolist())))
+    ratios = list(dict.fromkeys(epochs["ratio"]))
+    figure = Figure(figsize=(max(3.4 * len(ratios), 6) + 0.6, 6.6), layout="constrained")
+    axes = figure.subplots(2, len(ratios), squeeze=False, sharex=True, sharey="row")
+    figure.suptitle(title, fontsize=12)
+    for j, ratio in enumerate(ratios):
+        at_ratio = epochs[epochs["ratio"] == ratio]
+        for k, line in enumerate(lines):
+            runs = at_ratio[(at_ratio[line_keys] == pd.Series(line, index=line_keys)).all(axis=1)]
+            for i, metric in enumerate(("test_acc", "test_loss")):
+                curve = _over_seeds(runs, ["epoch"], metric)
+                color = OKABE_ITO[k % len(OKABE_ITO)]
+                label = _panel_label(line_keys, line)
+                _band(axes[i][j], curve["epoch"], curve["mean"], curve["sd"], color, label)
+        axes[0][j].set_title(ratio_label(ratio), fontsize=10)
+        axes[1][j].set_xlabel("epoch")
+        for ax in axes[:, j]:
+            ax.grid(alpha=0.3)
+    axes[0][0].set_ylabel("test accuracy")
+    axes[1][0].set_ylabel("test loss (cross-entropy)")
+    axes[0][0].set_ylim(0, 1.02)
+    axes[0][-1].legend(loc="best", frameon=False, fontsize=9)
+    figure.savefig(path, dpi=110)
+    return figure
+
+
+def recall_by_ratio(classes: pd.DataFrame, columns: list[str], title: str, path: Path) -> Figure:
+    """Per-class test recall against the ratio: thin lines for each class, thick lines for the
+    mean of the minority and of the majority classes; a panel per regularizer."""
+    panel_keys = [c for c in columns if c != "ratio"]
+    panels = list(dict.fromkeys(map(tuple, classes[panel_keys].values.tolist())))
+    figure, axes = _grid(1, len(panels), title)
+    ratios = sorted(set(classes["ratio"]))
+    for j, panel in enumerate(panels):
+        ax = axes[0][j]
+        runs = classes[(classes[panel_keys] == pd.Series(panel, index=panel_keys)).all(axis=1)]
+        for minority, color, group in ((True, MINORITY, "minority"), (False, MAJORITY, "majority")):
+            members = runs[runs["minority"] == minority]
+            per_class = _over_seeds(members, ["class", "ratio"], "recall")
+            for i, (_, curve) in enumerate(per_class.groupby("class", sort=False)):
+                curve = curve.sort_values("ratio")
+                label = f"{group} classes, each" if i == 0 else None
+                ax.plot(
+                    curve["ratio"], curve["mean"], "-", color=color, alpha=0.35, lw=1, label=label
+                )
+            # The group's mean recall in each run, then its mean and spread over seeds.
+            by_run = members.groupby(["ratio", "seed"], sort=False)["recall"].mean().reset_index()
+            mean = _over_seeds(by_run, ["ratio"], "recall").sort_values("ratio")
+            ax.errorbar(
+                mean["ratio"], mean["mean"], yerr=mean["sd"].fillna(0), color=color, lw=2.6,
+                marker="o", capsize=4, label=f"{group} classes, mean",
+            )  # fmt: skip
+        ax.set_xscale("log")
+        ax.set_xticks(ratios, [ratio_label(r) for r in ratios])
+        ax.minorticks_off()
+        ax.set_ylim(-0.03, 1.03)
+        ax.set_xlabel("imbalance ratio ρ (majority : minority)")
+        ax.set_title(_panel_label(panel_keys, panel), fontsize=10)
+        ax.grid(alpha=0.3)
+    axes[0][0].set_ylabel("test recall")
+    figure.legend(loc="outside lower center", ncols=4, frameon=False, fontsize=9)
+    figure.savefig(path, dpi=110)
+    return figure

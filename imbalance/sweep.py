@@ -1,0 +1,80 @@
+"""A sweep directory read back: the finished runs' results, and the jobs that did not finish."""
+
+import itertools
+from dataclasses import dataclass
+from pathlib import Path
+
+from hydra.core.override_parser.overrides_parser import OverridesParser
+from omegaconf import OmegaConf
+
+from imbalance.errors import ConfigError
+from imbalance.results import FILENAME, read_results
+
+
+@dataclass
+class Sweep:
+    path: Path
+    runs: list[dict]  # each job's results.json, in the order of the sweep's axes
+    missing: list[str]  # jobs without results: "<overrides> (why)"
+
+
+def newest_sweep(root: Path = Path("outputs/multirun")) -> Path:
+    sweeps = sorted(path for path in root.glob("*") if path.is_dir()) if root.is_dir() else []
+    if not sweeps:
+        raise ConfigError(f"no sweep under {root}/; run one: python -m imbalance.train -m ...")
+    return sweeps[-1]
+
+
+def read_sweep(path: Path) -> Sweep:
+    if not path.is_dir():
+        raise ConfigError(f"'{path}' is not a directory; give a sweep's outputs/multirun/<time>")
+    runs = [read_results(file.parent) for file in sorted(path.rglob(FILENAME))]
+    if not runs:
+        raise ConfigError(
+            f"no finished runs (no {FILENAME}) under '{path}'; "
+            f"give a sweep's directory, e.g. outputs/multirun/<time>"
+        )
+    axes = _sweep_axes(path)
+    runs.sort(key=lambda run: _position(run["overrides"], axes))
+    finished = {_job_key(run["overrides"]) for run in runs}
+    started = {_job_key(OmegaConf.load(file)) for file in path.rglob(".hydra/overrides.yaml")}
+    missing = [
+        f"{','.join(sorted(key))} ({'failed or unfinished' if key in started else 'never ran'})"
+        for key in {frozenset(job) for job in itertools.product(*axes or [])} | started
+        if key not in finished
+    ]
+    return Sweep(path, runs, sorted(missing))
+
+
+def _job_key(overrides) -> frozenset[str]:
+    return frozenset(str(override) for override in overrides)
+
+
+def _position(overrides: list[str], axes: list[list[str]] | None) -> tuple:
+    """Where a job comes in its sweep: the order in which the user typed each axis's values."""
+    chosen = set(overrides)
+    return tuple(
+        next((i for i, value in enumerate(axis) if value in chosen), len(axis))
+        for axis in axes or []
+    )
+
+
+def _sweep_axes(path: Path) -> list[list[str]] | None:
+    """Each override of the sweep as its jobs' `key=value` strings, from multirun.yaml; None
+    where the jobs are not known in advance (no multirun.yaml, or an optimizer's sweep)."""
+    config_file = path / "multirun.yaml"
+    if not config_file.is_file():
+        return None
+    overrides = OverridesParser.create().parse_overrides(
+        list(OmegaConf.load(config_file).hydra.overrides.task)
+    )
+    axes = []
+    for override in overrides:
+        key = override.get_key_element()
+        if override.is_sweep_override():
+            if not override.is_discrete_sweep():
+                return None
+            axes.append([f"{key}={value}" for value in override.sweep_string_iterator()])
+        else:
+            axes.append([f"{key}={override.get_value_element_as_str()}"])
+    return axes

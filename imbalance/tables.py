@@ -1,0 +1,152 @@
+"""A sweep's runs as tables: one row per run, per class, per epoch; and their means over seeds.
+
+Runs that differ only in their seed form one setting; every number of a setting is the mean and
+the sample standard deviation (n - 1) over its seeds. Settings keep the order of the runs given.
+"""
+
+import pandas as pd
+
+from imbalance.results import macro_f1, mean_recall
+
+METRICS = {
+    "acc": "accuracy",
+    "balanced_acc": "balanced accuracy",
+    "macro_f1": "macro F1",
+    "minority_recall": "minority recall",
+    "majority_recall": "majority recall",
+}
+
+
+def setting_columns(runs: list[dict]) -> list[str]:
+    """What tells settings apart: ratio, regularizer, remedy (once there are remedies), and any
+    other override that varies across the runs (the seed aside)."""
+    varying = set()
+    for key in {key for run in runs for key in _overrides(run)} - {"seed", "ratio", "reg"}:
+        if len({_overrides(run).get(key) for run in runs}) > 1:
+            varying.add(key)
+    remedy = ["remedy"] if any("remedy" in run["choices"] for run in runs) else []
+    return ["ratio", "reg", *remedy, *sorted(varying - {"remedy"})]
+
+
+def _overrides(run: dict) -> dict[str, str]:
+    return dict(override.split("=", 1) for override in run["overrides"] if "=" in override)
+
+
+def _setting(run: dict, columns: list[str]) -> dict:
+    values = {"ratio": run["config"]["ratio"], "reg": run["choices"]["reg"]}
+    values |= {"remedy": run["choices"].get("remedy", "none")}
+    return {column: values.get(column, _overrides(run).get(column)) for column in columns}
+
+
+def per_run(runs: list[dict], columns: list[str]) -> pd.DataFrame:
+    rows = []
+    for run in runs:
+        rows.append(
+            {
+                **_setting(run, columns),
+                "seed": run["config"]["seed"],
+                "acc": run["test"]["acc"],
+                "balanced_acc": run["test"]["balanced_acc"],
+                "macro_f1": macro_f1(run),
+                "minority_recall": mean_recall(run, minority=True),
+                "majority_recall": mean_recall(run, minority=False),
+            }
+        )
+    return pd.DataFrame(rows)
+
+
+def per_class(runs: list[dict], columns: list[str]) -> pd.DataFrame:
+    rows = []
+    for run in runs:
+        minority = set(run["minority"])
+        for name in run["classes"]:
+            rows.append(
+                {
+                    **_setting(run, columns),
+                    "seed": run["config"]["seed"],
+                    "class": name,
+                    "minority": name in minority,
+                    "precision": run["test"]["precision"][name],
+                    "recall": run["test"]["recall"][name],
+                }
+            )
+    return pd.DataFrame(rows)
+
+
+def per_epoch(runs: list[dict], columns: list[str]) -> pd.DataFrame:
+    rows = []
+    for run in runs:
+        setting = _setting(run, columns)
+        for epoch in run["history"]:
+            rows.append({**setting, "seed": run["config"]["seed"], **epoch})
+    return pd.DataFrame(rows)
+
+
+def over_seeds(frame: pd.DataFrame, keys: list[str], values: list[str]) -> pd.DataFrame:
+    """Mean and sample standard deviation of `values` over seeds, one row per `keys`; the
+    column `seeds` counts the runs behind each row. Rows keep the order of first appearance."""
+    grouped = frame.groupby(keys, sort=False, dropna=False)
+    table = grouped[values].agg(["mean", "std"])
+    table.columns = [f"{value}_{stat}" for value, stat in table.columns]
+    table.insert(0, "seeds", grouped.size())
+    return table.reset_index()
+
+
+def summary(runs: list[dict], columns: list[str]) -> pd.DataFrame:
+    """One row per setting: the final test metrics over seeds."""
+    return over_seeds(per_run(runs, columns), columns, list(METRICS))
+
+
+def table3(runs: list[dict], columns: list[str]) -> pd.DataFrame:
+    """The paper's Table 3: per-class test precision and recall for each setting, over seeds."""
+    return over_seeds(
+        per_class(runs, columns), [*columns, "class", "minority"], ["precision", "recall"]
+    )
+
+
+def mean_sd(mean: float, sd: float, digits: int = 3) -> str:
+    """`0.912 ± 0.013`, or `0.912` where there is no spread to show (a single seed)."""
+    return f"{mean:.{digits}f}" if pd.isna(sd) else f"{mean:.{digits}f} ± {sd:.{digits}f}"
+
+
+def ratio_label(ratio: float) -> str:
+    return f"{ratio:g}:1"
+
+
+def summary_markdown(table: pd.DataFrame, columns: list[str]) -> str:
+    header = [*columns, "seeds", *METRICS.values()]
+    lines = ["| " + " | ".join(header) + " |", "|" + "---|" * len(header)]
+    for row in table.itertuples(index=False):
+        row = row._asdict()
+        setting = [ratio_label(row["ratio"]) if c == "ratio" else str(row[c]) for c in columns]
+        values = [mean_sd(row[f"{m}_mean"], row[f"{m}_std"]) for m in METRICS]
+        lines.append("| " + " | ".join([*setting, str(row["seeds"]), *values]) + " |")
+    return "\n".join(lines)
+
+
+def table3_markdown(table: pd.DataFrame, columns: list[str]) -> str:
+    """One table per setting other than the ratio: classes down, ratios across."""
+    panels = [c for c in columns if c != "ratio"]
+    sections = []
+    for panel, rows in table.groupby(panels, sort=False):
+        panel = panel if isinstance(panel, tuple) else (panel,)
+        title = ", ".join(f"{key}={value}" for key, value in zip(panels, panel, strict=True))
+        ratios = list(dict.fromkeys(rows["ratio"]))
+        header = ["class"] + [
+            f"{ratio_label(r)} {stat}" for r in ratios for stat in ("precision", "recall")
+        ]
+        lines = [f"### {title}", "", "| " + " | ".join(header) + " |", "|" + "---|" * len(header)]
+        for name, by_class in rows.groupby("class", sort=False):
+            marked = f"{name} *" if by_class["minority"].iloc[0] else name
+            cells = []
+            for ratio in ratios:
+                row = by_class[by_class["ratio"] == ratio]
+                for stat in ("precision", "recall"):
+                    cells.append(
+                        mean_sd(row[f"{stat}_mean"].iloc[0], row[f"{stat}_std"].iloc[0], 2)
+                        if len(row)
+                        else "-"
+                    )
+            lines.append("| " + " | ".join([marked, *cells]) + " |")
+        sections.append("\n".join(lines))
+    return "\n\n".join(sections)

@@ -1,0 +1,187 @@
+"""The report, checked against numbers recomputed here from the jobs' results.json files."""
+
+import csv
+import json
+import statistics
+import subprocess
+import sys
+
+import numpy as np
+import pytest
+from sklearn.metrics import f1_score
+
+from helpers import fake_sweep
+from imbalance import figures, tables
+from imbalance.report import main
+
+RATIOS, REGS, SEEDS = [1, 3], ["none", "norm"], [0, 1, 2]
+FAILED = (3, "norm", 2)
+PNG = b"\x89PNG\r\n\x1a\n"
+
+
+@pytest.fixture
+def sweep(tmp_path):
+    return fake_sweep(tmp_path / "sweep", RATIOS, REGS, SEEDS, skip={FAILED})
+
+
+def finished_runs(sweep, ratio, reg):
+    runs = []
+    for seed in SEEDS:
+        path = sweep / f"ratio={ratio},reg={reg},seed={seed}" / "results.json"
+        if path.exists():
+            runs.append(json.loads(path.read_text()))
+    return runs
+
+
+def macro_f1(run):
+    matrix = np.array(run["test"]["confusion_matrix"])
+    true, predicted = [], []
+    for i, row in enumerate(matrix):
+        for j, count in enumerate(row):
+            true += [i] * count
+            predicted += [j] * count
+    return f1_score(true, predicted, average="macro", labels=range(len(matrix)), zero_division=0)
+
+
+def group_recall(run, minority):
+    names = [c for c in run["classes"] if (c in run["minority"]) == minority]
+    return statistics.mean(run["test"]["recall"][c] for c in names)
+
+
+def read_csv(path):
+    with open(path, newline="") as file:
+        return list(csv.DictReader(file))
+
+
+def test_summary_csv_is_the_mean_and_sd_over_seeds(sweep):
+    assert main([str(sweep)]) == 0
+    rows = read_csv(sweep / "summary.csv")
+    assert [(int(r["ratio"]), r["reg"]) for r in rows] == [
+        (1, "none"),
+        (1, "norm"),
+        (3, "none"),
+        (3, "norm"),
+    ]
+    for row in rows:
+        runs = finished_runs(sweep, int(row["ratio"]), row["reg"])
+        assert (
+            int(row["seeds"])
+            == len(runs)
+            == (2 if (int(row["ratio"]), row["reg"]) == FAILED[:2] else 3)
+        )
+        expected = {
+            "acc": [run["test"]["acc"] for run in runs],
+            "balanced_acc": [run["test"]["balanced_acc"] for run in runs],
+            "macro_f1": [macro_f1(run) for run in runs],
+            "minority_recall": [group_recall(run, True) for run in runs],
+            "majority_recall": [group_recall(run, False) for run in runs],
+        }
+        for metric, values in expected.items():
+            assert float(row[f"{metric}_mean"]) == pytest.approx(statistics.mean(values)), metric
+            assert float(row[f"{metric}_std"]) == pytest.approx(statistics.stdev(values)), metric
+
+
+def test_table3_csv_is_per_class_precision_and_recall_over_seeds(sweep):
+    assert main([str(sweep)]) == 0
+    rows = read_csv(sweep / "table3.csv")
+    assert len(rows) == len(RATIOS) * len(REGS) * 4
+    for row in rows:
+        runs = finished_runs(sweep, int(row["ratio"]), row["reg"])
+        assert row["minority"] == str(row["class"] in ("c", "d"))
+        for stat in ("precision", "recall"):
+            values = [run["test"][stat][row["class"]] for run in runs]
+            assert float(row[f"{stat}_mean"]) == pytest.approx(statistics.mean(values))
+            assert float(row[f"{stat}_std"]) == pytest.approx(statistics.stdev(values))
+
+
+def test_markdown_tables_state_the_seeds_and_mark_minority_classes(sweep):
+    assert main([str(sweep)]) == 0
+    summary = (sweep / "summary.md").read_text()
+    assert "mean ± sd over 3 seeds (0, 1, 2)" in summary
+    runs = finished_runs(sweep, 1, "none")
+    accs = [run["test"]["acc"] for run in runs]
+    assert f"{statistics.mean(accs):.3f} ± {statistics.stdev(accs):.3f}" in summary
+    table3 = (sweep / "table3.md").read_text()
+    assert "### reg=none" in table3 and "### reg=norm" in table3
+    assert "| c * |" in table3 and "| a |" in table3
+    assert "| class | 1:1 precision | 1:1 recall | 3:1 precision | 3:1 recall |" in table3
+
+
+def test_a_missing_job_is_named_and_not_fatal(sweep, capsys):
+    # One job failed (its directory, no results); another never started (no directory).
+    never = sweep / "ratio=1,reg=none,seed=1"
+    for file in sorted(never.rglob("*"), reverse=True):
+        file.unlink() if file.is_file() else file.rmdir()
+    never.rmdir()
+    assert main([str(sweep)]) == 0
+    out = capsys.readouterr().out
+    for text in (out, (sweep / "summary.md").read_text(), (sweep / "table3.md").read_text()):
+        assert "ratio=3,reg=norm,seed=2 (failed or unfinished)" in text
+        assert "ratio=1,reg=none,seed=1 (never ran)" in text
+    assert len(read_csv(sweep / "summary.csv")) == 4
+
+
+def test_one_seed_gives_plain_values(tmp_path):
+    sweep = fake_sweep(tmp_path / "one", RATIOS, REGS, [0])
+    assert main([str(sweep)]) == 0
+    summary = (sweep / "summary.md").read_text()
+    assert "±" not in summary and "1 seed (0)" in summary
+    assert all(row["acc_std"] == "" for row in read_csv(sweep / "summary.csv"))
+
+
+def test_figures_are_written_with_the_expected_panels(sweep, tmp_path):
+    assert main([str(sweep)]) == 0
+    for name in ("fig1_accuracy", "fig2_error", "fig3_regularizers", "fig_recall"):
+        data = (sweep / f"{name}.png").read_bytes()
+        assert data.startswith(PNG) and len(data) > 10_000, name
+
+    runs = [run for ratio in RATIOS for reg in REGS for run in finished_runs(sweep, ratio, reg)]
+    columns = tables.setting_columns(runs)
+    epochs, classes = tables.per_epoch(runs, columns), tables.per_class(runs, columns)
+    fig1 = figures.train_test_curves(epochs, columns, "acc", "accuracy", "t", tmp_path / "1.png")
+    assert [ax.get_title() for ax in fig1.axes] == [
+        "1:1, reg=none", "3:1, reg=none", "1:1, reg=norm", "3:1, reg=norm"
+    ]  # fmt: skip
+    assert all(len(ax.get_lines()) == 2 for ax in fig1.axes)  # train and test
+    assert [len(c.get_paths()) for c in fig1.axes[0].collections] == [1, 1]  # a band each
+    fig3 = figures.regularizer_curves(epochs, columns, "t", tmp_path / "3.png")
+    assert len(fig3.axes) == 4 and all(len(ax.get_lines()) == 2 for ax in fig3.axes)
+    (legend,) = [ax.get_legend() for ax in fig3.axes if ax.get_legend()]
+    assert [t.get_text() for t in legend.get_texts()] == [
+        "reg=none", "reg=norm"
+    ]  # fmt: skip
+    recall = figures.recall_by_ratio(classes, columns, "t", tmp_path / "r.png")
+    assert [ax.get_title() for ax in recall.axes] == ["reg=none", "reg=norm"]
+    assert [ax.get_xlabel() for ax in recall.axes] == [
+        "imbalance ratio ρ (majority : minority)"
+    ] * 2
+
+
+def test_a_directory_without_runs_is_one_clear_line(tmp_path, capsys):
+    assert main([str(tmp_path)]) == 2
+    assert capsys.readouterr().err.strip() == (
+        f"error: no finished runs (no results.json) under '{tmp_path}'; "
+        "give a sweep's directory, e.g. outputs/multirun/<time>"
+    )
+    assert main([str(tmp_path / "nowhere")]) == 2
+    assert "is not a directory" in capsys.readouterr().err
+
+
+def test_report_on_a_real_sweep_from_the_command_line(real_sweep):
+    result = subprocess.run(
+        [sys.executable, "-m", "imbalance.report", str(real_sweep)],
+        capture_output=True,
+        text=True,
+        timeout=120,
+    )
+    assert result.returncode == 0, result.stderr[-2000:]
+    assert "4 runs in" in result.stdout
+    rows = read_csv(real_sweep / "summary.csv")
+    assert [(r["ratio"], r["reg"]) for r in rows] == [
+        ("1", "none"),
+        ("1", "norm"),
+        ("3", "none"),
+        ("3", "norm"),
+    ]
+    for name in ("table3.md", "fig1_accuracy.png", "fig_recall.png"):
+        assert (real_sweep / name).stat().st_size > 0
