@@ -1,7 +1,6 @@
 """python -m imbalance.report [SWEEP]: a sweep's results as the paper's tables and figures.
 
-Writes into the sweep directory: table3.md/.csv, summary.md/.csv, fig1_accuracy.png,
-fig2_error.png, fig3_regularizers.png and fig_recall.png; prints a short summary.
+Writes the files of WRITES into the sweep directory and prints a short summary.
 """
 
 import argparse
@@ -11,6 +10,11 @@ from pathlib import Path
 from imbalance import figures, tables
 from imbalance.errors import ConfigError
 from imbalance.sweep import Sweep, newest_sweep, read_sweep
+
+WRITES = [
+    "summary.md", "summary.csv", "table3.md", "table3.csv",
+    "fig1_accuracy.png", "fig2_error.png", "fig3_regularizers.png", "fig_recall.png",
+]  # fmt: skip
 
 
 def describe(sweep: Sweep) -> str:
@@ -27,58 +31,59 @@ def describe(sweep: Sweep) -> str:
 
 
 def write_report(sweep: Sweep) -> list[Path]:
-    columns = tables.setting_columns(sweep.runs)
+    """Writes the tables and figures into the sweep directory; returns their paths."""
+    runs, out = sweep.runs, sweep.path
+    columns = tables.setting_columns(runs)
     context = describe(sweep)
-    summary = tables.summary(sweep.runs, columns)
-    table3 = tables.table3(sweep.runs, columns)
     missing = "".join(f"\n- {job}" for job in sweep.missing)
     missing = f"\n\nMissing jobs, left out:{missing}\n" if missing else "\n"
-    notes = (
-        f"Final test metrics ({context}; a setting's seeds in column `seeds`). Balanced "
-        "accuracy is the mean per-class recall; minority and majority recall are the mean "
-        "recall of each group's classes."
+
+    summary = tables.summary(runs, columns)
+    summary.to_csv(out / "summary.csv", index=False)
+    (out / "summary.md").write_text(
+        f"# Summary\n\nFinal test metrics ({context}; a setting's seeds in column `seeds`). "
+        "Balanced accuracy is the mean per-class recall; minority and majority recall are the "
+        f"mean recall of each group's classes.\n\n{tables.summary_markdown(summary, columns)}"
+        + missing
     )
-    out = sweep.path
-    files = {
-        "summary.csv": lambda path: summary.to_csv(path, index=False),
-        "summary.md": lambda path: path.write_text(
-            f"# Summary\n\n{notes}\n\n{tables.summary_markdown(summary, columns)}{missing}"
-        ),
-        "table3.csv": lambda path: table3.to_csv(path, index=False),
-        "table3.md": lambda path: path.write_text(
-            f"# Per-class test precision and recall (the paper's Table 3)\n\n"
-            f"{context}. * marks a minority class. A class that is never predicted has "
-            f"precision 0.\n\n{tables.table3_markdown(table3, columns)}{missing}"
-        ),
-    }
-    epochs = tables.per_epoch(sweep.runs, columns)
-    classes = tables.per_class(sweep.runs, columns)
-    title = {
-        "fig1": "Train and test accuracy per epoch",
-        "fig2": "Train and test error (loss) per epoch",
-        "fig3": "Test accuracy and error (loss) per epoch, by regularizer",
-        "recall": "Per-class test recall against the imbalance ratio",
-    }
-    title = {key: f"{text}\n{context}" for key, text in title.items()}
-    plots = {
-        "fig1_accuracy.png": lambda path: figures.train_test_curves(
-            epochs, columns, "acc", "accuracy", title["fig1"], path
-        ),
-        "fig2_error.png": lambda path: figures.train_test_curves(
-            epochs, columns, "loss", "loss (cross-entropy)", title["fig2"], path
-        ),
-        "fig3_regularizers.png": lambda path: figures.regularizer_curves(
-            epochs, columns, title["fig3"], path
-        ),
-        "fig_recall.png": lambda path: figures.recall_by_ratio(
-            classes, columns, title["recall"], path
-        ),
-    }
-    written = []
-    for name, write in {**files, **plots}.items():
-        write(out / name)
-        written.append(out / name)
-    print(f"{len(sweep.runs)} runs in {out} ({context})")
+    table3 = tables.table3(runs, columns)
+    table3.to_csv(out / "table3.csv", index=False)
+    (out / "table3.md").write_text(
+        "# Per-class test precision and recall (the paper's Table 3)\n\n"
+        f"{context}. * marks a minority class. A class that is never predicted has precision "
+        f"0.\n\n{tables.table3_markdown(table3, columns)}" + missing
+    )
+
+    epochs, classes = tables.per_epoch(runs, columns), tables.per_class(runs, columns)
+    figures.train_test_curves(
+        epochs,
+        columns,
+        "acc",
+        "accuracy",
+        f"Train and test accuracy per epoch\n{context}",
+        out / "fig1_accuracy.png",
+    )
+    figures.train_test_curves(
+        epochs,
+        columns,
+        "loss",
+        "loss (cross-entropy)",
+        f"Train and test error (loss) per epoch\n{context}",
+        out / "fig2_error.png",
+    )
+    figures.regularizer_curves(
+        epochs,
+        columns,
+        f"Test accuracy and error (loss) per epoch, by regularizer\n{context}",
+        out / "fig3_regularizers.png",
+    )
+    figures.recall_by_ratio(
+        classes, columns,
+        f"Per-class test recall against the imbalance ratio\n{context}", out / "fig_recall.png",
+    )  # fmt: skip
+
+    written = [out / name for name in WRITES]
+    print(f"{len(runs)} runs in {out} ({context})")
     print(tables.summary_markdown(summary, columns) + missing.rstrip())
     print("wrote " + ", ".join(path.name for path in written))
     return written
