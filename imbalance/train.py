@@ -56,19 +56,19 @@ def build(cfg: DictConfig) -> tuple[ImbalancedDataModule, StudyModule]:
 def train(cfg: DictConfig) -> dict:
     """Train and test one run; write and return its results."""
     data, module = build(cfg)
-    run_dir = HydraConfig.get().runtime.output_dir
+    job = HydraConfig.get()
+    run_dir = job.runtime.output_dir
     logger = TensorBoardLogger(run_dir, name="", version="", default_hp_metric=False)
     trainer = instantiate(cfg.trainer, logger=logger)
     trainer.fit(module, datamodule=data)
     trainer.test(module, datamodule=data, verbose=False)
 
-    hydra = HydraConfig.get()
     results = {
-        "job": hydra.job.override_dirname,
-        "overrides": list(hydra.overrides.task),
+        "job": job.job.override_dirname,
+        "overrides": list(job.overrides.task),
         "choices": {
             group: option
-            for group, option in hydra.runtime.choices.items()
+            for group, option in job.runtime.choices.items()
             if not group.startswith("hydra/")
         },
         "config": OmegaConf.to_container(cfg, resolve=True),
