@@ -4,7 +4,7 @@ VENV := .venv
 BIN := $(VENV)/bin
 DATA ?= ../shared/data/caltech101
 
-.PHONY: install train paper report test lint tensorboard clean
+.PHONY: install train paper report bench test lint tensorboard clean
 
 install: $(VENV)/.installed
 
@@ -21,6 +21,9 @@ paper: install  ## the paper's 12 runs on Caltech101 (DATA=<dir>)
 
 report: install  ## tables and figures of the newest sweep (or SWEEP=<dir>)
 	$(BIN)/python -m imbalance.report $(SWEEP)
+
+bench: install  ## the paper preset: framework vs bare loop vs naive pipeline -> BENCHMARKS.md
+	$(BIN)/python -m imbalance.bench --data $(DATA)
 
 test: install
 	$(BIN)/ruff check .

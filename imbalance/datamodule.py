@@ -2,6 +2,7 @@
 
 import warnings
 from collections.abc import Sequence
+from pathlib import Path
 
 import lightning as L
 import numpy as np
@@ -25,7 +26,8 @@ class ImbalancedDataModule(L.LightningDataModule):
     """Step imbalance over a source's classes, split per class into train and test.
 
     The first `round(mu * len(classes))` names of `minority` are the minority classes. Images are
-    kept in memory as uint8 and indexed a batch at a time.
+    kept in memory as uint8 and indexed a batch at a time; image files are decoded through the
+    on-disk cache in `cache_dir` when it is set.
     """
 
     def __init__(
@@ -42,6 +44,7 @@ class ImbalancedDataModule(L.LightningDataModule):
         ratio: float = 1.0,
         mu: float = 0.5,
         seed: int = 0,
+        cache_dir: str | None = None,
     ):
         super().__init__()
         self.source = source
@@ -57,12 +60,19 @@ class ImbalancedDataModule(L.LightningDataModule):
         self.ratio = ratio
         self.mu = mu
         self.seed = seed
+        self.cache_dir = None if cache_dir is None else Path(cache_dir)
         self.train_set: TensorDataset | None = None
         self.test_set: TensorDataset | None = None
 
     def setup(self, stage: str | None = None) -> None:
         if self.train_set is not None:
             return
+        catalog, train, test = self.select()
+        self.train_set = self._decode(catalog, train)
+        self.test_set = self._decode(catalog, test)
+
+    def select(self):
+        """The source's catalog and the indices of the train and test images, before decoding."""
         catalog = self.source.catalog(self.root, self.classes)
         self.class_names = catalog.class_names
         self.channels = catalog.channels
@@ -71,8 +81,7 @@ class ImbalancedDataModule(L.LightningDataModule):
         sizes = step_sizes(is_minority, self.per_class, self.ratio)
         selection = nested_selection(catalog.labels, sizes, self.seed, self.class_names)
         train, test = stratified_split(catalog.labels, selection, self.test_fraction)
-        self.train_set = self._decode(catalog, train)
-        self.test_set = self._decode(catalog, test)
+        return catalog, train, test
 
     def _minority_names(self) -> list[str]:
         unknown = [name for name in self.minority if name not in self.class_names]
@@ -90,7 +99,7 @@ class ImbalancedDataModule(L.LightningDataModule):
         return self.minority[:k]
 
     def _decode(self, catalog, indices: np.ndarray) -> TensorDataset:
-        images = catalog.decode(indices, self.image_size)
+        images = catalog.decode(indices, self.image_size, self.cache_dir)
         return TensorDataset(images, torch.from_numpy(catalog.labels[indices]))
 
     @property

@@ -1,6 +1,7 @@
 """Training of one run: loss, optimizer and schedule, and the metrics of the study."""
 
 import logging
+import time
 
 import lightning as L
 import torch
@@ -82,11 +83,15 @@ class StudyModule(L.LightningModule):
         self.confusion = MulticlassConfusionMatrix(n)
 
         self.history: list[dict] = []
+        self.epoch_seconds: list[float] = []  # wall time of each epoch, its test pass included
         self.test_results: dict | None = None
         self._last_test: dict = {}
 
     def forward(self, images: torch.Tensor) -> torch.Tensor:
         return self.net(images.float())
+
+    def on_train_epoch_start(self):
+        self._epoch_started = time.perf_counter()
 
     def training_step(self, batch, batch_idx):
         images, labels = batch
@@ -115,6 +120,7 @@ class StudyModule(L.LightningModule):
             "lr": self.trainer.optimizers[0].param_groups[0]["lr"],
         }
         self.history.append(epoch)
+        self.epoch_seconds.append(time.perf_counter() - self._epoch_started)
         tested = f"test acc {test['acc']:.3f} loss {test['loss']:.3f}" if test else "no test pass"
         log.info(
             f"epoch {epoch['epoch']}/{self.trainer.max_epochs}: "

@@ -1,7 +1,8 @@
 """Where images come from: one source per kind of data set, each giving a `Catalog`.
 
 A catalog lists every image's class without decoding anything, so that the imbalanced subset is
-chosen from labels alone; only the chosen images are then decoded and resized, once.
+chosen from labels alone; only the chosen images are then decoded and resized, once (and,
+with a cache directory, once for every job that shares it).
 """
 
 from collections.abc import Sequence
@@ -15,6 +16,7 @@ from torchvision.datasets.folder import IMG_EXTENSIONS, make_dataset
 from torchvision.transforms.v2.functional import InterpolationMode, resize
 
 from imbalance.errors import ConfigError
+from imbalance.image_cache import cached_decode
 
 
 @dataclass(frozen=True)
@@ -26,17 +28,30 @@ class FileCatalog:
     paths: list[str]
     channels = 3
 
-    def decode(self, indices: Sequence[int], size: int) -> torch.Tensor:
-        """uint8 images [n, 3, size, size]; greyscale files are converted to RGB.
+    # Part of every cache key: change it whenever `decode_file` changes what it returns.
+    DECODER = "PIL RGB, bicubic resize, HWC uint8, v1"
 
-        A plain resize to size x size, bicubic and antialiased like MATLAB's imresize.
-        """
+    def decode(
+        self, indices: Sequence[int], size: int, cache_dir: Path | None = None
+    ) -> torch.Tensor:
+        """uint8 images [n, 3, size, size], through the on-disk cache when one is given."""
         images = torch.empty(len(indices), 3, size, size, dtype=torch.uint8)
         for row, i in enumerate(indices):
-            with Image.open(self.paths[i]) as image:
-                resized = image.convert("RGB").resize((size, size), Image.Resampling.BICUBIC)
-            images[row] = torch.from_numpy(np.array(resized)).permute(2, 0, 1)
+            if cache_dir is None:
+                pixels = self.decode_file(self.paths[i], size)
+            else:
+                pixels = cached_decode(
+                    self.paths[i], size, self.DECODER, self.decode_file, cache_dir
+                )
+            images[row] = torch.from_numpy(pixels).permute(2, 0, 1)
         return images
+
+    @staticmethod
+    def decode_file(path: str, size: int) -> np.ndarray:
+        """[size, size, 3] uint8: greyscale made RGB, then a plain resize to size x size,
+        bicubic and antialiased like MATLAB's imresize."""
+        with Image.open(path) as image:
+            return np.array(image.convert("RGB").resize((size, size), Image.Resampling.BICUBIC))
 
 
 @dataclass(frozen=True)
@@ -51,7 +66,10 @@ class ArrayCatalog:
     def channels(self) -> int:
         return self.images.shape[1]
 
-    def decode(self, indices: Sequence[int], size: int) -> torch.Tensor:
+    def decode(
+        self, indices: Sequence[int], size: int, cache_dir: Path | None = None
+    ) -> torch.Tensor:
+        """Already in memory: resizing is cheap, so `cache_dir` is not used."""
         chosen = self.images[torch.as_tensor(np.asarray(indices, dtype=np.int64))]
         return resize(chosen, [size, size], InterpolationMode.BICUBIC, antialias=True)
 

@@ -2,6 +2,7 @@
 
 import logging
 import sys
+import time
 
 import hydra
 import lightning as L
@@ -55,12 +56,15 @@ def build(cfg: DictConfig) -> tuple[ImbalancedDataModule, StudyModule]:
 
 def train(cfg: DictConfig) -> dict:
     """Train and test one run; write and return its results."""
+    started = time.time()
     data, module = build(cfg)
+    ready = time.time()
     job = HydraConfig.get()
     run_dir = job.runtime.output_dir
     logger = TensorBoardLogger(run_dir, name="", version="", default_hp_metric=False)
     trainer = instantiate(cfg.trainer, logger=logger)
     trainer.fit(module, datamodule=data)
+    fitted = time.time()
     trainer.test(module, datamodule=data, verbose=False)
 
     results = {
@@ -77,6 +81,13 @@ def train(cfg: DictConfig) -> dict:
         "counts": {"train": data.counts("train"), "test": data.counts("test")},
         "history": module.history,
         "test": module.test_results,
+        "timing": {  # seconds; the two moments as Unix time, for benchmarks
+            "job_started_at": started,
+            "data_ready_at": ready,
+            "fit": fitted - ready,
+            "epochs": module.epoch_seconds,
+            "test": time.time() - fitted,
+        },
     }
     log_run_summary(logger, results)
     logger.finalize("success")  # flushes what the summary wrote after Lightning's own finalize

@@ -122,3 +122,25 @@ def test_a_regularizer_from_outside_the_package_is_one_yaml_file(tmp_path):
         "augment": (RandomAffine, 30, 0.5, 6),
         "label_smoothing": 0.1,
     }
+
+
+def test_slurm_launcher_composes_with_the_cluster_settings():
+    with initialize_config_dir(config_dir=str(REPO / "conf"), version_base="1.3"):
+        cfg = compose(
+            "train",
+            overrides=["hydra/launcher=slurm", "hydra.launcher.partition=gpu"],
+            return_hydra_config=True,
+        )
+    launcher = cfg.hydra.launcher
+    assert (
+        launcher._target_ == "hydra_plugins.hydra_submitit_launcher.submitit_launcher.SlurmLauncher"
+    )
+    assert launcher.partition == "gpu"
+    assert (launcher.gpus_per_node, launcher.tasks_per_node, launcher.cpus_per_task) == (1, 1, 8)
+    assert (launcher.array_parallelism, launcher.timeout_min, launcher.mem_gb) == (64, 60, 16)
+
+
+def test_joblib_launcher_is_available():
+    with initialize_config_dir(config_dir=str(REPO / "conf"), version_base="1.3"):
+        cfg = compose("train", overrides=["hydra/launcher=joblib"], return_hydra_config=True)
+    assert cfg.hydra.launcher._target_.endswith("JoblibLauncher")

@@ -1,10 +1,11 @@
 import numpy as np
 import pytest
 import torch
+from PIL import Image
 
 from helpers import make_image_tree
 from imbalance.errors import ConfigError
-from imbalance.sources import Caltech101, Digits, ImageFolder
+from imbalance.sources import Caltech101, Digits, FileCatalog, ImageFolder
 
 
 def test_digits_are_the_bundled_real_images():
@@ -64,3 +65,46 @@ def test_caltech101_root_may_be_any_of_three_levels(tmp_path, layout):
 def test_caltech101_without_files_fails_clearly_when_not_downloading(tmp_path):
     with pytest.raises(ConfigError, match="no Caltech101 under data.root=.*data.source.download"):
         Caltech101().catalog(str(tmp_path), ["Faces"])
+
+
+def test_the_image_cache_decodes_each_file_once_and_serves_it_after(
+    image_tree, tmp_path, monkeypatch
+):
+    root = image_tree({"a": 2, "b": 2})
+    catalog = ImageFolder().catalog(str(root), None)
+    cache = tmp_path / "cache"
+    first = catalog.decode([0, 1, 2, 3], 24, cache)
+    assert torch.equal(first, catalog.decode([0, 1, 2, 3], 24))  # the same pixels as no cache
+    assert len(list(cache.rglob("*.npy"))) == 4
+
+    def no_decoding(path, size):
+        raise AssertionError(f"{path} decoded again")
+
+    monkeypatch.setattr(FileCatalog, "decode_file", staticmethod(no_decoding))
+    assert torch.equal(catalog.decode([3, 2], 24, cache), first[[3, 2]])
+    with pytest.raises(AssertionError, match="decoded again"):
+        catalog.decode([0], 16, cache)  # another size is another entry
+
+
+def test_the_image_cache_notices_a_changed_file(image_tree, tmp_path):
+    root = image_tree({"a": 1})
+    catalog = ImageFolder().catalog(str(root), None)
+    cache = tmp_path / "cache"
+    before = catalog.decode([0], 8, cache)
+    Image.new("RGB", (30, 30), (255, 0, 0)).save(catalog.paths[0])
+    after = catalog.decode([0], 8, cache)
+    assert not torch.equal(before, after) and after[0, 0].min() > 200  # red now
+    assert len(list(cache.rglob("*.npy"))) == 2
+
+
+def test_jobs_filling_the_cache_at_once_agree_and_leave_no_partial_files(image_tree, tmp_path):
+    from concurrent.futures import ThreadPoolExecutor
+
+    root = image_tree({"a": 6, "b": 6})
+    catalog = ImageFolder().catalog(str(root), None)
+    cache = tmp_path / "cache"
+    with ThreadPoolExecutor(4) as pool:
+        results = list(pool.map(lambda _: catalog.decode(range(12), 16, cache), range(4)))
+    assert all(torch.equal(result, results[0]) for result in results)
+    assert len(list(cache.rglob("*.npy"))) == 12
+    assert not list(cache.rglob("*.tmp"))

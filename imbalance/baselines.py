@@ -1,0 +1,130 @@
+"""What the framework is measured against (`make bench`), each timed per epoch on one run's data:
+
+- `floor`: the same network, data, batch size and steps as a bare PyTorch loop over tensors
+  already in memory: the compute floor.
+- `naive`: the pipeline most users would write: a DataLoader over the image files that decodes
+  and resizes with PIL every epoch, in a plain Lightning module.
+
+Both train then evaluate on the test split every epoch, as a framework run does.
+"""
+
+import time
+
+import lightning as L
+import numpy as np
+import torch
+import torch.nn.functional as F
+from PIL import Image
+from torch.utils.data import DataLoader, Dataset
+
+from imbalance.train import build
+
+
+def floor(cfg) -> list[float]:
+    """Seconds per epoch of a bare loop: uint8 tensors in memory, SGD, no metrics, no logging."""
+    data, module = build(cfg)
+    net, augment = module.net, module.augment
+    optimizer = module.configure_optimizers()["optimizer"]
+    (train_images, train_labels), (test_images, test_labels) = (
+        data.train_set.tensors,
+        data.test_set.tensors,
+    )
+    seconds = []
+    for _ in range(cfg.trainer.max_epochs):
+        started = time.perf_counter()
+        net.train()
+        for batch in torch.randperm(len(train_labels)).split(data.batch_size):
+            images = train_images[batch].float()
+            if augment is not None:
+                images = augment(images)
+            loss = F.cross_entropy(net(images), train_labels[batch])
+            optimizer.zero_grad()
+            loss.backward()
+            optimizer.step()
+        net.eval()
+        with torch.no_grad():
+            for batch in torch.arange(len(test_labels)).split(data.eval_batch_size):
+                net(test_images[batch].float()).argmax(dim=1)
+        seconds.append(time.perf_counter() - started)
+    return seconds
+
+
+class ImageFiles(Dataset):
+    def __init__(self, paths: list[str], labels: np.ndarray, size: int):
+        self.paths, self.labels, self.size = paths, labels, size
+
+    def __len__(self) -> int:
+        return len(self.paths)
+
+    def __getitem__(self, i):
+        with Image.open(self.paths[i]) as image:
+            image = image.convert("RGB").resize((self.size, self.size), Image.Resampling.BICUBIC)
+        pixels = torch.from_numpy(np.array(image)).permute(2, 0, 1).float()
+        return pixels, int(self.labels[i])
+
+
+class PlainModule(L.LightningModule):
+    def __init__(self, net, optimizer):
+        super().__init__()
+        self.net, self.optimizer = net, optimizer
+
+    def training_step(self, batch, batch_idx):
+        images, labels = batch
+        loss = F.cross_entropy(self.net(images), labels)
+        self.log("train_loss", loss)
+        return loss
+
+    def validation_step(self, batch, batch_idx):
+        images, labels = batch
+        logits = self.net(images)
+        self.log("val_loss", F.cross_entropy(logits, labels))
+        self.log("val_acc", (logits.argmax(dim=1) == labels).float().mean())
+
+    def configure_optimizers(self):
+        return self.optimizer
+
+
+class EpochTimer(L.Callback):
+    def __init__(self):
+        self.seconds = []
+
+    def on_train_epoch_start(self, trainer, module):
+        self._started = time.perf_counter()
+
+    def on_train_epoch_end(self, trainer, module):
+        self.seconds.append(time.perf_counter() - self._started)
+
+
+def naive(cfg, workers: int) -> list[float]:
+    """Seconds per epoch of a DataLoader that decodes every file every epoch, in plain Lightning."""
+    data, module = build(cfg)
+    catalog, train, test = data.select()
+    paths = np.array(catalog.paths)
+    loaders = [
+        DataLoader(
+            ImageFiles(list(paths[indices]), catalog.labels[indices], data.image_size),
+            batch_size=size,
+            shuffle=shuffle,
+            num_workers=workers,
+            persistent_workers=workers > 0,
+        )
+        for indices, size, shuffle in (
+            (train, data.batch_size, True),
+            (test, data.eval_batch_size, False),
+        )
+    ]
+    timer = EpochTimer()
+    trainer = L.Trainer(
+        max_epochs=cfg.trainer.max_epochs,
+        accelerator=cfg.trainer.accelerator,
+        devices=1,
+        logger=False,
+        callbacks=[timer],
+        enable_checkpointing=False,
+        enable_progress_bar=False,
+        enable_model_summary=False,
+        num_sanity_val_steps=0,
+    )
+    optimizer = module.configure_optimizers()["optimizer"]
+    trainer.fit(PlainModule(module.net, optimizer), *loaders)
+    return timer.seconds

@@ -1,0 +1,157 @@
+"""python -m imbalance.bench (make bench): the paper preset timed three ways on this machine.
+
+(a) the framework's run as a user launches it, a whole process (once to fill the image cache,
+    then the measured run); (b) the compute floor and (c) the naive pipeline of
+    `imbalance.baselines`, each in a process of its own. Prints the figures and adds them at
+    the top of BENCHMARKS.md.
+"""
+
+import argparse
+import json
+import os
+import platform
+import statistics
+import subprocess
+import sys
+import tempfile
+import time
+from pathlib import Path
+
+import torch
+
+from imbalance.results import read_results
+
+
+def run_child(command: list[str], log: Path) -> tuple[float, int]:
+    """Runs `command`, output to `log`; returns its wall time (s) and peak memory (bytes)."""
+    started = time.perf_counter()
+    with open(log, "w") as output:
+        child = subprocess.Popen(command, stdout=output, stderr=subprocess.STDOUT)
+        _, status, usage = os.wait4(child.pid, 0)
+    child.returncode = os.waitstatus_to_exitcode(status)
+    if child.returncode != 0:
+        sys.exit(f"error: {' '.join(command)} failed ({child.returncode}); see {log}")
+    return time.perf_counter() - started, usage.ru_maxrss * 1024
+
+
+def machine() -> str:
+    cpu = platform.processor() or platform.machine()
+    cpuinfo = Path("/proc/cpuinfo")
+    if cpuinfo.exists():
+        names = [line.split(":", 1)[1].strip() for line in cpuinfo.read_text().splitlines()
+                 if line.startswith("model name")]  # fmt: skip
+        cpu = names[0] if names else cpu
+    gpu = f", GPU {torch.cuda.get_device_name()}" if torch.cuda.is_available() else ""
+    threads = torch.get_num_threads()
+    return (
+        f"{cpu}, {os.cpu_count()} cores ({threads} torch threads){gpu}; torch {torch.__version__}"
+    )
+
+
+def overrides(args) -> list[str]:
+    return [
+        "experiment=paper",
+        f"data.root={args.data}",
+        f"ratio={args.ratio}",
+        f"reg={args.reg}",
+        f"trainer.max_epochs={args.epochs}",
+        f"trainer.accelerator={args.accelerator}",
+        f"data.cache_dir={args.cache}",
+    ]
+
+
+def baseline(args) -> None:
+    """In a child process: one baseline's seconds per epoch, as JSON on the last line."""
+    from hydra import compose, initialize
+
+    from imbalance import baselines
+
+    with initialize(config_path="../conf", version_base="1.3"):
+        cfg = compose("train", overrides=overrides(args))
+    seconds = (
+        baselines.floor(cfg) if args.baseline == "floor" else baselines.naive(cfg, args.workers)
+    )
+    print(json.dumps(seconds))
+
+
+def measure(args) -> str:
+    work = Path(tempfile.mkdtemp(prefix="imbalance-bench-"))
+    python = [sys.executable, "-m"]
+    train = [*python, "imbalance.train", *overrides(args)]
+    # (a), cold: fills the image cache; its data preparation is the one-off decoding.
+    cold_start = time.time()
+    run_child([*train, f"hydra.run.dir={work / 'cold'}"], work / "cold.log")
+    cold = read_results(work / "cold")
+    # (a), as measured: a warm cache, as every job of a sweep but the first finds it.
+    launched = time.time()
+    a_wall, a_memory = run_child([*train, f"hydra.run.dir={work / 'warm'}"], work / "warm.log")
+    warm = read_results(work / "warm")
+    timing, cold_timing = warm["timing"], cold["timing"]
+    a_epochs = timing["epochs"]
+    forwarded = [f"--{key}={value}" for key, value in vars(args).items() if key != "out"]
+    seconds = {}
+    for name in ("floor", "naive"):
+        bench = [*python, "imbalance.bench", *forwarded, f"--baseline={name}"]
+        run_child(bench, work / f"{name}.log")
+        seconds[name] = json.loads((work / f"{name}.log").read_text().strip().splitlines()[-1])
+    b, c = sum(seconds["floor"]), sum(seconds["naive"])
+
+    def per_epoch(values: list[float]) -> str:
+        return (
+            f"median {statistics.median(values):.2f} s, first {values[0]:.2f}, "
+            f"last {values[-1]:.2f}, max {max(values):.2f}"
+        )
+
+    return "\n".join(
+        [
+            f"## {time.strftime('%Y-%m-%d')}: {machine()}",
+            "",
+            f"`python -m imbalance.bench --epochs={args.epochs} --ratio={args.ratio} "
+            f"--reg={args.reg} --accelerator={args.accelerator} --workers={args.workers}` "
+            f"(paper preset, Caltech101, {sum(warm['counts']['train'].values())} training and "
+            f"{sum(warm['counts']['test'].values())} test images, batch 10).",
+            "",
+            "| | wall | per epoch (test pass included) |",
+            "|---|---|---|",
+            f"| (a) framework, whole process, warm cache | {a_wall:.1f} s "
+            f"| {per_epoch(a_epochs)} |",
+            f"| (b) bare PyTorch loop, tensors in memory | {b:.1f} s (epochs only) "
+            f"| {per_epoch(seconds['floor'])} |",
+            f"| (c) DataLoader decoding files with PIL, plain Lightning, {args.workers} workers "
+            f"| {c:.1f} s (epochs only) | {per_epoch(seconds['naive'])} |",
+            "",
+            f"- a/b = {a_wall / b:.2f} (goal <= 1.10); c/a = {c / a_wall:.2f} (goal >= 2)",
+            f"- start-up of (a), launch to data ready: {timing['data_ready_at'] - launched:.1f} s "
+            f"with a warm cache; data preparation inside it "
+            f"{timing['data_ready_at'] - timing['job_started_at']:.1f} s "
+            f"(cold cache: {cold_timing['data_ready_at'] - cold_timing['job_started_at']:.1f} s, "
+            f"launch to data ready {cold_timing['data_ready_at'] - cold_start:.1f} s)",
+            f"- peak resident memory of (a): {a_memory / 2**30:.2f} GiB",
+            "",
+        ]
+    )
+
+
+def main(argv: list[str] | None = None) -> None:
+    parser = argparse.ArgumentParser(prog="python -m imbalance.bench", description=__doc__)
+    parser.add_argument("--data", default="../shared/data/caltech101", help="Caltech101 root")
+    parser.add_argument("--epochs", type=int, default=10)
+    parser.add_argument("--ratio", default="1")
+    parser.add_argument("--reg", default="none")
+    parser.add_argument("--accelerator", default="auto")
+    parser.add_argument("--workers", type=int, default=2, help="DataLoader workers of (c)")
+    parser.add_argument("--cache", default="outputs/.cache", help="image cache of (a)")
+    parser.add_argument("--out", type=Path, default=Path("BENCHMARKS.md"))
+    parser.add_argument("--baseline", choices=["floor", "naive"], help=argparse.SUPPRESS)
+    args = parser.parse_args(argv)
+    if args.baseline:
+        return baseline(args)
+    section = measure(args)
+    print(section)
+    title = "# Benchmarks\n\nNewest first; `make bench` adds a section.\n\n"
+    previous = args.out.read_text().removeprefix(title) if args.out.exists() else ""
+    args.out.write_text(title + section + "\n" + previous)
+
+
+if __name__ == "__main__":
+    main()

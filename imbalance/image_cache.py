@@ -1,0 +1,41 @@
+"""Decoded images kept on disk and shared by every job: an image file is decoded and resized at
+most once per size, whatever the number of jobs, sweeps or ratios that use it.
+
+An entry is keyed by everything that changes its content: the file (absolute path, size and
+modification time), the output size and the decoder's version. Entries are written to a
+temporary file and renamed into place, so jobs filling the cache at once never see half an
+image; at worst two of them decode the same image.
+"""
+
+import hashlib
+import os
+import tempfile
+from collections.abc import Callable
+from pathlib import Path
+
+import numpy as np
+
+
+def cached_decode(
+    path: str, size: int, decoder: str, decode: Callable[[str, int], np.ndarray], cache_dir: Path
+) -> np.ndarray:
+    """`decode(path, size)`, from `cache_dir` when an earlier job already did it."""
+    stat = os.stat(path)
+    key = f"{os.path.abspath(path)}|{stat.st_size}|{stat.st_mtime_ns}|{size}|{decoder}"
+    digest = hashlib.sha256(key.encode()).hexdigest()
+    entry = cache_dir / digest[:2] / f"{digest}.npy"
+    try:
+        return np.load(entry)
+    except FileNotFoundError:
+        pass
+    image = decode(path, size)
+    entry.parent.mkdir(parents=True, exist_ok=True)
+    descriptor, temporary = tempfile.mkstemp(dir=entry.parent, suffix=".tmp")
+    try:
+        with os.fdopen(descriptor, "wb") as file:
+            np.save(file, image)
+        os.replace(temporary, entry)
+    except BaseException:
+        os.unlink(temporary)
+        raise
+    return image
