@@ -7,19 +7,27 @@ from pathlib import Path
 import lightning as L
 import numpy as np
 import torch
-from torch.utils.data import (
-    BatchSampler,
-    DataLoader,
-    RandomSampler,
-    SequentialSampler,
-    TensorDataset,
-)
+from torch.utils.data import DataLoader, TensorDataset
 
 from imbalance.errors import ConfigError
 from imbalance.subsets import minority_count, nested_selection, step_sizes, stratified_split
 
 # The images are tensors in memory: worker processes would only add start-up time.
 warnings.filterwarnings("ignore", ".*does not have many workers.*")
+
+
+class InMemoryImages(TensorDataset):
+    """uint8 images and their labels in memory. A DataLoader gets a whole batch through one
+    indexing of the tensors (`__getitems__`), not one lookup per image; its sampler stays the
+    standard one, which Lightning replaces for distributed training."""
+
+    def __getitems__(self, indices: list[int]) -> tuple[torch.Tensor, ...]:
+        index = torch.as_tensor(indices)
+        return tuple(tensor[index] for tensor in self.tensors)
+
+
+def already_batched(batch):
+    return batch
 
 
 class ImbalancedDataModule(L.LightningDataModule):
@@ -61,8 +69,8 @@ class ImbalancedDataModule(L.LightningDataModule):
         self.mu = mu
         self.seed = seed
         self.cache_dir = None if cache_dir is None else Path(cache_dir)
-        self.train_set: TensorDataset | None = None
-        self.test_set: TensorDataset | None = None
+        self.train_set: InMemoryImages | None = None
+        self.test_set: InMemoryImages | None = None
 
     def setup(self, stage: str | None = None) -> None:
         if self.train_set is not None:
@@ -98,9 +106,9 @@ class ImbalancedDataModule(L.LightningDataModule):
             )
         return self.minority[:k]
 
-    def _decode(self, catalog, indices: np.ndarray) -> TensorDataset:
+    def _decode(self, catalog, indices: np.ndarray) -> InMemoryImages:
         images = catalog.decode(indices, self.image_size, self.cache_dir)
-        return TensorDataset(images, torch.from_numpy(catalog.labels[indices]))
+        return InMemoryImages(images, torch.from_numpy(catalog.labels[indices]))
 
     @property
     def num_classes(self) -> int:
@@ -117,16 +125,10 @@ class ImbalancedDataModule(L.LightningDataModule):
         return self.train_set.tensors[0].float().mean(dim=0)
 
     def train_dataloader(self) -> DataLoader:
-        return self._batches(self.train_set, RandomSampler(self.train_set), self.batch_size)
+        return DataLoader(self.train_set, self.batch_size, shuffle=True, collate_fn=already_batched)
 
     def val_dataloader(self) -> DataLoader:
         return self.test_dataloader()
 
     def test_dataloader(self) -> DataLoader:
-        return self._batches(self.test_set, SequentialSampler(self.test_set), self.eval_batch_size)
-
-    @staticmethod
-    def _batches(dataset: TensorDataset, order, batch_size: int) -> DataLoader:
-        # A whole batch is one indexing of the in-memory tensors, not batch_size item lookups.
-        sampler = BatchSampler(order, batch_size, drop_last=False)
-        return DataLoader(dataset, sampler=sampler, batch_size=None)
+        return DataLoader(self.test_set, self.eval_batch_size, collate_fn=already_batched)

@@ -1,0 +1,60 @@
+import torch
+from lightning.pytorch.utilities.data import _update_dataloader
+from torch.utils.data import DistributedSampler
+
+from imbalance.datamodule import ImbalancedDataModule
+from imbalance.sources import Digits
+
+
+def digits(ratio=3, **kwargs) -> ImbalancedDataModule:
+    data = ImbalancedDataModule(
+        Digits(), minority=list("56789"), per_class=16, image_size=16, ratio=ratio, **kwargs
+    )
+    data.setup("fit")
+    return data
+
+
+def test_counts_follow_step_imbalance_and_the_split():
+    data = digits(ratio=3)
+    # 160 / (5 + 5 * 3) = 8 minority, 24 majority; 30% of each for test, rounded half up.
+    assert data.counts("train") == {
+        **{str(d): 17 for d in range(5)},
+        **{str(d): 6 for d in range(5, 10)},
+    }
+    assert data.counts("test") == {
+        **{str(d): 7 for d in range(5)},
+        **{str(d): 2 for d in range(5, 10)},
+    }
+    assert data.minority_names == list("56789") and data.channels == 1
+
+
+def test_batches_are_whole_uint8_tensors_and_cover_the_split_once():
+    data = digits(batch_size=10, eval_batch_size=32)
+    batches = list(data.train_dataloader())
+    assert [len(labels) for _, labels in batches] == [10] * 11 + [5]
+    images, _ = batches[0]
+    assert images.dtype == torch.uint8 and images.shape == (10, 1, 16, 16)
+    seen = torch.cat([labels for _, labels in batches])
+    assert sorted(seen.tolist()) == sorted(data.train_set.tensors[1].tolist())
+    assert [len(labels) for _, labels in data.test_dataloader()] == [32, 13]
+
+
+def test_loaders_survive_lightnings_distributed_sampler():
+    data = digits(batch_size=10)
+    loader = data.train_dataloader()
+    sampler = DistributedSampler(loader.dataset, num_replicas=2, rank=0, shuffle=True)
+    shard = _update_dataloader(loader, sampler)
+    sizes = [len(labels) for _, labels in shard]
+    assert len(loader.dataset) == 115
+    assert sum(sizes) == 58 and max(sizes) == 10  # half the images, still in batches of 10
+
+
+def test_mean_image_is_of_the_training_images():
+    data = digits()
+    assert torch.allclose(data.train_mean_image(), data.train_set.tensors[0].float().mean(0))
+
+
+def test_same_seed_same_images_another_seed_others():
+    first, again, other = digits(seed=0), digits(seed=0), digits(seed=1)
+    assert torch.equal(first.train_set.tensors[0], again.train_set.tensors[0])
+    assert not torch.equal(first.train_set.tensors[0], other.train_set.tensors[0])
