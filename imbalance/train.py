@@ -6,6 +6,7 @@ import time
 
 import hydra
 import lightning as L
+import torch
 from hydra.core.hydra_config import HydraConfig
 from hydra.utils import instantiate
 from lightning.pytorch.loggers import TensorBoardLogger
@@ -87,6 +88,7 @@ def train(cfg: DictConfig) -> dict:
             "fit": fitted - ready,
             "epochs": module.epoch_seconds,
             "test": time.time() - fitted,
+            "torch_threads": torch.get_num_threads(),
         },
     }
     log_run_summary(logger, results)
