@@ -133,6 +133,10 @@ def recall_by_ratio(classes: pd.DataFrame, columns: list[str], title: str, path:
         ax.set_title(_panel_label(panel_keys, panel), fontsize=10)
         ax.grid(alpha=0.3)
     axes[0][0].set_ylabel("test recall")
-    figure.legend(loc="outside lower center", ncols=4, frameon=False, fontsize=9)
+    handles, labels = axes[0][0].get_legend_handles_labels()
+    legend_columns = 4 if len(panels) > 2 else 2
+    figure.legend(
+        handles, labels, loc="outside lower center", ncols=legend_columns, frameon=False, fontsize=9
+    )
     figure.savefig(path, dpi=110)
     return figure
