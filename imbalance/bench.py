@@ -88,7 +88,9 @@ def measure(args) -> str:
     warm = read_results(work / "warm")
     timing, cold_timing = warm["timing"], cold["timing"]
     a_epochs = timing["epochs"]
-    forwarded = [f"--{key}={value}" for key, value in vars(args).items() if key != "out"]
+    forwarded = [
+        f"--{key}={value}" for key, value in vars(args).items() if key not in ("out", "baseline")
+    ]
     seconds = {}
     for name in ("floor", "naive"):
         bench = [*python, "imbalance.bench", *forwarded, f"--baseline={name}"]
