@@ -33,8 +33,11 @@ def _overrides(run: dict) -> dict[str, str]:
 
 
 def _setting(run: dict, columns: list[str]) -> dict:
-    values = {"ratio": run["config"]["ratio"], "reg": run["choices"]["reg"]}
-    values |= {"remedy": run["choices"].get("remedy", "none")}
+    values = {
+        "ratio": run["config"]["ratio"],
+        "reg": run["choices"]["reg"],
+        "remedy": run["choices"].get("remedy", "none"),
+    }
     return {column: values.get(column, _overrides(run).get(column)) for column in columns}
 
 
