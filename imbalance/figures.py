@@ -45,11 +45,10 @@ def train_test_curves(
     """Figures 1 and 2: train and test `metric` per epoch; a column per ratio, a row per
     regularizer (and per other setting)."""
     rows_keys = [c for c in columns if c != "ratio"]
-    row_values = list(dict.fromkeys(map(tuple, epochs[rows_keys].values.tolist())))
+    rows = list(epochs.groupby(rows_keys, sort=False, dropna=False))
     ratios = list(dict.fromkeys(epochs["ratio"]))
-    figure, axes = _grid(len(row_values), len(ratios), title)
-    for i, row_value in enumerate(row_values):
-        in_row = epochs[(epochs[rows_keys] == pd.Series(row_value, index=rows_keys)).all(axis=1)]
+    figure, axes = _grid(len(rows), len(ratios), title)
+    for i, (row_value, in_row) in enumerate(rows):
         for j, ratio in enumerate(ratios):
             ax = axes[i][j]
             runs = in_row[in_row["ratio"] == ratio]
@@ -58,7 +57,7 @@ def train_test_curves(
                 _band(ax, curve["epoch"], curve["mean"], curve["sd"], color, split)
             ax.set_title(f"{ratio_label(ratio)}, {_panel_label(rows_keys, row_value)}", fontsize=10)
             ax.grid(alpha=0.3)
-            if i == len(row_values) - 1:
+            if i == len(rows) - 1:
                 ax.set_xlabel("epoch")
             if j == 0:
                 ax.set_ylabel(ylabel)
@@ -73,20 +72,19 @@ def regularizer_curves(epochs: pd.DataFrame, columns: list[str], title: str, pat
     """Figure 3: test accuracy (top) and test loss (bottom) per epoch, a line per regularizer
     (and per other setting), a column per ratio."""
     line_keys = [c for c in columns if c != "ratio"]
-    lines = list(dict.fromkeys(map(tuple, epochs[line_keys].values.tolist())))
+    lines = [line for line, _ in epochs.groupby(line_keys, sort=False, dropna=False)]
+    color = {line: OKABE_ITO[k % len(OKABE_ITO)] for k, line in enumerate(lines)}
     ratios = list(dict.fromkeys(epochs["ratio"]))
     figure = Figure(figsize=(max(3.4 * len(ratios), 6) + 0.6, 6.6), layout="constrained")
     axes = figure.subplots(2, len(ratios), squeeze=False, sharex=True, sharey="row")
     figure.suptitle(title, fontsize=12)
     for j, ratio in enumerate(ratios):
         at_ratio = epochs[epochs["ratio"] == ratio]
-        for k, line in enumerate(lines):
-            runs = at_ratio[(at_ratio[line_keys] == pd.Series(line, index=line_keys)).all(axis=1)]
+        for line, runs in at_ratio.groupby(line_keys, sort=False, dropna=False):
             for i, metric in enumerate(("test_acc", "test_loss")):
                 curve = _over_seeds(runs, ["epoch"], metric)
-                color = OKABE_ITO[k % len(OKABE_ITO)]
                 label = _panel_label(line_keys, line)
-                _band(axes[i][j], curve["epoch"], curve["mean"], curve["sd"], color, label)
+                _band(axes[i][j], curve["epoch"], curve["mean"], curve["sd"], color[line], label)
         axes[0][j].set_title(ratio_label(ratio), fontsize=10)
         axes[1][j].set_xlabel("epoch")
         for ax in axes[:, j]:
@@ -103,12 +101,11 @@ def recall_by_ratio(classes: pd.DataFrame, columns: list[str], title: str, path:
     """Per-class test recall against the ratio: thin lines for each class, thick lines for the
     mean of the minority and of the majority classes; a panel per regularizer."""
     panel_keys = [c for c in columns if c != "ratio"]
-    panels = list(dict.fromkeys(map(tuple, classes[panel_keys].values.tolist())))
+    panels = list(classes.groupby(panel_keys, sort=False, dropna=False))
     figure, axes = _grid(1, len(panels), title)
     ratios = sorted(set(classes["ratio"]))
-    for j, panel in enumerate(panels):
+    for j, (panel, runs) in enumerate(panels):
         ax = axes[0][j]
-        runs = classes[(classes[panel_keys] == pd.Series(panel, index=panel_keys)).all(axis=1)]
         for minority, color, group in ((True, MINORITY, "minority"), (False, MAJORITY, "majority")):
             members = runs[runs["minority"] == minority]
             per_class = _over_seeds(members, ["class", "ratio"], "recall")
