@@ -1,6 +1,8 @@
 """python -m imbalance.report [SWEEP]: a sweep's results as the paper's tables and figures.
 
-Writes the files of WRITES into the sweep directory and prints a short summary.
+Writes into the sweep directory summary.md/.csv, table3.md/.csv (the paper's Table 3),
+fig1_accuracy.png, fig2_error.png, fig3_regularizers.png and fig_recall.png, and prints the
+summary table.
 """
 
 import argparse
