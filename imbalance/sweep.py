@@ -38,9 +38,10 @@ def read_sweep(path: Path) -> Sweep:
     runs.sort(key=lambda run: _position(run["overrides"], axes))
     finished = {_job_key(run["overrides"]) for run in runs}
     started = {_job_key(OmegaConf.load(file)) for file in path.rglob(".hydra/overrides.yaml")}
+    expected = set() if axes is None else {frozenset(job) for job in itertools.product(*axes)}
     missing = [
         f"{','.join(sorted(key))} ({'failed or unfinished' if key in started else 'never ran'})"
-        for key in {frozenset(job) for job in itertools.product(*axes or [])} | started
+        for key in expected | started
         if key not in finished
     ]
     return Sweep(path, runs, sorted(missing))

@@ -185,3 +185,12 @@ def test_report_on_a_real_sweep_from_the_command_line(real_sweep):
     ]
     for name in ("table3.md", "fig1_accuracy.png", "fig_recall.png"):
         assert (real_sweep / name).stat().st_size > 0
+
+
+def test_runs_without_a_sweep_record_report_nothing_missing(sweep, capsys):
+    # A folder of runs gathered by hand: no multirun.yaml, so no list of expected jobs.
+    (sweep / "multirun.yaml").unlink()
+    assert main([str(sweep)]) == 0
+    out = capsys.readouterr().out
+    assert "never ran" not in out
+    assert "ratio=3,reg=norm,seed=2 (failed or unfinished)" in out
