@@ -64,12 +64,14 @@ class ImageFiles(Dataset):
 
 
 class PlainModule(L.LightningModule):
-    def __init__(self, net, optimizer):
+    def __init__(self, net, optimizer, augment):
         super().__init__()
-        self.net, self.optimizer = net, optimizer
+        self.net, self.optimizer, self.augment = net, optimizer, augment
 
     def training_step(self, batch, batch_idx):
         images, labels = batch
+        if self.augment is not None:  # the same augmentation as a framework run, if any
+            images = self.augment(images)
         loss = F.cross_entropy(self.net(images), labels)
         self.log("train_loss", loss)
         return loss
@@ -126,5 +128,5 @@ def naive(cfg, workers: int) -> list[float]:
         num_sanity_val_steps=0,
     )
     optimizer = module.configure_optimizers()["optimizer"]
-    trainer.fit(PlainModule(module.net, optimizer), *loaders)
+    trainer.fit(PlainModule(module.net, optimizer, module.augment), *loaders)
     return timer.seconds

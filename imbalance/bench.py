@@ -27,10 +27,11 @@ def run_child(command: list[str], log: Path) -> tuple[float, int]:
     started = time.perf_counter()
     with open(log, "w") as output:
         child = subprocess.Popen(command, stdout=output, stderr=subprocess.STDOUT)
+        # wait4, not wait: it also gives the child's own peak memory.
         _, status, usage = os.wait4(child.pid, 0)
-    child.returncode = os.waitstatus_to_exitcode(status)
-    if child.returncode != 0:
-        sys.exit(f"error: {' '.join(command)} failed ({child.returncode}); see {log}")
+    returncode = os.waitstatus_to_exitcode(status)
+    if returncode != 0:
+        sys.exit(f"error: {' '.join(command)} failed ({returncode}); see {log}")
     return time.perf_counter() - started, usage.ru_maxrss * 1024
 
 
@@ -48,16 +49,16 @@ def machine() -> str:
     )
 
 
-def overrides(args) -> list[str]:
+def overrides(args, epochs: int | None = None) -> list[str]:
     return [
         "experiment=paper",
         f"data.root={args.data}",
         f"ratio={args.ratio}",
         f"reg={args.reg}",
-        f"trainer.max_epochs={args.epochs}",
+        f"trainer.max_epochs={epochs or args.epochs}",
         f"trainer.accelerator={args.accelerator}",
         f"data.cache_dir={args.cache}",
-    ]  # the cold run's later trainer.max_epochs=1 overrides the one here
+    ]
 
 
 def baseline(args) -> None:
@@ -82,7 +83,8 @@ def measure(args) -> str:
     # (a), cold: fills the image cache; its data preparation is the one-off decoding. One epoch
     # is enough for that.
     cold_start = time.time()
-    run_child([*train, f"hydra.run.dir={work / 'cold'}", "trainer.max_epochs=1"], work / "cold.log")
+    cold_run = [*python, "imbalance.train", *overrides(args, epochs=1)]
+    run_child([*cold_run, f"hydra.run.dir={work / 'cold'}"], work / "cold.log")
     cold = read_results(work / "cold")
     # (a), as measured: a warm cache, as every job of a sweep but the first finds it.
     launched = time.time()

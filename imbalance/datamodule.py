@@ -80,7 +80,8 @@ class ImbalancedDataModule(L.LightningDataModule):
         self.test_set = self._decode(catalog, test)
 
     def select(self):
-        """The source's catalog and the indices of the train and test images, before decoding."""
+        """The source's catalog and the indices of the train and test images, before decoding;
+        also sets `class_names`, `channels` and `minority_names`."""
         catalog = self.source.catalog(self.root, self.classes)
         self.class_names = catalog.class_names
         self.channels = catalog.channels

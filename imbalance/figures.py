@@ -9,22 +9,20 @@ from pathlib import Path
 import pandas as pd
 from matplotlib.figure import Figure
 
-from imbalance.tables import ratio_label
+from imbalance.tables import over_seeds, ratio_label
 
 OKABE_ITO = ["#0072B2", "#D55E00", "#009E73", "#CC79A7", "#E69F00", "#56B4E9", "#000000"]
 TRAIN, TEST = OKABE_ITO[0], OKABE_ITO[1]
 MINORITY, MAJORITY = OKABE_ITO[1], OKABE_ITO[0]
 
 
-def _band(axes, x, mean, sd, color, label, style="-", width=1.8):
-    axes.plot(x, mean, style, color=color, label=label, linewidth=width)
-    if sd is not None and sd.notna().any():
+def _curve(axes, runs: pd.DataFrame, value: str, color: str, label: str) -> None:
+    """`value` per epoch, its mean over seeds as a line and one sd either side as a band."""
+    curve = over_seeds(runs, ["epoch"], [value])
+    x, mean, sd = curve["epoch"], curve[f"{value}_mean"], curve[f"{value}_std"]
+    axes.plot(x, mean, color=color, label=label, linewidth=1.8)
+    if sd.notna().any():
         axes.fill_between(x, mean - sd, mean + sd, color=color, alpha=0.2, linewidth=0)
-
-
-def _over_seeds(frame: pd.DataFrame, keys: list[str], value: str) -> pd.DataFrame:
-    grouped = frame.groupby(keys, sort=False)[value]
-    return pd.DataFrame({"mean": grouped.mean(), "sd": grouped.std()}).reset_index()
 
 
 def _panel_label(keys: list[str], values) -> str:
@@ -53,8 +51,7 @@ def train_test_curves(
             ax = axes[i][j]
             runs = in_row[in_row["ratio"] == ratio]
             for split, color in (("train", TRAIN), ("test", TEST)):
-                curve = _over_seeds(runs, ["epoch"], f"{split}_{metric}")
-                _band(ax, curve["epoch"], curve["mean"], curve["sd"], color, split)
+                _curve(ax, runs, f"{split}_{metric}", color, split)
             ax.set_title(f"{ratio_label(ratio)}, {_panel_label(rows_keys, row_value)}", fontsize=10)
             ax.grid(alpha=0.3)
             if i == len(rows) - 1:
@@ -82,9 +79,7 @@ def regularizer_curves(epochs: pd.DataFrame, columns: list[str], title: str, pat
         at_ratio = epochs[epochs["ratio"] == ratio]
         for line, runs in at_ratio.groupby(line_keys, sort=False, dropna=False):
             for i, metric in enumerate(("test_acc", "test_loss")):
-                curve = _over_seeds(runs, ["epoch"], metric)
-                label = _panel_label(line_keys, line)
-                _band(axes[i][j], curve["epoch"], curve["mean"], curve["sd"], color[line], label)
+                _curve(axes[i][j], runs, metric, color[line], _panel_label(line_keys, line))
         axes[0][j].set_title(ratio_label(ratio), fontsize=10)
         axes[1][j].set_xlabel("epoch")
         for ax in axes[:, j]:
@@ -108,20 +103,26 @@ def recall_by_ratio(classes: pd.DataFrame, columns: list[str], title: str, path:
         ax = axes[0][j]
         for minority, color, group in ((True, MINORITY, "minority"), (False, MAJORITY, "majority")):
             members = runs[runs["minority"] == minority]
-            per_class = _over_seeds(members, ["class", "ratio"], "recall")
+            per_class = over_seeds(members, ["class", "ratio"], ["recall"])
             for i, (_, curve) in enumerate(per_class.groupby("class", sort=False)):
                 curve = curve.sort_values("ratio")
                 label = f"{group} classes, each" if i == 0 else None
                 ax.plot(
-                    curve["ratio"], curve["mean"], "-", color=color, alpha=0.35, lw=1, label=label
+                    curve["ratio"], curve["recall_mean"], color=color, alpha=0.35, lw=1, label=label
                 )
             # The group's mean recall in each run, then its mean and spread over seeds.
             by_run = members.groupby(["ratio", "seed"], sort=False)["recall"].mean().reset_index()
-            mean = _over_seeds(by_run, ["ratio"], "recall").sort_values("ratio")
+            mean = over_seeds(by_run, ["ratio"], ["recall"]).sort_values("ratio")
             ax.errorbar(
-                mean["ratio"], mean["mean"], yerr=mean["sd"].fillna(0), color=color, lw=2.6,
-                marker="o", capsize=4, label=f"{group} classes, mean",
-            )  # fmt: skip
+                mean["ratio"],
+                mean["recall_mean"],
+                yerr=mean["recall_std"].fillna(0),
+                color=color,
+                lw=2.6,
+                marker="o",
+                capsize=4,
+                label=f"{group} classes, mean",
+            )
         ax.set_xscale("log")
         ax.set_xticks(ratios, [ratio_label(r) for r in ratios])
         ax.minorticks_off()

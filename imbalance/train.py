@@ -59,8 +59,8 @@ def train(cfg: DictConfig) -> dict:
     started = time.time()
     data, module = build(cfg)
     ready = time.time()
-    job = HydraConfig.get()
-    run_dir = job.runtime.output_dir
+    hydra_cfg = HydraConfig.get()
+    run_dir = hydra_cfg.runtime.output_dir
     logger = TensorBoardLogger(run_dir, name="", version="", default_hp_metric=False)
     trainer = instantiate(cfg.trainer, logger=logger)
     trainer.fit(module, datamodule=data)
@@ -68,11 +68,11 @@ def train(cfg: DictConfig) -> dict:
     trainer.test(module, datamodule=data, verbose=False)
 
     results = {
-        "job": job.job.override_dirname,
-        "overrides": list(job.overrides.task),
+        "job": hydra_cfg.job.override_dirname,
+        "overrides": list(hydra_cfg.overrides.task),
         "choices": {
             group: option
-            for group, option in job.runtime.choices.items()
+            for group, option in hydra_cfg.runtime.choices.items()
             if not group.startswith("hydra/")
         },
         "config": OmegaConf.to_container(cfg, resolve=True),
