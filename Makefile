@@ -4,7 +4,7 @@ VENV := .venv
 BIN := $(VENV)/bin
 DATA ?= ../shared/data/caltech101
 
-.PHONY: install train paper report bench test lint tensorboard clean
+.PHONY: install train paper report bench bench-sweep test lint tensorboard clean
 
 install: $(VENV)/.installed
 
@@ -24,6 +24,9 @@ report: install  ## tables and figures of the newest sweep (or SWEEP=<dir>)
 
 bench: install  ## the paper preset: framework vs bare loop vs naive pipeline -> BENCHMARKS.md
 	$(BIN)/python -m imbalance.bench --data $(DATA)
+
+bench-sweep: install  ## the paper's 12-run sweep, jobs in parallel, one command -> BENCHMARKS.md
+	$(BIN)/python -m imbalance.bench --sweep --data $(DATA)
 
 test: install
 	$(BIN)/ruff check .

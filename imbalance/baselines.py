@@ -21,19 +21,23 @@ from imbalance.train import build
 
 
 def floor(cfg) -> list[float]:
-    """Seconds per epoch of a bare loop: uint8 tensors in memory, SGD, no metrics, no logging."""
+    """Seconds per epoch of a bare loop: uint8 tensors in memory, SGD, no metrics, no logging,
+    on the device a framework run with this config trains on."""
+    # A Trainer only to resolve the accelerator (auto, gpu...) to a device as a run does.
+    trainer = L.Trainer(accelerator=cfg.trainer.accelerator, devices=1, logger=False)
+    device = trainer.strategy.root_device
     data, module = build(cfg)
-    net, augment = module.net, module.augment
+    net, augment = module.net.to(device), module.augment
     optimizer = module.configure_optimizers()["optimizer"]
     (train_images, train_labels), (test_images, test_labels) = (
-        data.train_set.tensors,
-        data.test_set.tensors,
+        [tensor.to(device) for tensor in data.train_set.tensors],
+        [tensor.to(device) for tensor in data.test_set.tensors],
     )
     seconds = []
     for _ in range(cfg.trainer.max_epochs):
         started = time.perf_counter()
         net.train()
-        for batch in torch.randperm(len(train_labels)).split(data.batch_size):
+        for batch in torch.randperm(len(train_labels), device=device).split(data.batch_size):
             images = train_images[batch].float()
             if augment is not None:
                 images = augment(images)
@@ -43,8 +47,10 @@ def floor(cfg) -> list[float]:
             optimizer.step()
         net.eval()
         with torch.no_grad():
-            for batch in torch.arange(len(test_labels)).split(data.eval_batch_size):
+            for batch in torch.arange(len(test_labels), device=device).split(data.eval_batch_size):
                 net(test_images[batch].float()).argmax(dim=1)
+        if device.type == "cuda":
+            torch.cuda.synchronize(device)  # the epoch's kernels done, not only queued
         seconds.append(time.perf_counter() - started)
     return seconds
 

@@ -2,8 +2,10 @@
 
 (a) the framework's run as a user launches it, a whole process (once to fill the image cache,
     then the measured run); (b) the compute floor and (c) the naive pipeline of
-    `imbalance.baselines`, each in a process of its own. Prints the figures and adds them at
-    the top of BENCHMARKS.md.
+    `imbalance.baselines`, each in a process of its own. With --sweep (make bench-sweep),
+    instead: the paper's 12-run sweep (4 ratios x 3 regularizers) as one command, its jobs run by
+    the joblib launcher, --jobs at a time. Prints the figures and adds them at the top of
+    BENCHMARKS.md.
 """
 
 import argparse
@@ -49,12 +51,12 @@ def machine() -> str:
     )
 
 
-def overrides(args, epochs: int | None = None) -> list[str]:
+def overrides(args, epochs: int | None = None, ratio=None, reg=None) -> list[str]:
     return [
         "experiment=paper",
         f"data.root={args.data}",
-        f"ratio={args.ratio}",
-        f"reg={args.reg}",
+        f"ratio={ratio or args.ratio}",
+        f"reg={reg or args.reg}",
         f"trainer.max_epochs={epochs or args.epochs}",
         f"trainer.accelerator={args.accelerator}",
         f"data.cache_dir={args.cache}",
@@ -93,7 +95,9 @@ def measure(args) -> str:
     timing, cold_timing = warm["timing"], cold["timing"]
     a_epochs = timing["epochs"]
     forwarded = [
-        f"--{key}={value}" for key, value in vars(args).items() if key not in ("out", "baseline")
+        f"--{key}={value}"
+        for key, value in vars(args).items()
+        if key not in ("out", "baseline", "sweep", "jobs")
     ]
     seconds = {}
     for name in ("floor", "naive"):
@@ -138,6 +142,57 @@ def measure(args) -> str:
     )
 
 
+SWEEP = {"ratio": "1,3,7,15", "reg": "none,full,norm"}
+
+
+def measure_sweep(args) -> str:
+    """The 12-run paper sweep, one command, its jobs in parallel processes."""
+    from hydra import compose, initialize
+    from hydra.utils import instantiate
+
+    work = Path(tempfile.mkdtemp(prefix="imbalance-bench-sweep-"))
+    args.cache = args.cache or work / "cache"
+    # A warm cache, as every sweep after the first finds it: decode every ratio's images now.
+    decoding = time.perf_counter()
+    with initialize(config_path="../conf", version_base="1.3"):
+        for ratio in SWEEP["ratio"].split(","):
+            cfg = compose("train", overrides=overrides(args, ratio=ratio))
+            instantiate(cfg.data, ratio=cfg.ratio, mu=cfg.mu, seed=cfg.seed).setup()
+    decoding = time.perf_counter() - decoding
+    sweep = [
+        sys.executable,
+        "-m",
+        "imbalance.train",
+        "-m",
+        *overrides(args, ratio=SWEEP["ratio"], reg=SWEEP["reg"]),
+        "hydra/launcher=joblib",
+        f"hydra.launcher.n_jobs={args.jobs}",
+        f"hydra.sweep.dir={work / 'sweep'}",
+    ]
+    wall, memory = run_child(sweep, work / "sweep.log")
+    runs = [read_results(path.parent) for path in (work / "sweep").glob("*/results.json")]
+    if len(runs) != 12:
+        sys.exit(f"error: {len(runs)} of the sweep's 12 jobs wrote results; see {work}")
+    fits = [run["timing"]["fit"] for run in runs]
+    threads = sorted({run["timing"]["torch_threads"] for run in runs})
+    return "\n".join(
+        [
+            f"## {time.strftime('%Y-%m-%d')}: the 12-run paper sweep, {machine()}",
+            "",
+            f"`python -m imbalance.bench --sweep --jobs={args.jobs} --epochs={args.epochs} "
+            f"--accelerator={args.accelerator}`: `ratio={SWEEP['ratio']} reg={SWEEP['reg']}`, "
+            f"{args.epochs} epochs each, `hydra/launcher=joblib hydra.launcher.n_jobs="
+            f"{args.jobs}`, warm image cache (filling it took {decoding:.1f} s).",
+            "",
+            f"- wall time of the whole command, start-up included: {wall:.1f} s",
+            f"- training per job (fit): median {statistics.median(fits):.1f} s, "
+            f"max {max(fits):.1f} s; torch threads per job: {', '.join(map(str, threads))}",
+            f"- peak resident memory of the largest process: {memory / 2**30:.2f} GiB",
+            "",
+        ]
+    )
+
+
 def main(argv: list[str] | None = None) -> None:
     parser = argparse.ArgumentParser(prog="python -m imbalance.bench", description=__doc__)
     parser.add_argument("--data", default="../shared/data/caltech101", help="Caltech101 root")
@@ -147,12 +202,19 @@ def main(argv: list[str] | None = None) -> None:
     parser.add_argument("--accelerator", default="auto")
     parser.add_argument("--workers", type=int, default=2, help="DataLoader workers of (c)")
     parser.add_argument("--cache", help="image cache of (a) (default: a new, empty one)")
+    parser.add_argument("--sweep", action="store_true", help="time the 12-run sweep instead")
+    parser.add_argument(
+        "--jobs",
+        type=int,
+        default=min(12, os.cpu_count()),
+        help="jobs at once in --sweep (default: one per core, at most the 12 jobs)",
+    )
     parser.add_argument("--out", type=Path, default=Path("BENCHMARKS.md"))
     parser.add_argument("--baseline", choices=["floor", "naive"], help=argparse.SUPPRESS)
     args = parser.parse_args(argv)
     if args.baseline:
         return baseline(args)
-    section = measure(args)
+    section = measure_sweep(args) if args.sweep else measure(args)
     print(section)
     title = (
         "# Benchmarks\n\nNewest first; `make bench` adds a section. a/b is the whole-process "

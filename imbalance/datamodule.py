@@ -7,6 +7,7 @@ from pathlib import Path
 import lightning as L
 import numpy as np
 import torch
+from lightning.pytorch.overrides.distributed import UnrepeatedDistributedSampler
 from torch.utils.data import DataLoader, TensorDataset
 
 from imbalance.errors import ConfigError
@@ -25,6 +26,9 @@ class InMemoryImages(TensorDataset):
         index = torch.as_tensor(indices)
         return tuple(tensor[index] for tensor in self.tensors)
 
+    def to(self, device: torch.device) -> "InMemoryImages":
+        return InMemoryImages(*(tensor.to(device) for tensor in self.tensors))
+
 
 def already_batched(batch):
     return batch
@@ -35,7 +39,13 @@ class ImbalancedDataModule(L.LightningDataModule):
 
     The first `round(mu * len(classes))` names of `minority` are the minority classes. Images are
     kept in memory as uint8 and indexed a batch at a time; image files are decoded through the
-    on-disk cache in `cache_dir` when it is set.
+    on-disk cache in `cache_dir` when it is set. With `on_device`, the images are copied once to
+    the device the model trains on (a GPU), so that no batch crosses the bus; turn it off for a
+    data set larger than the device's memory.
+
+    Under distributed training each process trains on its share of the training set (Lightning's
+    DistributedSampler) and tests on a share of the test set in which every image is evaluated
+    exactly once; the metrics gather the shares.
     """
 
     def __init__(
@@ -53,6 +63,7 @@ class ImbalancedDataModule(L.LightningDataModule):
         mu: float = 0.5,
         seed: int = 0,
         cache_dir: str | None = None,
+        on_device: bool = True,
     ):
         super().__init__()
         self.source = source
@@ -69,15 +80,20 @@ class ImbalancedDataModule(L.LightningDataModule):
         self.mu = mu
         self.seed = seed
         self.cache_dir = None if cache_dir is None else Path(cache_dir)
+        self.on_device = on_device
         self.train_set: InMemoryImages | None = None
         self.test_set: InMemoryImages | None = None
 
     def setup(self, stage: str | None = None) -> None:
-        if self.train_set is not None:
-            return
-        catalog, train, test = self.select()
-        self.train_set = self._decode(catalog, train)
-        self.test_set = self._decode(catalog, test)
+        if self.train_set is None:
+            catalog, train, test = self.select()
+            self.train_set = self._decode(catalog, train)
+            self.test_set = self._decode(catalog, test)
+        # Set up again by the Trainer, which knows the device.
+        if self.on_device and self.trainer is not None:
+            device = self.trainer.strategy.root_device
+            self.train_set = self.train_set.to(device)
+            self.test_set = self.test_set.to(device)
 
     def select(self):
         """The source's catalog and the indices of the train and test images, before decoding;
@@ -132,4 +148,13 @@ class ImbalancedDataModule(L.LightningDataModule):
         return self.test_dataloader()
 
     def test_dataloader(self) -> DataLoader:
-        return DataLoader(self.test_set, self.eval_batch_size, collate_fn=already_batched)
+        sampler = None
+        if self.trainer is not None and self.trainer.world_size > 1:
+            # Lightning's own choice, a DistributedSampler, would repeat images to even out the
+            # shares, and the repeats would count twice in the metrics.
+            sampler = UnrepeatedDistributedSampler(
+                self.test_set, self.trainer.world_size, self.trainer.global_rank, shuffle=False
+            )
+        return DataLoader(
+            self.test_set, self.eval_batch_size, sampler=sampler, collate_fn=already_batched
+        )

@@ -2,6 +2,7 @@
 
 import logging
 import time
+import warnings
 
 import lightning as L
 import torch
@@ -17,6 +18,10 @@ from torchmetrics.classification import (
 from torchmetrics.wrappers import ClasswiseWrapper
 
 log = logging.getLogger(__name__)
+
+# Every value this module logs comes from a torchmetrics metric, whose compute() has already
+# gathered the states of all processes: Lightning's sync_dist would average equal numbers.
+warnings.filterwarnings("ignore", ".*when logging on epoch level in distributed setting.*")
 
 
 def evaluation_metrics(class_names: list[str]) -> MetricCollection:

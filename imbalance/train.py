@@ -8,6 +8,7 @@ import hydra
 import lightning as L
 import torch
 from hydra.core.hydra_config import HydraConfig
+from hydra.types import RunMode
 from hydra.utils import instantiate
 from lightning.pytorch.loggers import TensorBoardLogger
 from omegaconf import DictConfig, OmegaConf
@@ -54,15 +55,33 @@ def build(cfg: DictConfig) -> tuple[ImbalancedDataModule, StudyModule]:
     return data, module
 
 
+def check_launch(trainer: L.Trainer, mode: RunMode) -> None:
+    """Lightning starts the other processes of a multi-device run by running its command line
+    again: in a sweep, that would be the whole sweep again, once per device."""
+    if (
+        mode == RunMode.MULTIRUN
+        and trainer.world_size > 1
+        and not trainer.strategy.cluster_environment.creates_processes_externally
+    ):
+        raise ConfigError(
+            f"a run on {trainer.world_size} devices cannot be a job of a local sweep (-m): run "
+            "it on its own, without -m, or sweep through hydra/launcher=slurm with "
+            "hydra.launcher.tasks_per_node equal to trainer.devices"
+        )
+
+
 def train(cfg: DictConfig) -> dict:
     """Train and test one run; write and return its results."""
+    # First, before torch starts its CPU threads: they take the setting from this one.
+    torch.set_flush_denormal(cfg.flush_denormal)
     started = time.time()
-    data, module = build(cfg)
-    ready = time.time()
     hydra_cfg = HydraConfig.get()
     run_dir = hydra_cfg.runtime.output_dir
     logger = TensorBoardLogger(run_dir, name="", version="", default_hp_metric=False)
     trainer = instantiate(cfg.trainer, logger=logger)
+    check_launch(trainer, hydra_cfg.mode)
+    data, module = build(cfg)
+    ready = time.time()
     trainer.fit(module, datamodule=data)
     fitted = time.time()
     trainer.test(module, datamodule=data, verbose=False)
@@ -90,17 +109,18 @@ def train(cfg: DictConfig) -> dict:
             "torch_threads": torch.get_num_threads(),
         },
     }
-    # Imported only now: its sklearn and matplotlib would add 0.3 s to every job's start-up.
-    from imbalance.run_summary import log_run_summary
+    if trainer.is_global_zero:  # the other processes of a multi-device run hold the same results
+        # Imported only now: its sklearn and matplotlib would add 0.3 s to every job's start-up.
+        from imbalance.run_summary import log_run_summary
 
-    log_run_summary(logger, results)
-    logger.finalize("success")  # flushes what the summary wrote after Lightning's own finalize
-    path = write_results(run_dir, results)
-    test = results["test"]
-    log.info(
-        f"test acc {test['acc']:.3f}, balanced acc {test['balanced_acc']:.3f}, "
-        f"minority recall {mean_recall(results, minority=True):.3f} -> {path}"
-    )
+        log_run_summary(logger, results)
+        logger.finalize("success")  # flushes what the summary wrote after Lightning's finalize
+        path = write_results(run_dir, results)
+        test = results["test"]
+        log.info(
+            f"test acc {test['acc']:.3f}, balanced acc {test['balanced_acc']:.3f}, "
+            f"minority recall {mean_recall(results, minority=True):.3f} -> {path}"
+        )
     return results
 
 

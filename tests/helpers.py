@@ -28,12 +28,12 @@ def make_image_tree(root: Path, counts: dict[str, int], grey: str | None = None)
     return root
 
 
-def run_cli(*args: str, cwd: Path) -> subprocess.CompletedProcess:
+def run_cli(*args: str, cwd: Path, env: dict | None = None) -> subprocess.CompletedProcess:
     """`python -m imbalance.train ARGS` in `cwd`, as a user runs it."""
     return subprocess.run(
         [sys.executable, "-m", "imbalance.train", *args],
         cwd=cwd,
-        env={**os.environ, "PYTHONWARNINGS": "ignore::DeprecationWarning"},
+        env={**os.environ, "PYTHONWARNINGS": "ignore::DeprecationWarning", **(env or {})},
         capture_output=True,
         text=True,
         timeout=240,

@@ -1,3 +1,6 @@
+from types import SimpleNamespace
+
+import pytest
 import torch
 from lightning.pytorch.utilities.data import _update_dataloader
 from torch.utils.data import DistributedSampler
@@ -58,3 +61,31 @@ def test_same_seed_same_images_another_seed_others():
     first, again, other = digits(seed=0), digits(seed=0), digits(seed=1)
     assert torch.equal(first.train_set.tensors[0], again.train_set.tensors[0])
     assert not torch.equal(first.train_set.tensors[0], other.train_set.tensors[0])
+
+
+def attach(data: ImbalancedDataModule, device="cpu", world_size=1, rank=0) -> None:
+    """What the datamodule sees of a Trainer: its device and its processes."""
+    strategy = SimpleNamespace(root_device=torch.device(device))
+    data.trainer = SimpleNamespace(strategy=strategy, world_size=world_size, global_rank=rank)
+
+
+@pytest.mark.parametrize("on_device", [True, False])
+def test_images_move_once_to_the_trainers_device_unless_told_not_to(on_device):
+    data = digits(on_device=on_device)
+    attach(data, device="meta")  # a device without memory stands in for a GPU
+    data.setup("fit")
+    expected = "meta" if on_device else "cpu"
+    tensors = (*data.train_set.tensors, *data.test_set.tensors)
+    assert {tensor.device.type for tensor in tensors} == {expected}
+    images, labels = next(iter(data.train_dataloader()))
+    assert images.device.type == labels.device.type == expected
+
+
+def test_each_process_tests_its_own_share_and_every_image_once():
+    data = digits(ratio=3, eval_batch_size=4)
+    shares = []
+    for rank in (0, 1):
+        attach(data, world_size=2, rank=rank)
+        shares.append(torch.cat([labels for _, labels in data.test_dataloader()]))
+    assert len(data.test_set) == 45 and [len(share) for share in shares] == [23, 22]
+    assert sorted(torch.cat(shares).tolist()) == sorted(data.test_set.tensors[1].tolist())

@@ -7,7 +7,7 @@ from pathlib import Path
 
 import pytest
 
-from helpers import TINY, make_image_tree, run_cli
+from helpers import REPO, TINY, make_image_tree, run_cli
 
 CLASSES = [str(d) for d in range(10)]
 FINAL = {"final/acc", "final/balanced_acc", "final/minority_recall"}
@@ -189,6 +189,10 @@ def caltech_without_metronome(root: Path) -> str:
         (["data=folder", "data.root={folder}"], "data.minority has no value"),
         (["ratio=0.5"], "ratio=0.5 is below 1"),
         (["mu=1.5"], r"mu=1.5 is outside \(0, 1\)"),
+        (
+            ["-m", "ratio=1,3", "trainer.accelerator=cpu", "trainer.devices=2"],
+            "a run on 2 devices cannot be a job of a local sweep",
+        ),
     ],
     ids=[
         "missing root",
@@ -197,6 +201,7 @@ def caltech_without_metronome(root: Path) -> str:
         "no minority given",
         "ratio below 1",
         "bad mu",
+        "multi-device job in a local sweep",
     ],
 )
 def test_bad_input_gets_one_clear_line_and_a_non_zero_exit(tmp_path, args, message):
@@ -230,3 +235,41 @@ def test_parallel_jobs_share_the_cores_instead_of_fighting_over_them(tmp_path):
     # joblib's loky workers get cores // n_jobs threads, unless OMP_NUM_THREADS says otherwise.
     share = int(os.environ.get("OMP_NUM_THREADS", max(1, os.cpu_count() // 2)))
     assert [run["timing"]["torch_threads"] for run in runs] == [share] * 2
+
+
+@pytest.mark.parametrize("flush", [True, False])
+def test_flush_denormal_reaches_every_cpu_thread(tmp_path, flush):
+    result = run_cli(
+        *TINY,
+        f"flush_denormal={flush}",
+        "+trainer.callbacks=[{_target_:subnormal_probe.CountSubnormalResults}]",
+        f"hydra.run.dir={tmp_path / 'run'}",
+        cwd=tmp_path,
+        # Two threads: a setting made too late reaches the main thread only.
+        env={"PYTHONPATH": str(REPO / "tests"), "OMP_NUM_THREADS": "2"},
+    )
+    assert result.returncode == 0, result.stderr[-3000:]
+    count = int(re.search(r"subnormal results: (\d+)", result.stdout).group(1))
+    assert (count == 0) if flush else (count == 1 << 22)
+
+
+def test_a_run_on_two_devices_tests_every_image_once_and_writes_one_result(tmp_path):
+    run_dir = tmp_path / "run"
+    result = run_cli(
+        "ratio=3",
+        *TINY,
+        "trainer.accelerator=cpu",
+        "trainer.devices=2",
+        "trainer.strategy=ddp",
+        f"hydra.run.dir={run_dir}",
+        cwd=tmp_path,
+    )
+    assert result.returncode == 0, result.stderr[-3000:]
+    assert (run_dir / "train_ddp_process_1.log").exists()  # Lightning started a second process
+    assert list(tmp_path.rglob("results.json")) == [run_dir / "results.json"]
+    results = json.loads((run_dir / "results.json").read_text())
+    test_images = sum(results["counts"]["test"].values())
+    # An odd count, split over two processes: a DistributedSampler would test one image twice.
+    assert test_images == 25
+    assert sum(map(sum, results["test"]["confusion_matrix"])) == test_images
+    assert len(results["history"]) == 2
