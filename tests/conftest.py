@@ -14,9 +14,10 @@ def image_tree(tmp_path):
 @pytest.fixture(scope="session")
 def real_sweep(tmp_path_factory) -> Path:
     """A 4-job sweep (ratio=1,3 reg=none,norm) run from an empty folder, as a user runs it:
-    its directory, outputs/multirun/<time>."""
+    its directory, outputs/multirun/<time>. The accelerator, a hardware choice, is not part of
+    the job names."""
     cwd = tmp_path_factory.mktemp("sweep")
-    result = run_cli("-m", "ratio=1,3", "reg=none,norm", *TINY, cwd=cwd)
+    result = run_cli("-m", "ratio=1,3", "reg=none,norm", *TINY, "trainer.accelerator=cpu", cwd=cwd)
     assert result.returncode == 0, result.stderr[-3000:]
     (sweep_dir,) = (cwd / "outputs" / "multirun").iterdir()
     return sweep_dir

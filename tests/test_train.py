@@ -90,7 +90,9 @@ def test_results_json_holds_what_a_run_produced(sweep, ratio, reg):
     job = job_name(f"ratio={ratio}", f"reg={reg}")
     results = json.loads((sweep / job / "results.json").read_text())
     assert results["job"] == job
-    assert sorted(results["overrides"]) == sorted([*TINY, f"ratio={ratio}", f"reg={reg}"])
+    # Every override, the accelerator too, though the job's name leaves it out.
+    overrides = [*TINY, f"ratio={ratio}", f"reg={reg}", "trainer.accelerator=cpu"]
+    assert sorted(results["overrides"]) == sorted(overrides)
     assert results["choices"] == {
         "data": "digits",
         "model": "compact",
