@@ -71,6 +71,7 @@ def baseline(args) -> None:
 
     with initialize(config_path="../conf", version_base="1.3"):
         cfg = compose("train", overrides=overrides(args))
+    torch.set_flush_denormal(cfg.flush_denormal)  # as (a) does, before any CPU thread starts
     seconds = (
         baselines.floor(cfg) if args.baseline == "floor" else baselines.naive(cfg, args.workers)
     )
