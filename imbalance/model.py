@@ -49,6 +49,7 @@ class CNN(nn.Module):
         init_std: float | None = None,
         batch_norm: bool = False,
         dropout: float = 0.0,
+        channels_last: bool = True,
     ):
         super().__init__()
         convs = [spec for spec in layers if spec.get("type") == "conv"]
@@ -93,6 +94,12 @@ class CNN(nn.Module):
                     nn.init.normal_(module.weight, 0.0, init_std)
                     nn.init.zeros_(module.bias)
 
+        # Channels-last (NHWC) convolutions: the same numbers to float precision, and on the
+        # CPU (oneDNN) a paper-preset training step takes 16% less time (BENCHMARKS.md).
+        self.memory_format = torch.channels_last if channels_last else torch.contiguous_format
+        self.to(memory_format=self.memory_format)
+
     def forward(self, pixels: torch.Tensor) -> torch.Tensor:
         """Logits for images in 0-255 pixel values, float [n, C, H, W]."""
-        return self.classifier(self.features(self.input(pixels)))
+        images = self.input(pixels).contiguous(memory_format=self.memory_format)
+        return self.classifier(self.features(images))

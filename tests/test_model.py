@@ -63,3 +63,19 @@ def test_input_layer_zero_centres_raw_pixels():
     scaled.input.set_mean(mean)
     ten = torch.full((1, 3, 227, 227), 10.0)
     assert torch.equal(scaled.input(ten), ten / 2)
+
+
+def test_channels_last_computes_the_same_logits_and_gradients():
+    torch.manual_seed(0)
+    fast = CNN(paper_layers(), 3, 67, 10, init_std=0.01, batch_norm=True)
+    plain = CNN(paper_layers(), 3, 67, 10, batch_norm=True, channels_last=False)
+    plain.load_state_dict(fast.state_dict())
+    conv = fast.features[0]
+    assert conv.weight.is_contiguous(memory_format=torch.channels_last)
+    assert not plain.features[0].weight.is_contiguous(memory_format=torch.channels_last)
+    pixels = torch.rand(4, 3, 67, 67) * 255
+    logits = [net(pixels) for net in (fast, plain)]
+    assert torch.allclose(logits[0], logits[1], rtol=1e-4, atol=1e-5)
+    for out in logits:
+        out.sum().backward()
+    assert torch.allclose(conv.weight.grad, plain.features[0].weight.grad, rtol=1e-3, atol=1e-5)
