@@ -11,6 +11,7 @@ from hydra.core.hydra_config import HydraConfig
 from hydra.types import RunMode
 from hydra.utils import instantiate
 from lightning.pytorch.loggers import TensorBoardLogger
+from lightning.pytorch.strategies.launchers import _SubprocessScriptLauncher
 from omegaconf import DictConfig, OmegaConf
 
 from imbalance.datamodule import ImbalancedDataModule
@@ -56,11 +57,19 @@ def build(cfg: DictConfig) -> tuple[ImbalancedDataModule, StudyModule]:
 
 
 def check_launch(trainer: L.Trainer, mode: RunMode) -> None:
-    """Lightning starts the other processes of a multi-device run by running its command line
-    again: in a sweep, that would be the whole sweep again, once per device."""
+    """A run on several devices works as `trainer.strategy=ddp` starts it: every device's
+    process runs this command line, so every process holds the run's history and results."""
+    if trainer.world_size == 1:
+        return
+    if not isinstance(trainer.strategy.launcher, _SubprocessScriptLauncher):
+        raise ConfigError(
+            "a run on several devices needs trainer.strategy=ddp: strategies that spawn or fork "
+            "their processes (ddp_spawn, ddp_fork) train in children whose history and test "
+            "results this run cannot collect"
+        )
+    # In a local sweep, running the command line again would run the whole sweep again.
     if (
         mode == RunMode.MULTIRUN
-        and trainer.world_size > 1
         and not trainer.strategy.cluster_environment.creates_processes_externally
     ):
         raise ConfigError(

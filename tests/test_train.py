@@ -195,6 +195,10 @@ def caltech_without_metronome(root: Path) -> str:
             ["-m", "ratio=1,3", "trainer.accelerator=cpu", "trainer.devices=2"],
             "a run on 2 devices cannot be a job of a local sweep",
         ),
+        (
+            ["trainer.accelerator=cpu", "trainer.devices=2", "trainer.strategy=ddp_spawn"],
+            "a run on several devices needs trainer.strategy=ddp",
+        ),
     ],
     ids=[
         "missing root",
@@ -204,6 +208,7 @@ def caltech_without_metronome(root: Path) -> str:
         "ratio below 1",
         "bad mu",
         "multi-device job in a local sweep",
+        "spawned multi-device run",
     ],
 )
 def test_bad_input_gets_one_clear_line_and_a_non_zero_exit(tmp_path, args, message):
