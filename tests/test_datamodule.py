@@ -92,19 +92,20 @@ def test_each_process_tests_its_own_share_and_every_image_once():
 
 
 @pytest.mark.skipif(not torch.cuda.is_available(), reason="needs a GPU")
-def test_on_a_gpu_the_images_and_the_augmented_batches_stay_there():
-    import lightning as L
+def test_on_a_gpu_the_images_and_the_augmented_batches_stay_there(tmp_path):
     from hydra import compose, initialize_config_dir
+    from hydra.utils import instantiate
 
     from helpers import REPO
     from imbalance.train import build
 
     overrides = ["reg=full", "data.per_class=8", "data.image_size=16", "trainer.max_epochs=1"]
     with initialize_config_dir(config_dir=str(REPO / "conf"), version_base="1.3"):
-        data, module = build(compose("train", overrides=overrides))
+        cfg = compose("train", overrides=[*overrides, "trainer.accelerator=gpu"])
+    data, module = build(cfg)
     devices = set()
     module.augment.register_forward_hook(lambda _, args, out: devices.add(out.device.type))
-    trainer = L.Trainer(accelerator="gpu", devices=1, max_epochs=1, logger=False)
+    trainer = instantiate(cfg.trainer, logger=False, default_root_dir=tmp_path)
     trainer.fit(module, datamodule=data)
     assert data.train_set.tensors[0].is_cuda and data.test_set.tensors[0].is_cuda
     assert devices == {"cuda"} and len(module.history) == 1
