@@ -19,6 +19,10 @@ from imbalance.errors import ConfigError
 from imbalance.image_cache import cached_decode
 
 
+class UnreadableImage(Exception):
+    """An image file that PIL cannot decode."""
+
+
 @dataclass(frozen=True)
 class FileCatalog:
     """Image files on disk, decoded to RGB."""
@@ -36,22 +40,36 @@ class FileCatalog:
     ) -> torch.Tensor:
         """uint8 images [n, 3, size, size], through the on-disk cache when one is given."""
         images = torch.empty(len(indices), 3, size, size, dtype=torch.uint8)
+        unreadable = []
         for row, i in enumerate(indices):
-            if cache_dir is None:
-                pixels = self.decode_file(self.paths[i], size)
-            else:
-                pixels = cached_decode(
-                    self.paths[i], size, self.DECODER, self.decode_file, cache_dir
-                )
+            try:
+                if cache_dir is None:
+                    pixels = self.decode_file(self.paths[i], size)
+                else:
+                    pixels = cached_decode(
+                        self.paths[i], size, self.DECODER, self.decode_file, cache_dir
+                    )
+            except UnreadableImage as error:
+                unreadable.append(str(error))
+                continue
             images[row] = torch.from_numpy(pixels).permute(2, 0, 1)
+        if unreadable:  # all of them at once, not one per attempt
+            shown = "; ".join(unreadable[:3]) + ("; ..." if len(unreadable) > 3 else "")
+            raise ConfigError(
+                f"{len(unreadable)} image file(s) cannot be read: {shown}; remove or replace them"
+            )
         return images
 
     @staticmethod
     def decode_file(path: str, size: int) -> np.ndarray:
         """[size, size, 3] uint8: greyscale made RGB, then a plain resize to size x size,
         bicubic and antialiased like MATLAB's imresize."""
-        with Image.open(path) as image:
-            return np.array(image.convert("RGB").resize((size, size), Image.Resampling.BICUBIC))
+        try:
+            with Image.open(path) as image:
+                image = image.convert("RGB").resize((size, size), Image.Resampling.BICUBIC)
+        except OSError as error:  # PIL's error for a file that is not an image or is truncated
+            raise UnreadableImage(f"{path} ({error})") from error
+        return np.array(image)
 
 
 @dataclass(frozen=True)

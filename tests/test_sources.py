@@ -48,6 +48,24 @@ def test_folder_errors_are_one_clear_line(image_tree, tmp_path):
         ImageFolder().catalog(None, None)
 
 
+@pytest.mark.parametrize("cached", [False, True])
+def test_unreadable_image_files_are_named_all_at_once(image_tree, tmp_path, cached):
+    root = image_tree({"a": 3, "b": 3})
+    (root / "a" / "image_0001.jpg").write_bytes(b"not an image")
+    whole = (root / "b" / "image_0002.jpg").read_bytes()
+    (root / "b" / "image_0002.jpg").write_bytes(whole[: len(whole) // 2])
+    catalog = ImageFolder().catalog(str(root), None)
+    cache = tmp_path / "cache" if cached else None
+    with pytest.raises(ConfigError) as error:
+        catalog.decode(range(6), 16, cache)
+    message = str(error.value)
+    assert message.startswith("2 image file(s) cannot be read: ")
+    assert "a/image_0001.jpg (cannot identify image file" in message
+    assert "b/image_0002.jpg (image file is truncated" in message
+    assert message.endswith("remove or replace them") and "\n" not in message
+    assert catalog.decode([1, 2, 3, 5], 16, cache).shape == (4, 3, 16, 16)  # the others are fine
+
+
 @pytest.mark.parametrize("layout", ["folder itself", "parent", "torchvision"])
 def test_caltech101_root_may_be_any_of_three_levels(tmp_path, layout):
     base = {
