@@ -143,14 +143,20 @@ def _folder_catalog(folder: Path, classes: Sequence[str] | None) -> FileCatalog:
     names = list(classes) if classes is not None else available
     if not names:
         raise ConfigError(f"'{folder}' has no class folders; fix data.root")
-    empty = [name for name in names if not any((folder / name).iterdir())]
-    if empty:
-        raise ConfigError(f"class folder '{folder / empty[0]}' holds no images")
     samples = make_dataset(
-        str(folder), {name: i for i, name in enumerate(names)}, extensions=IMG_EXTENSIONS
+        str(folder),
+        {name: i for i, name in enumerate(names)},
+        extensions=IMG_EXTENSIONS,
+        allow_empty=True,
     )
     paths = [path for path, _ in samples]
     labels = np.array([label for _, label in samples], dtype=np.int64)
+    empty = [name for i, name in enumerate(names) if not np.any(labels == i)]
+    if empty:
+        raise ConfigError(
+            f"class folder '{folder / empty[0]}' holds no image files "
+            f"({' '.join(IMG_EXTENSIONS)}); add images or fix data.root"
+        )
     return FileCatalog(names, labels, paths)
 
 

@@ -46,6 +46,13 @@ def test_folder_errors_are_one_clear_line(image_tree, tmp_path):
         ImageFolder().catalog(str(root), ["a", "b"])
     with pytest.raises(ConfigError, match="needs data.root"):
         ImageFolder().catalog(None, None)
+    (root / "c").mkdir()
+    (root / "c" / "notes.txt").write_text("not an image")
+    with pytest.raises(ConfigError, match=r"class folder '.*/c' holds no image files \(.jpg "):
+        ImageFolder().catalog(str(root), None)
+    (root / "c" / "notes.txt").unlink()
+    with pytest.raises(ConfigError, match=r"class folder '.*/c' holds no image files"):
+        ImageFolder().catalog(str(root), None)
 
 
 @pytest.mark.parametrize("cached", [False, True])
