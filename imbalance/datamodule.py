@@ -66,6 +66,14 @@ class ImbalancedDataModule(L.LightningDataModule):
         on_device: bool = True,
     ):
         super().__init__()
+        sizes = {
+            "image_size": image_size,
+            "batch_size": batch_size,
+            "eval_batch_size": eval_batch_size,
+        }
+        for key, value in sizes.items():
+            if value < 1:
+                raise ConfigError(f"data.{key}={value} must be at least 1")
         self.source = source
         self.root = root
         # Names from the command line may arrive as numbers (data.minority=[5,6]).

@@ -78,7 +78,13 @@ class CNN(nn.Module):
         self.features = nn.Sequential(*features, nn.Flatten())
 
         with torch.no_grad():
-            width = self.features(torch.zeros(1, in_channels, input_size, input_size)).shape[1]
+            try:
+                width = self.features(torch.zeros(1, in_channels, input_size, input_size)).shape[1]
+            except RuntimeError as error:  # a convolution or pooling left no pixels
+                raise ConfigError(
+                    f"model.layers shrink a {input_size}x{input_size} image to nothing ({error}); "
+                    "use a larger data.image_size, or fewer layers or smaller strides"
+                ) from error
         classifier = []
         for spec in fcs[:-1]:
             classifier += [nn.Linear(width, spec["out"]), nn.ReLU(inplace=True)]

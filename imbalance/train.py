@@ -8,6 +8,7 @@ import hydra
 import lightning as L
 import torch
 from hydra.core.hydra_config import HydraConfig
+from hydra.errors import InstantiationException
 from hydra.types import RunMode
 from hydra.utils import instantiate
 from lightning.pytorch.loggers import TensorBoardLogger
@@ -137,8 +138,12 @@ def train(cfg: DictConfig) -> dict:
 def main(cfg: DictConfig) -> float:
     try:
         results = train(cfg)
-    except ConfigError as error:
-        print(f"error: {error}", file=sys.stderr)
+    except (ConfigError, InstantiationException) as error:
+        # instantiate() wraps what a _target_'s constructor raises, bad input included.
+        cause = error if isinstance(error, ConfigError) else error.__cause__
+        if not isinstance(cause, ConfigError):
+            raise
+        print(f"error: {cause}", file=sys.stderr)
         sys.exit(2)
     return results["test"][cfg.optimized_metric]
 

@@ -6,12 +6,13 @@ from lightning.pytorch.utilities.data import _update_dataloader
 from torch.utils.data import DistributedSampler
 
 from imbalance.datamodule import ImbalancedDataModule
+from imbalance.errors import ConfigError
 from imbalance.sources import Digits
 
 
-def digits(ratio=3, **kwargs) -> ImbalancedDataModule:
+def digits(ratio=3, image_size=16, **kwargs) -> ImbalancedDataModule:
     data = ImbalancedDataModule(
-        Digits(), minority=list("56789"), per_class=16, image_size=16, ratio=ratio, **kwargs
+        Digits(), minority=list("56789"), per_class=16, image_size=image_size, ratio=ratio, **kwargs
     )
     data.setup("fit")
     return data
@@ -61,6 +62,12 @@ def test_same_seed_same_images_another_seed_others():
     first, again, other = digits(seed=0), digits(seed=0), digits(seed=1)
     assert torch.equal(first.train_set.tensors[0], again.train_set.tensors[0])
     assert not torch.equal(first.train_set.tensors[0], other.train_set.tensors[0])
+
+
+@pytest.mark.parametrize("key", ["image_size", "batch_size", "eval_batch_size"])
+def test_sizes_below_one_are_refused_by_name(key):
+    with pytest.raises(ConfigError, match=f"^data.{key}=0 must be at least 1$"):
+        digits(**{key: 0})
 
 
 def attach(data: ImbalancedDataModule, device="cpu", world_size=1, rank=0) -> None:

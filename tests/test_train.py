@@ -190,6 +190,7 @@ def caltech_without_metronome(root: Path) -> str:
         ),
         (["data=folder", "data.root={folder}"], "data.minority has no value"),
         (["ratio=0.5"], "ratio=0.5 is below 1"),
+        (["model=paper", "data.image_size=32"], "model.layers shrink a 32x32 image to nothing"),
         (["mu=1.5"], r"mu=1.5 is outside \(0, 1\)"),
         (
             ["-m", "ratio=1,3", "trainer.accelerator=cpu", "trainer.devices=2"],
@@ -206,6 +207,7 @@ def caltech_without_metronome(root: Path) -> str:
         "too few images",
         "no minority given",
         "ratio below 1",
+        "image too small for the network",
         "bad mu",
         "multi-device job in a local sweep",
         "spawned multi-device run",
