@@ -30,6 +30,11 @@ def build(cfg: DictConfig) -> tuple[ImbalancedDataModule, StudyModule]:
     missing = sorted(OmegaConf.missing_keys(cfg))
     if missing:
         raise ConfigError(f"{missing[0]} has no value: give one, e.g. {missing[0]}=...")
+    # The study's axes, typed on the command line (where `ratio=abc` is a valid string).
+    for key, kind, types in [("ratio", "a number", int | float), ("mu", "a number", int | float),
+                             ("seed", "an integer", int)]:  # fmt: skip
+        if isinstance(cfg[key], bool) or not isinstance(cfg[key], types):
+            raise ConfigError(f"{key}={cfg[key]} is not {kind}")
     if cfg.optimized_metric not in METRICS:
         raise ConfigError(
             f"optimized_metric={cfg.optimized_metric} is not one of {', '.join(METRICS)}"

@@ -6,6 +6,7 @@ from torch import nn
 
 from helpers import REPO
 from imbalance.augment import RandomAffine
+from imbalance.errors import ConfigError
 from imbalance.train import build
 
 FAST = ["data.per_class=8", "data.image_size=16"]
@@ -144,3 +145,17 @@ def test_joblib_launcher_is_available():
     with initialize_config_dir(config_dir=str(REPO / "conf"), version_base="1.3"):
         cfg = compose("train", overrides=["hydra/launcher=joblib"], return_hydra_config=True)
     assert cfg.hydra.launcher._target_.endswith("JoblibLauncher")
+
+
+@pytest.mark.parametrize(
+    "override, message",
+    [
+        ("ratio=abc", "ratio=abc is not a number"),
+        ("mu=true", "mu=True is not a number"),
+        ("seed=1.5", "seed=1.5 is not an integer"),
+    ],
+)
+def test_the_study_axes_must_be_numbers(override, message):
+    with pytest.raises(ConfigError, match=f"^{message}$"):
+        build(composed(override, *FAST))
+    build(composed("ratio=3.5", "mu=0.3", "seed=2", *FAST))  # floats where floats make sense
