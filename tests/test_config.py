@@ -1,7 +1,9 @@
 """The configs compose to what they claim, and each regularizer switches exactly what it names."""
 
 import pytest
+import torch
 from hydra import compose, initialize_config_dir
+from hydra.utils import instantiate
 from torch import nn
 
 from helpers import REPO
@@ -145,6 +147,16 @@ def test_joblib_launcher_is_available():
     with initialize_config_dir(config_dir=str(REPO / "conf"), version_base="1.3"):
         cfg = compose("train", overrides=["hydra/launcher=joblib"], return_hydra_config=True)
     assert cfg.hydra.launcher._target_.endswith("JoblibLauncher")
+
+
+def test_the_trainer_options_a_user_reaches_for_are_plain_overrides(monkeypatch):
+    monkeypatch.setattr(torch.backends.cudnn, "benchmark", False)  # restored after the test
+    trainer = instantiate(composed().trainer, accelerator="cpu", logger=False)
+    assert trainer.precision == "32-true" and not torch.backends.cudnn.benchmark
+    # No `+` needed for these.
+    cfg = composed("trainer.precision=bf16-mixed", "trainer.benchmark=true")
+    trainer = instantiate(cfg.trainer, accelerator="cpu", logger=False)
+    assert trainer.precision == "bf16-mixed" and torch.backends.cudnn.benchmark
 
 
 @pytest.mark.parametrize(
