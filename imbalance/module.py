@@ -97,6 +97,8 @@ class StudyModule(L.LightningModule):
 
     def on_train_epoch_start(self):
         self._epoch_started = time.perf_counter()
+        # Read now: the schedule steps at the epoch's last batch, before on_train_epoch_end.
+        self._epoch_lr = self.trainer.optimizers[0].param_groups[0]["lr"]
 
     def training_step(self, batch, batch_idx):
         images, labels = batch
@@ -122,7 +124,7 @@ class StudyModule(L.LightningModule):
             "train_loss": train["loss"],
             "test_acc": test.get("acc"),  # None in an epoch without a test pass
             "test_loss": test.get("loss"),
-            "lr": self.trainer.optimizers[0].param_groups[0]["lr"],
+            "lr": self._epoch_lr,  # the rate this epoch trained with
         }
         self.history.append(epoch)
         self.epoch_seconds.append(time.perf_counter() - self._epoch_started)
