@@ -31,9 +31,9 @@ def build(cfg: DictConfig) -> tuple[ImbalancedDataModule, StudyModule]:
     if missing:
         raise ConfigError(f"{missing[0]} has no value: give one, e.g. {missing[0]}=...")
     # The study's axes, typed on the command line (where `ratio=abc` is a valid string).
-    for key, kind, types in [("ratio", "a number", int | float), ("mu", "a number", int | float),
-                             ("seed", "an integer", int)]:  # fmt: skip
+    for key, types in {"ratio": int | float, "mu": int | float, "seed": int}.items():
         if isinstance(cfg[key], bool) or not isinstance(cfg[key], types):
+            kind = "an integer" if types is int else "a number"
             raise ConfigError(f"{key}={cfg[key]} is not {kind}")
     if cfg.optimized_metric not in METRICS:
         raise ConfigError(

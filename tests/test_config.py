@@ -170,4 +170,8 @@ def test_the_trainer_options_a_user_reaches_for_are_plain_overrides(monkeypatch)
 def test_the_study_axes_must_be_numbers(override, message):
     with pytest.raises(ConfigError, match=f"^{message}$"):
         build(composed(override, *FAST))
-    build(composed("ratio=3.5", "mu=0.3", "seed=2", *FAST))  # floats where floats make sense
+
+
+def test_ratio_and_mu_may_be_fractions():
+    data, _ = build(composed("ratio=3.5", "mu=0.3", "seed=2", *FAST))
+    assert len(data.minority_names) == 3
