@@ -3,23 +3,33 @@
 import json
 import os
 import tempfile
+from collections.abc import Callable
 from pathlib import Path
+from typing import BinaryIO
 
 FILENAME = "results.json"
 
 
-def write_results(run_dir: str | Path, results: dict) -> Path:
-    """Write `run_dir/results.json` atomically: readers see the whole file or none."""
-    path = Path(run_dir) / FILENAME
-    descriptor, temporary = tempfile.mkstemp(dir=path.parent, prefix=".results-", suffix=".json")
+def atomic_write(path: Path, write: Callable[[BinaryIO], None]) -> Path:
+    """Calls `write(file)` on a temporary file beside `path`, then renames it to `path`: readers,
+    other processes included, see the whole file or none, never half of it."""
+    descriptor, temporary = tempfile.mkstemp(
+        dir=path.parent, prefix=f".{path.name}.", suffix=".tmp"
+    )
     try:
-        with os.fdopen(descriptor, "w") as file:
-            json.dump(results, file, indent=2)
+        with os.fdopen(descriptor, "wb") as file:
+            write(file)
         os.replace(temporary, path)
     except BaseException:
         os.unlink(temporary)
         raise
     return path
+
+
+def write_results(run_dir: str | Path, results: dict) -> Path:
+    """Writes `run_dir/results.json` atomically."""
+    text = json.dumps(results, indent=2).encode()
+    return atomic_write(Path(run_dir) / FILENAME, lambda file: file.write(text))
 
 
 def read_results(run_dir: str | Path) -> dict:

@@ -15,7 +15,7 @@ from lightning.pytorch.loggers import TensorBoardLogger
 from lightning.pytorch.strategies.launchers import _SubprocessScriptLauncher
 from omegaconf import DictConfig, OmegaConf
 
-from imbalance.datamodule import ImbalancedDataModule
+from imbalance.data.datamodule import ImbalancedDataModule
 from imbalance.errors import ConfigError
 from imbalance.module import StudyModule
 from imbalance.results import mean_recall, write_results
@@ -67,6 +67,7 @@ def check_launch(trainer: L.Trainer, mode: RunMode) -> None:
     process runs this command line, so every process holds the run's history and results."""
     if trainer.world_size == 1:
         return
+    # No public API tells how a strategy starts its processes; its launcher does.
     if not isinstance(trainer.strategy.launcher, _SubprocessScriptLauncher):
         raise ConfigError(
             "a run on several devices needs trainer.strategy=ddp: strategies that spawn or fork "

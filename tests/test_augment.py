@@ -1,6 +1,6 @@
 import torch
 
-from imbalance.augment import RandomAffine
+from imbalance.data.augment import RandomAffine
 
 
 def test_no_augmentation_is_the_identity():

@@ -1,13 +1,11 @@
 """The benchmark's two baselines run the same work as a framework run (their speed is measured
 by `make bench`, not here)."""
 
-from hydra import compose, initialize_config_dir
-
-from helpers import REPO, make_image_tree
-from imbalance import baselines
+from helpers import make_image_tree
+from imbalance.bench import baselines
 
 
-def test_floor_and_naive_pipelines_train_for_the_configured_epochs(tmp_path):
+def test_floor_and_naive_pipelines_train_for_the_configured_epochs(tmp_path, config):
     classes = [f"c{i}" for i in range(4)]
     root = make_image_tree(tmp_path / "images", {name: 6 for name in classes})
     overrides = [
@@ -21,7 +19,6 @@ def test_floor_and_naive_pipelines_train_for_the_configured_epochs(tmp_path):
         "trainer.max_epochs=2",
         "trainer.accelerator=cpu",
     ]
-    with initialize_config_dir(config_dir=str(REPO / "conf"), version_base="1.3"):
-        cfg = compose("train", overrides=overrides)
+    cfg = config(*overrides)
     for seconds in (baselines.floor(cfg), baselines.naive(cfg, workers=0)):
         assert len(seconds) == 2 and all(s > 0 for s in seconds)

@@ -2,21 +2,14 @@
 
 import pytest
 import torch
-from hydra import compose, initialize_config_dir
 from hydra.utils import instantiate
 from torch import nn
 
-from helpers import REPO
-from imbalance.augment import RandomAffine
+from imbalance.data.augment import RandomAffine
 from imbalance.errors import ConfigError
 from imbalance.train import build
 
 FAST = ["data.per_class=8", "data.image_size=16"]
-
-
-def composed(*overrides: str):
-    with initialize_config_dir(config_dir=str(REPO / "conf"), version_base="1.3"):
-        return compose("train", overrides=list(overrides))
 
 
 def switches(module) -> dict:
@@ -53,23 +46,23 @@ NORM = {**FULL, "batch_norms": 4}
 
 
 @pytest.mark.parametrize("reg, expected", [("none", NONE), ("full", FULL), ("norm", NORM)])
-def test_each_regularizer_switches_exactly_what_it_names(reg, expected):
-    _, module = build(composed(f"reg={reg}", *FAST))
+def test_each_regularizer_switches_exactly_what_it_names(reg, expected, config):
+    _, module = build(config(f"reg={reg}", *FAST))
     assert switches(module) == expected
     # Dropout, when on, sits right before the last layer.
     if expected["dropout"]:
         assert isinstance(module.net.classifier[-2], nn.Dropout)
 
 
-def test_regularizers_leave_everything_else_alone():
-    configs = [composed(f"reg={reg}") for reg in ("none", "full", "norm")]
+def test_regularizers_leave_everything_else_alone(config):
+    configs = [config(f"reg={reg}") for reg in ("none", "full", "norm")]
     for cfg in configs[1:]:
         for key in ("data", "model", "optim", "trainer", "ratio", "mu", "seed"):
             assert cfg[key] == configs[0][key]
 
 
-def test_weight_decay_skips_biases_and_batch_norm():
-    _, module = build(composed("reg=norm", *FAST))
+def test_weight_decay_skips_biases_and_batch_norm(config):
+    _, module = build(config("reg=norm", *FAST))
     decay, no_decay = module.configure_optimizers()["optimizer"].param_groups
     assert all(p.ndim > 1 for p in decay["params"])
     assert all(p.ndim == 1 for p in no_decay["params"])
@@ -77,8 +70,8 @@ def test_weight_decay_skips_biases_and_batch_norm():
     assert biases <= {id(p) for p in no_decay["params"]}
 
 
-def test_paper_preset_sets_what_the_paper_sets():
-    cfg = composed("experiment=paper")
+def test_paper_preset_sets_what_the_paper_sets(config):
+    cfg = config("experiment=paper")
     assert list(cfg.data.classes) == [
         "airplanes", "Faces", "watch", "Leopards", "bonsai",
         "water_lilly", "strawberry", "wild_cat", "binocular", "metronome",
@@ -90,7 +83,7 @@ def test_paper_preset_sets_what_the_paper_sets():
         "binocular",
         "metronome",
     ]
-    assert cfg.data.source._target_ == "imbalance.sources.Caltech101"
+    assert cfg.data.source._target_ == "imbalance.data.sources.Caltech101"
     assert (cfg.mu, cfg.data.per_class, cfg.data.test_fraction) == (0.5, 32, 0.3)
     assert cfg.data.image_size == 227
     assert cfg.data.batch_size == 10
@@ -103,22 +96,22 @@ def test_paper_preset_sets_what_the_paper_sets():
         ("conv", 32), ("conv", 64), ("conv", 128), ("conv", 128), ("fc", 512), ("fc", None),
     ]  # fmt: skip
     # The paper's regularizers apply unchanged on top of the preset.
-    assert composed("experiment=paper", "reg=full").reg.weight_decay == 0.0005
+    assert config("experiment=paper", "reg=full").reg.weight_decay == 0.0005
 
 
-def test_default_is_the_embedded_study():
-    cfg = composed()
-    assert cfg.data.source._target_ == "imbalance.sources.Digits"
+def test_default_is_the_embedded_study(config):
+    cfg = config()
+    assert cfg.data.source._target_ == "imbalance.data.sources.Digits"
     assert (cfg.ratio, cfg.mu, cfg.data.per_class, len(cfg.data.classes)) == (1, 0.5, 32, 10)
     assert cfg.reg.batch_norm is False
 
 
-def test_a_regularizer_from_outside_the_package_is_one_yaml_file(tmp_path):
+def test_a_regularizer_from_outside_the_package_is_one_yaml_file(tmp_path, config):
     (tmp_path / "reg").mkdir()
     (tmp_path / "reg" / "strong.yaml").write_text(
         "defaults: [norm, _self_]\naugment: {rotation: 30, translate: 6}\nlabel_smoothing: 0.1\n"
     )
-    cfg = composed("reg=strong", f"hydra.searchpath=[file://{tmp_path}]", *FAST)
+    cfg = config("reg=strong", f"hydra.searchpath=[file://{tmp_path}]", *FAST)
     _, module = build(cfg)
     assert switches(module) == {
         **NORM,
@@ -127,13 +120,8 @@ def test_a_regularizer_from_outside_the_package_is_one_yaml_file(tmp_path):
     }
 
 
-def test_slurm_launcher_composes_with_the_cluster_settings():
-    with initialize_config_dir(config_dir=str(REPO / "conf"), version_base="1.3"):
-        cfg = compose(
-            "train",
-            overrides=["hydra/launcher=slurm", "hydra.launcher.partition=gpu"],
-            return_hydra_config=True,
-        )
+def test_slurm_launcher_composes_with_the_cluster_settings(config):
+    cfg = config("hydra/launcher=slurm", "hydra.launcher.partition=gpu", hydra=True)
     launcher = cfg.hydra.launcher
     assert (
         launcher._target_ == "hydra_plugins.hydra_submitit_launcher.submitit_launcher.SlurmLauncher"
@@ -143,18 +131,17 @@ def test_slurm_launcher_composes_with_the_cluster_settings():
     assert (launcher.array_parallelism, launcher.timeout_min, launcher.mem_gb) == (64, 60, 16)
 
 
-def test_joblib_launcher_is_available():
-    with initialize_config_dir(config_dir=str(REPO / "conf"), version_base="1.3"):
-        cfg = compose("train", overrides=["hydra/launcher=joblib"], return_hydra_config=True)
+def test_joblib_launcher_is_available(config):
+    cfg = config("hydra/launcher=joblib", hydra=True)
     assert cfg.hydra.launcher._target_.endswith("JoblibLauncher")
 
 
-def test_the_trainer_options_a_user_reaches_for_are_plain_overrides(monkeypatch):
+def test_the_trainer_options_a_user_reaches_for_are_plain_overrides(monkeypatch, config):
     monkeypatch.setattr(torch.backends.cudnn, "benchmark", False)  # restored after the test
-    trainer = instantiate(composed().trainer, accelerator="cpu", logger=False)
+    trainer = instantiate(config().trainer, accelerator="cpu", logger=False)
     assert trainer.precision == "32-true" and not torch.backends.cudnn.benchmark
     # No `+` needed for these.
-    cfg = composed("trainer.precision=bf16-mixed", "trainer.benchmark=true")
+    cfg = config("trainer.precision=bf16-mixed", "trainer.benchmark=true")
     trainer = instantiate(cfg.trainer, accelerator="cpu", logger=False)
     assert trainer.precision == "bf16-mixed" and torch.backends.cudnn.benchmark
 
@@ -167,11 +154,11 @@ def test_the_trainer_options_a_user_reaches_for_are_plain_overrides(monkeypatch)
         ("seed=1.5", "seed=1.5 is not an integer"),
     ],
 )
-def test_the_study_axes_must_be_numbers(override, message):
+def test_the_study_axes_must_be_numbers(override, message, config):
     with pytest.raises(ConfigError, match=f"^{message}$"):
-        build(composed(override, *FAST))
+        build(config(override, *FAST))
 
 
-def test_ratio_and_mu_may_be_fractions():
-    data, _ = build(composed("ratio=3.5", "mu=0.3", "seed=2", *FAST))
+def test_ratio_and_mu_may_be_fractions(config):
+    data, _ = build(config("ratio=3.5", "mu=0.3", "seed=2", *FAST))
     assert len(data.minority_names) == 3

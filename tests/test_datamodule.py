@@ -2,12 +2,11 @@ from types import SimpleNamespace
 
 import pytest
 import torch
-from lightning.pytorch.utilities.data import _update_dataloader
-from torch.utils.data import DistributedSampler
+from torch.utils.data import DataLoader, DistributedSampler
 
-from imbalance.datamodule import ImbalancedDataModule
+from imbalance.data.datamodule import ImbalancedDataModule
+from imbalance.data.sources import Digits
 from imbalance.errors import ConfigError
-from imbalance.sources import Digits
 
 
 def digits(ratio=3, image_size=16, **kwargs) -> ImbalancedDataModule:
@@ -46,8 +45,9 @@ def test_batches_are_whole_uint8_tensors_and_cover_the_split_once():
 def test_loaders_survive_lightnings_distributed_sampler():
     data = digits(batch_size=10)
     loader = data.train_dataloader()
+    # What Lightning does under DDP: the same loader, its sampler replaced by a shard of it.
     sampler = DistributedSampler(loader.dataset, num_replicas=2, rank=0, shuffle=True)
-    shard = _update_dataloader(loader, sampler)
+    shard = DataLoader(loader.dataset, 10, sampler=sampler, collate_fn=loader.collate_fn)
     sizes = [len(labels) for _, labels in shard]
     assert len(loader.dataset) == 115
     assert sum(sizes) == 58 and max(sizes) == 10  # half the images, still in batches of 10
@@ -99,16 +99,13 @@ def test_each_process_tests_its_own_share_and_every_image_once():
 
 
 @pytest.mark.skipif(not torch.cuda.is_available(), reason="needs a GPU")
-def test_on_a_gpu_the_images_and_the_augmented_batches_stay_there(tmp_path):
-    from hydra import compose, initialize_config_dir
+def test_on_a_gpu_the_images_and_the_augmented_batches_stay_there(tmp_path, config):
     from hydra.utils import instantiate
 
-    from helpers import REPO
     from imbalance.train import build
 
     overrides = ["reg=full", "data.per_class=8", "data.image_size=16", "trainer.max_epochs=1"]
-    with initialize_config_dir(config_dir=str(REPO / "conf"), version_base="1.3"):
-        cfg = compose("train", overrides=[*overrides, "trainer.accelerator=gpu"])
+    cfg = config(*overrides, "trainer.accelerator=gpu")
     data, module = build(cfg)
     devices = set()
     module.augment.register_forward_hook(lambda _, args, out: devices.add(out.device.type))

@@ -1,16 +1,13 @@
 import pytest
-from hydra import compose, initialize_config_dir
 from hydra.utils import instantiate
 
-from helpers import REPO
 from imbalance.train import build
 
 
-def test_history_records_the_learning_rate_each_epoch_trained_with(tmp_path):
+def test_history_records_the_learning_rate_each_epoch_trained_with(tmp_path, config):
     overrides = ["data.per_class=8", "data.image_size=16", "trainer.max_epochs=3"]
     overrides += ["optim.lr=0.01", "optim.lr_step_epochs=2", "optim.lr_gamma=0.1"]
-    with initialize_config_dir(config_dir=str(REPO / "conf"), version_base="1.3"):
-        cfg = compose("train", overrides=overrides)
+    cfg = config(*overrides)
     data, module = build(cfg)
     trainer = instantiate(cfg.trainer, accelerator="cpu", logger=False, default_root_dir=tmp_path)
     trainer.fit(module, datamodule=data)

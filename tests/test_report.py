@@ -11,8 +11,8 @@ import pytest
 from sklearn.metrics import f1_score
 
 from helpers import fake_sweep
-from imbalance import figures, tables
-from imbalance.report import main
+from imbalance.report import figures, tables
+from imbalance.report.__main__ import main
 
 RATIOS, REGS, SEEDS = [1, 3], ["none", "norm"], [0, 1, 2]
 FAILED = (3, "norm", 2)

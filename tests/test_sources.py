@@ -4,8 +4,8 @@ import torch
 from PIL import Image
 
 from helpers import make_image_tree
+from imbalance.data.sources import Caltech101, Digits, FileCatalog, ImageFolder
 from imbalance.errors import ConfigError
-from imbalance.sources import Caltech101, Digits, FileCatalog, ImageFolder
 
 
 def test_digits_are_the_bundled_real_images():

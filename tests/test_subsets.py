@@ -1,8 +1,8 @@
 import numpy as np
 import pytest
 
+from imbalance.data.subsets import minority_count, nested_selection, step_sizes, stratified_split
 from imbalance.errors import ConfigError
-from imbalance.subsets import minority_count, nested_selection, step_sizes, stratified_split
 
 # The paper's Table 1: available images, then sizes at 1:1, 3:1, 7:1, 15:1.
 TABLE1 = {

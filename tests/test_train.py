@@ -151,7 +151,7 @@ def test_a_new_regularizer_from_outside_the_package_trains(tmp_path):
         "# Stronger augmentation plus label smoothing.\n"
         "weight_decay: 0.0005\n"
         "augment:\n"
-        "  _target_: imbalance.augment.RandomAffine\n"
+        "  _target_: imbalance.data.augment.RandomAffine\n"
         "  rotation: 30\n"
         "  hflip: 0.5\n"
         "  translate: 6\n"

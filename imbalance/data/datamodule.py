@@ -10,8 +10,8 @@ import torch
 from lightning.pytorch.overrides.distributed import UnrepeatedDistributedSampler
 from torch.utils.data import DataLoader, TensorDataset
 
+from imbalance.data.subsets import minority_count, nested_selection, step_sizes, stratified_split
 from imbalance.errors import ConfigError
-from imbalance.subsets import minority_count, nested_selection, step_sizes, stratified_split
 
 # The images are tensors in memory: worker processes would only add start-up time.
 warnings.filterwarnings("ignore", ".*does not have many workers.*")

@@ -9,7 +9,7 @@ from pathlib import Path
 import pandas as pd
 from matplotlib.figure import Figure
 
-from imbalance.tables import over_seeds, ratio_label
+from imbalance.report.tables import over_seeds, ratio_label
 
 OKABE_ITO = ["#0072B2", "#D55E00", "#009E73", "#CC79A7", "#E69F00", "#56B4E9", "#000000"]
 TRAIN, TEST = OKABE_ITO[0], OKABE_ITO[1]

@@ -9,9 +9,9 @@ import argparse
 import sys
 from pathlib import Path
 
-from imbalance import figures, tables
 from imbalance.errors import ConfigError
-from imbalance.sweep import Sweep, newest_sweep, read_sweep
+from imbalance.report import figures, tables
+from imbalance.report.sweep import Sweep, newest_sweep, read_sweep
 
 WRITES = [
     "summary.md", "summary.csv", "table3.md", "table3.csv",

@@ -15,8 +15,8 @@ from PIL import Image
 from torchvision.datasets.folder import IMG_EXTENSIONS, make_dataset
 from torchvision.transforms.v2.functional import InterpolationMode, resize
 
+from imbalance.data.image_cache import cached_decode
 from imbalance.errors import ConfigError
-from imbalance.image_cache import cached_decode
 
 
 class UnreadableImage(Exception):

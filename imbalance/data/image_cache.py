@@ -9,11 +9,12 @@ image; at worst two of them decode the same image.
 
 import hashlib
 import os
-import tempfile
 from collections.abc import Callable
 from pathlib import Path
 
 import numpy as np
+
+from imbalance.results import atomic_write
 
 
 def cached_decode(
@@ -30,12 +31,5 @@ def cached_decode(
         pass
     image = decode(path, size)
     entry.parent.mkdir(parents=True, exist_ok=True)
-    descriptor, temporary = tempfile.mkstemp(dir=entry.parent, suffix=".tmp")
-    try:
-        with os.fdopen(descriptor, "wb") as file:
-            np.save(file, image)
-        os.replace(temporary, entry)
-    except BaseException:
-        os.unlink(temporary)
-        raise
+    atomic_write(entry, lambda file: np.save(file, image))
     return image

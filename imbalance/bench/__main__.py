@@ -2,7 +2,7 @@
 
 (a) the framework's run as a user launches it, a whole process (once to fill the image cache,
     then the measured run); (b) the compute floor and (c) the naive pipeline of
-    `imbalance.baselines`, each in a process of its own. With --sweep (make bench-sweep),
+    `imbalance.bench.baselines`, each in a process of its own. With --sweep (make bench-sweep),
     instead: the paper's 12-run sweep (4 ratios x 3 regularizers) as one command, its jobs run by
     the joblib launcher, --jobs at a time. Prints the figures and adds them at the top of
     BENCHMARKS.md.
@@ -67,9 +67,9 @@ def baseline(args) -> None:
     """In a child process: one baseline's seconds per epoch, as JSON on the last line."""
     from hydra import compose, initialize
 
-    from imbalance import baselines
+    from imbalance.bench import baselines
 
-    with initialize(config_path="../conf", version_base="1.3"):
+    with initialize(config_path="../../conf", version_base="1.3"):
         cfg = compose("train", overrides=overrides(args))
     torch.set_flush_denormal(cfg.flush_denormal)  # as (a) does, before any CPU thread starts
     seconds = (
@@ -155,7 +155,7 @@ def measure_sweep(args) -> str:
     args.cache = args.cache or work / "cache"
     # A warm cache, as every sweep after the first finds it: decode every ratio's images now.
     decoding = time.perf_counter()
-    with initialize(config_path="../conf", version_base="1.3"):
+    with initialize(config_path="../../conf", version_base="1.3"):
         for ratio in SWEEP["ratio"].split(","):
             cfg = compose("train", overrides=overrides(args, ratio=ratio))
             instantiate(cfg.data, ratio=cfg.ratio, mu=cfg.mu, seed=cfg.seed).setup()
