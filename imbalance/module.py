@@ -8,14 +8,10 @@ import lightning as L
 import torch
 import torch.nn.functional as F
 from torch import nn
-from torchmetrics import MeanMetric, MetricCollection
-from torchmetrics.classification import (
-    MulticlassAccuracy,
-    MulticlassConfusionMatrix,
-    MulticlassPrecision,
-    MulticlassRecall,
-)
-from torchmetrics.wrappers import ClasswiseWrapper
+from torchmetrics import MeanMetric
+from torchmetrics.classification import MulticlassAccuracy, MulticlassConfusionMatrix
+
+from imbalance.metrics import LOSS, split_values, study_metrics
 
 log = logging.getLogger(__name__)
 
@@ -24,41 +20,25 @@ log = logging.getLogger(__name__)
 warnings.filterwarnings("ignore", ".*when logging on epoch level in distributed setting.*")
 
 
-def evaluation_metrics(class_names: list[str]) -> MetricCollection:
-    """Accuracy, balanced accuracy (mean per-class recall) and per-class precision and recall.
-
-    A class that is never predicted has precision 0 (torchmetrics' zero_division=0).
-    """
-    n = len(class_names)
-    return MetricCollection(
-        {
-            "acc": MulticlassAccuracy(n, average="micro"),
-            "balanced_acc": MulticlassAccuracy(n, average="macro"),
-            "precision": ClasswiseWrapper(
-                MulticlassPrecision(n, average=None), class_names, prefix="precision/"
-            ),
-            "recall": ClasswiseWrapper(
-                MulticlassRecall(n, average=None), class_names, prefix="recall/"
-            ),
-        },
-        compute_groups=False,
-    )
-
-
 class StudyModule(L.LightningModule):
     """Cross-entropy, SGD with momentum and a step learning-rate schedule.
 
-    Every epoch it logs train and test accuracy and loss (`train/`, `test/`) and per-class test
-    precision and recall (`test_precision/<class>`, `test_recall/<class>`), and keeps them in
+    Every epoch it logs train accuracy and loss (`train/`), every metric of `imbalance.metrics`
+    on the test split (`test/`, per class in `test_precision/`, `test_recall/`, `test_f1/`) and
+    on the validation split when there is one (`val/`), and keeps the single numbers in
     `history`. `trainer.test` then fills `test_results` with the final metrics and the confusion
     matrix (rows: true class, columns: predicted class). The test split plays the part of the
     paper's validation data: it is watched, never used to pick a model.
+
+    `groups` maps group names (minority, majority; many, medium, few) to their classes;
+    `eval_splits` names the loaders of the validation loop in order (`test`, then `val`).
     """
 
     def __init__(
         self,
         net: nn.Module,
         class_names: list[str],
+        groups: dict[str, list[str]],
         lr: float,
         momentum: float,
         lr_step_epochs: int,
@@ -66,6 +46,7 @@ class StudyModule(L.LightningModule):
         weight_decay: float = 0.0,
         label_smoothing: float = 0.0,
         augment: nn.Module | None = None,
+        eval_splits: tuple[str, ...] = ("test",),
     ):
         super().__init__()
         self.net = net
@@ -77,20 +58,20 @@ class StudyModule(L.LightningModule):
         self.lr_gamma = lr_gamma
         self.weight_decay = weight_decay
         self.label_smoothing = label_smoothing
+        self.eval_splits = list(eval_splits)
 
-        n = len(class_names)
-        self.train_acc = MulticlassAccuracy(n, average="micro")
+        self.train_acc = MulticlassAccuracy(len(class_names), average="micro")
         self.train_loss = MeanMetric()
-        self.epoch_metrics = evaluation_metrics(self.class_names)
-        self.epoch_loss = MeanMetric()
-        self.final_metrics = evaluation_metrics(self.class_names)
-        self.final_loss = MeanMetric()
-        self.confusion = MulticlassConfusionMatrix(n)
+        self.metrics = nn.ModuleDict(
+            {split: study_metrics(self.class_names, groups) for split in self.eval_splits}
+        )
+        self.losses = nn.ModuleDict({split: MeanMetric() for split in self.eval_splits})
+        self.confusion = MulticlassConfusionMatrix(len(class_names))
 
         self.history: list[dict] = []
         self.epoch_seconds: list[float] = []  # wall time of each epoch, its test pass included
         self.test_results: dict | None = None
-        self._last_test: dict = {}
+        self._last_eval: dict = {}
 
     def forward(self, images: torch.Tensor) -> torch.Tensor:
         return self.net(images.float())
@@ -112,46 +93,68 @@ class StudyModule(L.LightningModule):
         return loss
 
     def on_train_epoch_end(self):
-        # Lightning runs the epoch's test pass (its validation loop) before this hook.
+        # Lightning runs the epoch's evaluation passes (its validation loop) before this hook.
         train = {"acc": self.train_acc.compute().item(), "loss": self.train_loss.compute().item()}
         self.train_acc.reset()
         self.train_loss.reset()
         self.log_dict({f"train/{key}": value for key, value in train.items()} | self._x_axis())
-        test, self._last_test = self._last_test, {}
+        evaluated, self._last_eval = self._last_eval, {}
+        test = evaluated.get("test", {})
         epoch = {
             "epoch": self.current_epoch + 1,
             "train_acc": train["acc"],
             "train_loss": train["loss"],
-            "test_acc": test.get("acc"),  # None in an epoch without a test pass
-            "test_loss": test.get("loss"),
-            "lr": self._epoch_lr,  # the rate this epoch trained with
+            # None in an epoch without a test pass
+            "test_acc": test.get("acc"),
+            "test_loss": test.get(LOSS),
         }
+        for split in self.eval_splits:
+            scalars = evaluated.get(split, {})
+            epoch |= {f"{split}_{key}": value for key, value in scalars.items()}
+        epoch["lr"] = self._epoch_lr  # the rate this epoch trained with
         self.history.append(epoch)
         self.epoch_seconds.append(time.perf_counter() - self._epoch_started)
-        tested = f"test acc {test['acc']:.3f} loss {test['loss']:.3f}" if test else "no test pass"
+        tested = ", ".join(
+            f"{split} acc {values['acc']:.3f} loss {values[LOSS]:.3f}"
+            for split, values in evaluated.items()
+        )
         log.info(
             f"epoch {epoch['epoch']}/{self.trainer.max_epochs}: "
-            f"train acc {train['acc']:.3f} loss {train['loss']:.3f}, {tested}"
+            f"train acc {train['acc']:.3f} loss {train['loss']:.3f}, {tested or 'no test pass'}"
         )
 
-    def _evaluate(self, batch, metrics: MetricCollection, loss_metric: MeanMetric) -> torch.Tensor:
+    def _evaluate(self, batch, split: str) -> torch.Tensor:
         images, labels = batch
         logits = self(images)
-        loss_metric.update(F.cross_entropy(logits, labels), weight=len(labels))
-        metrics.update(logits, labels)
+        self.losses[split].update(F.cross_entropy(logits, labels), weight=len(labels))
+        # Scores, not logits: torchmetrics takes inputs within [0, 1] for probabilities, which
+        # an untrained network's small logits can be.
+        self.metrics[split].update(logits.softmax(dim=1), labels)
         return logits
 
-    def validation_step(self, batch, batch_idx):
-        self._evaluate(batch, self.epoch_metrics, self.epoch_loss)
+    def _compute(self, split: str) -> dict:
+        """The split's metrics since the last reset, as plain numbers; then a reset."""
+        computed = self.metrics[split].compute()
+        order = list(self.metrics[split].keys())  # as imbalance.metrics lists them
+        keys = sorted(computed, key=lambda key: order.index(key.split("/")[0]))
+        values = {key: computed[key].item() for key in keys}
+        values[LOSS] = self.losses[split].compute().item()
+        self.metrics[split].reset()
+        self.losses[split].reset()
+        return values
+
+    def validation_step(self, batch, batch_idx, dataloader_idx=0):
+        self._evaluate(batch, self.eval_splits[dataloader_idx])
 
     def on_validation_epoch_end(self):
-        values = self.epoch_metrics.compute()
-        values["loss"] = self.epoch_loss.compute()
-        self.epoch_metrics.reset()
-        self.epoch_loss.reset()
-        self._last_test = {key: value.item() for key, value in values.items()}
-        # "test/acc" is a scalar; "test_precision/<class>" puts per-class values in a section.
-        logged = {f"test{'_' if '/' in key else '/'}{key}": v for key, v in values.items()}
+        logged = {}
+        for split in self.eval_splits:
+            values = self._compute(split)
+            scalars = {key: value for key, value in values.items() if "/" not in key}
+            self._last_eval[split] = scalars
+            logged |= {f"{split}/{key}": value for key, value in scalars.items()}
+            if split == "test":  # per class in sections of their own: test_recall/<class>
+                logged |= {f"test_{key}": v for key, v in values.items() if "/" in key}
         self.log_dict(logged | self._x_axis())
 
     def _x_axis(self) -> dict:
@@ -160,21 +163,15 @@ class StudyModule(L.LightningModule):
         return {"step": float(self.current_epoch + 1)}
 
     def test_step(self, batch, batch_idx):
-        logits = self._evaluate(batch, self.final_metrics, self.final_loss)
+        logits = self._evaluate(batch, "test")
         self.confusion.update(logits, batch[1])
 
     def on_test_epoch_end(self):
-        values = {key: value.item() for key, value in self.final_metrics.compute().items()}
-        self.test_results = {
-            "acc": values["acc"],
-            "balanced_acc": values["balanced_acc"],
-            "loss": self.final_loss.compute().item(),
-            "precision": {name: values[f"precision/{name}"] for name in self.class_names},
-            "recall": {name: values[f"recall/{name}"] for name in self.class_names},
-            "confusion_matrix": self.confusion.compute().tolist(),
+        values = self._compute("test")
+        self.test_results = split_values(values, self.class_names) | {
+            "confusion_matrix": self.confusion.compute().tolist()
         }
-        for metric in (self.final_metrics, self.final_loss, self.confusion):
-            metric.reset()
+        self.confusion.reset()
 
     def configure_optimizers(self):
         # L2 regularization applies to weights, not to biases or batch-norm parameters.

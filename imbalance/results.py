@@ -36,19 +36,13 @@ def read_results(run_dir: str | Path) -> dict:
     return json.loads((Path(run_dir) / FILENAME).read_text())
 
 
-def mean_recall(results: dict, minority: bool) -> float:
-    """Mean final test recall over the minority classes (or, with minority=False, the majority)."""
-    recall, chosen = results["test"]["recall"], set(results["minority"])
-    names = [name for name in results["classes"] if (name in chosen) == minority]
-    return sum(recall[name] for name in names) / len(names)
-
-
-def macro_f1(results: dict) -> float:
-    """Mean over classes of F1 = 2 TP / (2 TP + FP + FN), from the final confusion matrix."""
-    matrix = results["test"]["confusion_matrix"]
-    scores = []
-    for c, row in enumerate(matrix):
-        true_positives = row[c]
-        actual, predicted = sum(row), sum(other[c] for other in matrix)
-        scores.append(2 * true_positives / (actual + predicted) if actual + predicted else 0.0)
-    return sum(scores) / len(scores)
+def groups(results: dict) -> dict[str, list[str]]:
+    """Group name -> class names, as the run's metrics grouped its classes; a results.json from
+    before groups were recorded had step imbalance's two, from its `minority` list."""
+    if "groups" in results:
+        return results["groups"]
+    minority = set(results["minority"])
+    return {
+        "majority": [name for name in results["classes"] if name not in minority],
+        "minority": list(results["minority"]),
+    }

@@ -6,7 +6,7 @@ from lightning.pytorch.loggers import TensorBoardLogger
 from matplotlib.figure import Figure
 from sklearn.metrics import ConfusionMatrixDisplay
 
-from imbalance.results import mean_recall
+from imbalance.metrics import SCALARS, group_recall
 
 
 def log_run_summary(logger: TensorBoardLogger, results: dict) -> None:
@@ -16,15 +16,14 @@ def log_run_summary(logger: TensorBoardLogger, results: dict) -> None:
         "data": choices["data"],
         "model": choices["model"],
         "reg": choices["reg"],
+        "profile": config["profile"],
         "ratio": config["ratio"],
         "mu": config["mu"],
         "seed": config["seed"],
+        "data_seed": config["data"]["seed"],
     }
-    metrics = {
-        "final/acc": test["acc"],
-        "final/balanced_acc": test["balanced_acc"],
-        "final/minority_recall": mean_recall(results, minority=True),
-    }
+    scalars = [*SCALARS, *(group_recall(group) for group in results["groups"])]
+    metrics = {f"final/{name}": test[name] for name in scalars}
     logger.log_hyperparams(params, metrics, step=epochs)
 
     minority = set(results["minority"])

@@ -3,6 +3,7 @@
 import logging
 import sys
 import time
+from collections.abc import Sequence
 
 import hydra
 import lightning as L
@@ -17,31 +18,61 @@ from omegaconf import DictConfig, OmegaConf
 
 from imbalance.data.datamodule import ImbalancedDataModule
 from imbalance.errors import ConfigError
+from imbalance.metrics import SCALARS, group_recall, scalar_names
 from imbalance.module import StudyModule
-from imbalance.results import mean_recall, write_results
+from imbalance.results import write_results
 
 log = logging.getLogger(__name__)
 
-METRICS = ("acc", "balanced_acc", "loss")
+# Settings that only the step profile reads (the minority classes and their fraction).
+STEP_ONLY = ("mu", "data.minority")
 
 
-def build(cfg: DictConfig) -> tuple[ImbalancedDataModule, StudyModule]:
-    """The run's data, ready, and its LightningModule, as the config describes them."""
-    missing = sorted(OmegaConf.missing_keys(cfg))
+def check_axes(cfg: DictConfig, overrides: Sequence[str] = ()) -> None:
+    """The config's values that no class checks: missing values, the study's axes typed on the
+    command line (where `ratio=abc` is a valid string), and step-only settings given on the
+    command line (`overrides`) for another profile, where they would be ignored."""
+    step = cfg.profile == "step"
+    missing = sorted(
+        key for key in OmegaConf.missing_keys(cfg) if step or key not in ("data.minority",)
+    )
     if missing:
         raise ConfigError(f"{missing[0]} has no value: give one, e.g. {missing[0]}=...")
-    # The study's axes, typed on the command line (where `ratio=abc` is a valid string).
     for key, types in {"ratio": int | float, "mu": int | float, "seed": int}.items():
         if isinstance(cfg[key], bool) or not isinstance(cfg[key], types):
             kind = "an integer" if types is int else "a number"
             raise ConfigError(f"{key}={cfg[key]} is not {kind}")
-    if cfg.optimized_metric not in METRICS:
-        raise ConfigError(
-            f"optimized_metric={cfg.optimized_metric} is not one of {', '.join(METRICS)}"
-        )
+    if isinstance(cfg.data.seed, bool) or not isinstance(cfg.data.seed, int):
+        raise ConfigError(f"data.seed={cfg.data.seed} is not an integer")
+    for override in overrides:
+        key = override.split("=", 1)[0].lstrip("+~")
+        if not step and key in STEP_ONLY:
+            raise ConfigError(
+                f"{key} applies to profile=step only and profile={cfg.profile} would ignore it; "
+                f"drop {key}=... from the command line"
+            )
+
+
+def datamodule(cfg: DictConfig) -> ImbalancedDataModule:
+    """The run's data as the config describes it, not set up yet."""
+    minority = cfg.data.minority if cfg.profile == "step" else None
+    return instantiate(cfg.data, ratio=cfg.ratio, mu=cfg.mu, profile=cfg.profile, minority=minority)
+
+
+def build(
+    cfg: DictConfig, overrides: Sequence[str] = ()
+) -> tuple[ImbalancedDataModule, StudyModule]:
+    """The run's data, ready, and its LightningModule, as the config describes them;
+    `overrides` are the command line's, for `check_axes`."""
+    check_axes(cfg, overrides)
     L.seed_everything(cfg.seed, workers=True)
-    data = instantiate(cfg.data, ratio=cfg.ratio, mu=cfg.mu, seed=cfg.seed)
+    data = datamodule(cfg)
     data.setup("fit")
+    metrics = scalar_names(list(data.groups))
+    if cfg.optimized_metric not in metrics:
+        raise ConfigError(
+            f"optimized_metric={cfg.optimized_metric} is not one of {', '.join(metrics)}"
+        )
     net = instantiate(
         cfg.model,
         in_channels=data.channels,
@@ -54,10 +85,12 @@ def build(cfg: DictConfig) -> tuple[ImbalancedDataModule, StudyModule]:
     module = StudyModule(
         net,
         data.class_names,
+        data.groups,
         **cfg.optim,
         weight_decay=cfg.reg.weight_decay,
         label_smoothing=cfg.reg.label_smoothing,
         augment=instantiate(cfg.reg.augment),
+        eval_splits=data.eval_splits,
     )
     return data, module
 
@@ -96,7 +129,11 @@ def train(cfg: DictConfig) -> dict:
     logger = TensorBoardLogger(run_dir, name="", version="", default_hp_metric=False)
     trainer = instantiate(cfg.trainer, logger=logger)
     check_launch(trainer, hydra_cfg.mode)
-    data, module = build(cfg)
+    data, module = build(cfg, hydra_cfg.overrides.task)
+    log.info(
+        f"images: {', '.join(f'{split} {len(images)}' for split, images in data.sets.items())}; "
+        f"splits sha256 {data.splits_hash}"
+    )
     ready = time.time()
     trainer.fit(module, datamodule=data)
     fitted = time.time()
@@ -113,9 +150,12 @@ def train(cfg: DictConfig) -> dict:
         "config": OmegaConf.to_container(cfg, resolve=True),
         "classes": data.class_names,
         "minority": data.minority_names,
-        "counts": {"train": data.counts("train"), "test": data.counts("test")},
+        "groups": data.groups,
+        "counts": {split: data.counts(split) for split in ("train", "val", "test")},
         "history": module.history,
         "test": module.test_results,
+        "splits": data.splits,
+        "splits_hash": data.splits_hash,
         "timing": {  # seconds; the two moments as Unix time, for benchmarks
             "job_started_at": started,
             "data_ready_at": ready,
@@ -132,10 +172,11 @@ def train(cfg: DictConfig) -> dict:
         log_run_summary(logger, results)
         logger.finalize("success")  # flushes what the summary wrote after Lightning's finalize
         path = write_results(run_dir, results)
-        test = results["test"]
+        shown = [*SCALARS, *(group_recall(group) for group in data.groups)]
         log.info(
-            f"test acc {test['acc']:.3f}, balanced acc {test['balanced_acc']:.3f}, "
-            f"minority recall {mean_recall(results, minority=True):.3f} -> {path}"
+            "test "
+            + ", ".join(f"{name} {results['test'][name]:.3f}" for name in shown)
+            + f" -> {path}"
         )
     return results
 

@@ -53,14 +53,23 @@ def fake_results(ratio: int, reg: str, seed: int, epochs: int = 3) -> dict:
     tp, predicted = np.diag(matrix), matrix.sum(axis=0)
     precision = np.divide(tp, predicted, out=np.zeros(4), where=predicted > 0)
     recall = tp / matrix.sum(axis=1)
+    both = precision + recall
+    f1 = np.divide(2 * precision * recall, both, out=np.zeros(4), where=both > 0)
     overrides = [f"ratio={ratio}", f"reg={reg}", f"seed={seed}"]
     return {
         "job": ",".join(overrides),
         "overrides": overrides,
         "choices": {"data": "digits", "model": "compact", "reg": reg, "trainer": "default"},
-        "config": {"ratio": ratio, "mu": 0.5, "seed": seed},
+        "config": {
+            "ratio": ratio,
+            "profile": "step",
+            "mu": 0.5,
+            "seed": seed,
+            "data": {"seed": seed},
+        },
         "classes": classes,
         "minority": minority,
+        "groups": {"majority": ["a", "b"], "minority": minority},
         "counts": {
             "train": dict(zip(classes, counts, strict=True)),
             "test": dict(zip(classes, counts, strict=True)),
@@ -79,9 +88,16 @@ def fake_results(ratio: int, reg: str, seed: int, epochs: int = 3) -> dict:
         "test": {
             "acc": float(tp.sum() / matrix.sum()),
             "balanced_acc": float(recall.mean()),
+            "macro_f1": float(f1.mean()),
+            "g_mean": float(np.prod(recall) ** (1 / 4)),
+            "auroc": float(rng.random()),
+            "ece": float(rng.random() / 4),
+            "majority_recall": float(recall[:2].mean()),
+            "minority_recall": float(recall[2:].mean()),
             "loss": float(rng.random()),
             "precision": dict(zip(classes, precision.tolist(), strict=True)),
             "recall": dict(zip(classes, recall.tolist(), strict=True)),
+            "f1": dict(zip(classes, f1.tolist(), strict=True)),
             "confusion_matrix": matrix.tolist(),
         },
     }

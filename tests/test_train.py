@@ -10,7 +10,9 @@ import pytest
 from helpers import REPO, TINY, make_image_tree, run_cli
 
 CLASSES = [str(d) for d in range(10)]
-FINAL = {"final/acc", "final/balanced_acc", "final/minority_recall"}
+SCALARS = ["acc", "balanced_acc", "macro_f1", "g_mean", "auroc", "ece"]
+SCALARS += ["majority_recall", "minority_recall"]
+FINAL = {f"final/{name}" for name in SCALARS}
 MINORITY = CLASSES[5:]
 
 
@@ -44,8 +46,10 @@ def tensorboard_run(run: Path):
 def test_tensorboard_has_sections_and_epochs_on_the_x_axis(sweep):
     accumulator = tensorboard_run(sweep / job_name("ratio=3", "reg=none"))
     tags = set(accumulator.Tags()["scalars"])
-    per_class = {f"test_{metric}/{name}" for metric in ("precision", "recall") for name in CLASSES}
-    expected = {"train/acc", "train/loss", "test/acc", "test/loss", "test/balanced_acc"}
+    per_class = {
+        f"test_{metric}/{name}" for metric in ("precision", "recall", "f1") for name in CLASSES
+    }
+    expected = {"train/acc", "train/loss", "test/loss", *(f"test/{name}" for name in SCALARS)}
     assert tags == expected | per_class | FINAL
     for tag in tags - FINAL:
         assert [event.step for event in accumulator.Scalars(tag)] == [1, 2], tag
@@ -67,9 +71,11 @@ def test_tensorboard_shows_hparams_against_final_metrics_and_the_confusion_matri
         "data": "string_value",
         "model": "string_value",
         "reg": "string_value",
+        "profile": "string_value",
         "ratio": "number_value",
         "mu": "number_value",
         "seed": "number_value",
+        "data_seed": "number_value",
     }
     assert hparams["reg"].string_value == "none" and hparams["ratio"].number_value == 3
 

@@ -149,7 +149,8 @@ SWEEP = {"ratio": "1,3,7,15", "reg": "none,full,norm"}
 def measure_sweep(args) -> str:
     """The 12-run paper sweep, one command, its jobs in parallel processes."""
     from hydra import compose, initialize
-    from hydra.utils import instantiate
+
+    from imbalance.train import datamodule
 
     work = Path(tempfile.mkdtemp(prefix="imbalance-bench-sweep-"))
     args.cache = args.cache or work / "cache"
@@ -158,7 +159,7 @@ def measure_sweep(args) -> str:
     with initialize(config_path="../../conf", version_base="1.3"):
         for ratio in SWEEP["ratio"].split(","):
             cfg = compose("train", overrides=overrides(args, ratio=ratio))
-            instantiate(cfg.data, ratio=cfg.ratio, mu=cfg.mu, seed=cfg.seed).setup()
+            datamodule(cfg).setup()
     decoding = time.perf_counter() - decoding
     sweep = [
         sys.executable,

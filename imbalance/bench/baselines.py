@@ -106,7 +106,7 @@ class EpochTimer(L.Callback):
 def naive(cfg, workers: int) -> list[float]:
     """Seconds per epoch of a DataLoader that decodes every file every epoch, in plain Lightning."""
     data, module = build(cfg)
-    catalog, train, test = data.select()
+    catalog, splits = data.select()
     paths = np.array(catalog.paths)
     loaders = [
         DataLoader(
@@ -117,8 +117,8 @@ def naive(cfg, workers: int) -> list[float]:
             persistent_workers=workers > 0,
         )
         for indices, size, shuffle in (
-            (train, data.batch_size, True),
-            (test, data.eval_batch_size, False),
+            (splits["train"], data.batch_size, True),
+            (splits["test"], data.eval_batch_size, False),
         )
     ]
     timer = EpochTimer()

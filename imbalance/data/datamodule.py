@@ -10,11 +10,24 @@ import torch
 from lightning.pytorch.overrides.distributed import UnrepeatedDistributedSampler
 from torch.utils.data import DataLoader, TensorDataset
 
-from imbalance.data.subsets import minority_count, nested_selection, step_sizes, stratified_split
+from imbalance.data.manifest import manifest_of, read_manifest, select_from_manifest, splits_hash
+from imbalance.data.subsets import (
+    PROFILES,
+    balanced_test,
+    minority_count,
+    nested_selection,
+    profile_sizes,
+    shot_groups,
+    stratified_split,
+    validation_split,
+)
 from imbalance.errors import ConfigError
 
 # The images are tensors in memory: worker processes would only add start-up time.
 warnings.filterwarnings("ignore", ".*does not have many workers.*")
+
+
+TEST_SETS = ("stratified", "balanced")
 
 
 class InMemoryImages(TensorDataset):
@@ -35,23 +48,34 @@ def already_batched(batch):
 
 
 class ImbalancedDataModule(L.LightningDataModule):
-    """Step imbalance over a source's classes, split per class into train and test.
+    """A source's classes made imbalanced by a profile, split per class into train, validation
+    and test (`imbalance.data.subsets`), or the splits of a manifest (`imbalance.data.manifest`).
 
-    The first `round(mu * len(classes))` names of `minority` are the minority classes. Images are
-    kept in memory as uint8 and indexed a batch at a time; image files are decoded through the
-    on-disk cache in `cache_dir` when it is set. With `on_device`, the images are copied once to
-    the device the model trains on (a GPU), so that no batch crosses the bus; turn it off for a
-    data set larger than the device's memory.
+    `per_class` is the images per class at 1:1: train and test together with
+    `test="stratified"` (the paper's: the test set shares the training imbalance), the training
+    images alone with `test="balanced"` (`test_per_class` images of every class, drawn first,
+    the same at every ratio and profile). `val_fraction` of each class's training images are held
+    out as validation. `seed` draws the images; it is the config's `data.seed`.
+
+    With the step profile, the first `round(mu * len(classes))` names of `minority` are the
+    minority classes; the other profiles ignore `mu` and `minority`. Images are kept in memory as
+    uint8 and indexed a batch at a time; image files are decoded through the on-disk cache in
+    `cache_dir` when it is set. With `on_device`, the images are copied once to the device the
+    model trains on (a GPU), so that no batch crosses the bus; turn it off for a data set larger
+    than the device's memory.
 
     Under distributed training each process trains on its share of the training set (Lightning's
-    DistributedSampler) and tests on a share of the test set in which every image is evaluated
-    exactly once; the metrics gather the shares.
+    DistributedSampler) and evaluates a share of the test and validation sets in which every
+    image is evaluated exactly once; the metrics gather the shares.
+
+    Raises ConfigError (one line) for a value out of range and for data too small for the
+    subset asked for.
     """
 
     def __init__(
         self,
         source,
-        minority: Sequence[str],
+        minority: Sequence[str] | None,
         per_class: int,
         image_size: int,
         root: str | None = None,
@@ -61,7 +85,12 @@ class ImbalancedDataModule(L.LightningDataModule):
         eval_batch_size: int = 100,
         ratio: float = 1.0,
         mu: float = 0.5,
+        profile: str = "step",
         seed: int = 0,
+        test: str = "stratified",
+        test_per_class: int = 10,
+        val_fraction: float = 0.0,
+        manifest: str | None = None,
         cache_dir: str | None = None,
         on_device: bool = True,
     ):
@@ -74,11 +103,17 @@ class ImbalancedDataModule(L.LightningDataModule):
         for key, value in sizes.items():
             if value < 1:
                 raise ConfigError(f"data.{key}={value} must be at least 1")
+        if profile not in PROFILES:
+            raise ConfigError(f"profile={profile} is not one of {', '.join(PROFILES)}")
+        if test not in TEST_SETS:
+            raise ConfigError(f"data.test={test} is not one of {', '.join(TEST_SETS)}")
+        if not 0 <= val_fraction < 1:
+            raise ConfigError(f"data.val_fraction={val_fraction} is outside [0, 1)")
         self.source = source
         self.root = root
         # Names from the command line may arrive as numbers (data.minority=[5,6]).
         self.classes = None if classes is None else [str(name) for name in classes]
-        self.minority = [str(name) for name in minority]
+        self.minority = [str(name) for name in minority or []]
         self.per_class = per_class
         self.image_size = image_size
         self.test_fraction = test_fraction
@@ -86,35 +121,106 @@ class ImbalancedDataModule(L.LightningDataModule):
         self.eval_batch_size = eval_batch_size
         self.ratio = ratio
         self.mu = mu
+        self.profile = profile
         self.seed = seed
+        self.test = test
+        self.test_per_class = test_per_class
+        self.val_fraction = val_fraction
+        self.manifest = manifest
         self.cache_dir = None if cache_dir is None else Path(cache_dir)
         self.on_device = on_device
-        self.train_set: InMemoryImages | None = None
-        self.test_set: InMemoryImages | None = None
+        self.sets: dict[str, InMemoryImages] = {}
+
+    @property
+    def train_set(self) -> InMemoryImages | None:
+        return self.sets.get("train")
+
+    @property
+    def test_set(self) -> InMemoryImages | None:
+        return self.sets.get("test")
+
+    @property
+    def val_set(self) -> InMemoryImages | None:
+        return self.sets.get("val")
 
     def setup(self, stage: str | None = None) -> None:
-        if self.train_set is None:
-            catalog, train, test = self.select()
-            self.train_set = self._decode(catalog, train)
-            self.test_set = self._decode(catalog, test)
+        if not self.sets:
+            catalog, splits = self.select()
+            self.sets = {split: self._decode(catalog, indices) for split, indices in splits.items()}
         # Set up again by the Trainer, which knows the device.
         if self.on_device and self.trainer is not None:
             device = self.trainer.strategy.root_device
-            self.train_set = self.train_set.to(device)
-            self.test_set = self.test_set.to(device)
+            self.sets = {split: images.to(device) for split, images in self.sets.items()}
 
-    def select(self):
-        """The source's catalog and the indices of the train and test images, before decoding;
-        also sets `class_names`, `channels` and `minority_names`."""
+    def select(self) -> tuple:
+        """The source's catalog and the catalog indices of each split (`train`, `val`, `test`),
+        before decoding; also sets `class_names`, `channels`, `groups`, `minority_names`,
+        `splits` (the manifest of the run) and `splits_hash`."""
         catalog = self.source.catalog(self.root, self.classes)
         self.class_names = catalog.class_names
         self.channels = catalog.channels
-        self.minority_names = self._minority_names()
-        is_minority = [name in self.minority_names for name in self.class_names]
-        sizes = step_sizes(is_minority, self.per_class, self.ratio)
-        selection = nested_selection(catalog.labels, sizes, self.seed, self.class_names)
-        train, test = stratified_split(catalog.labels, selection, self.test_fraction)
-        return catalog, train, test
+        labels = catalog.labels
+        if self.profile == "step":
+            self.minority_names = self._minority_names()
+        if self.manifest is not None:
+            content = read_manifest(self.manifest)
+            self._check_manifest_run(content)
+            where = self.root or type(self.source).__name__
+            splits = select_from_manifest(self.class_names, labels, catalog.ids, content, where)
+            splits.setdefault("val", np.array([], dtype=np.int64))
+        else:
+            splits = self._draw(labels)
+        self._set_groups(np.bincount(labels[splits["train"]], minlength=len(self.class_names)))
+        self.splits = manifest_of(self.class_names, labels, catalog.ids, splits)
+        self.splits_hash = splits_hash(self.splits)
+        return catalog, splits
+
+    def _draw(self, labels: np.ndarray) -> dict[str, np.ndarray]:
+        is_minority = [
+            self.profile == "step" and name in self.minority_names for name in self.class_names
+        ]
+        sizes = profile_sizes(self.profile, is_minority, self.per_class, self.ratio)
+        if self.test == "balanced":
+            test = balanced_test(labels, self.test_per_class, self.seed, self.class_names)
+            train = nested_selection(
+                labels, sizes, self.seed, self.class_names, held_out=self.test_per_class
+            )
+        else:
+            selection = nested_selection(labels, sizes, self.seed, self.class_names)
+            train, test = stratified_split(labels, selection, self.test_fraction)
+        train, val = validation_split(labels, train, self.val_fraction)
+        return {"train": train, "val": val, "test": test}
+
+    def _check_manifest_run(self, content: dict) -> None:
+        """A results.json used as a manifest was a run at some ratio and profile: this run,
+        on its images, says the same or its name would lie about its data."""
+        made = content.get("config", {})
+        for key, value in (("ratio", self.ratio), ("profile", self.profile)):
+            if key in made and made[key] != value:
+                raise ConfigError(
+                    f"data.manifest comes from a run with {key}={made[key]} but this run has "
+                    f"{key}={value}; set {key}={made[key]}"
+                )
+
+    def _set_groups(self, train_counts: np.ndarray) -> None:
+        """`groups`: group name -> its classes, for the metrics of each group. Step: `majority`
+        and `minority`; the other profiles: `many`, `medium` and `few` by training size."""
+        if self.profile == "step":
+            minority = set(self.minority_names)
+            self.groups = {
+                "majority": [name for name in self.class_names if name not in minority],
+                "minority": list(self.minority_names),
+            }
+            return
+        shots = shot_groups(train_counts.tolist())
+        self.groups = {
+            group: [
+                name for name, shot in zip(self.class_names, shots, strict=True) if shot == group
+            ]
+            for group in ("many", "medium", "few")
+            if group in shots
+        }
+        self.minority_names = self.groups["few"]
 
     def _minority_names(self) -> list[str]:
         unknown = [name for name in self.minority if name not in self.class_names]
@@ -140,8 +246,8 @@ class ImbalancedDataModule(L.LightningDataModule):
         return len(self.class_names)
 
     def counts(self, split: str) -> dict[str, int]:
-        """Images per class in the 'train' or 'test' split."""
-        labels = (self.train_set if split == "train" else self.test_set).tensors[1]
+        """Images per class in the 'train', 'val' or 'test' split."""
+        labels = self.sets[split].tensors[1]
         per_class = torch.bincount(labels, minlength=self.num_classes).tolist()
         return dict(zip(self.class_names, per_class, strict=True))
 
@@ -152,17 +258,25 @@ class ImbalancedDataModule(L.LightningDataModule):
     def train_dataloader(self) -> DataLoader:
         return DataLoader(self.train_set, self.batch_size, shuffle=True, collate_fn=already_batched)
 
-    def val_dataloader(self) -> DataLoader:
-        return self.test_dataloader()
+    @property
+    def eval_splits(self) -> list[str]:
+        """What the Trainer's validation loop evaluates every epoch, in the order of
+        `val_dataloader`'s loaders: the test split (the paper's curves), and the validation
+        split when there is one."""
+        return ["test", "val"] if len(self.val_set or []) else ["test"]
+
+    def val_dataloader(self) -> list[DataLoader]:
+        return [self._eval_loader(split) for split in self.eval_splits]
 
     def test_dataloader(self) -> DataLoader:
-        sampler = None
+        return self._eval_loader("test")
+
+    def _eval_loader(self, split: str) -> DataLoader:
+        images, sampler = self.sets[split], None
         if self.trainer is not None and self.trainer.world_size > 1:
             # Lightning's own choice, a DistributedSampler, would repeat images to even out the
             # shares, and the repeats would count twice in the metrics.
             sampler = UnrepeatedDistributedSampler(
-                self.test_set, self.trainer.world_size, self.trainer.global_rank, shuffle=False
+                images, self.trainer.world_size, self.trainer.global_rank, shuffle=False
             )
-        return DataLoader(
-            self.test_set, self.eval_batch_size, sampler=sampler, collate_fn=already_batched
-        )
+        return DataLoader(images, self.eval_batch_size, sampler=sampler, collate_fn=already_batched)

@@ -5,6 +5,7 @@ chosen from labels alone; only the chosen images are then decoded and resized, o
 with a cache directory, once for every job that shares it).
 """
 
+import os
 from collections.abc import Sequence
 from dataclasses import dataclass
 from pathlib import Path
@@ -25,12 +26,18 @@ class UnreadableImage(Exception):
 
 @dataclass(frozen=True)
 class FileCatalog:
-    """Image files on disk, decoded to RGB."""
+    """Image files on disk, decoded to RGB. `folder` holds the class folders; an image's id is
+    its path relative to it (`airplanes/image_0001.jpg`), the same on every machine."""
 
     class_names: list[str]
     labels: np.ndarray
     paths: list[str]
+    folder: str
     channels = 3
+
+    @property
+    def ids(self) -> list[str]:
+        return [Path(os.path.relpath(path, self.folder)).as_posix() for path in self.paths]
 
     # Part of every cache key: change it whenever `decode_file` changes what it returns.
     DECODER = "PIL RGB, bicubic resize, HWC uint8, v1"
@@ -74,11 +81,13 @@ class FileCatalog:
 
 @dataclass(frozen=True)
 class ArrayCatalog:
-    """Images already in memory: uint8 [n, channels, h, w]."""
+    """Images already in memory: uint8 [n, channels, h, w]. An image's id is its index in the
+    source's own data set, whichever classes were chosen."""
 
     class_names: list[str]
     labels: np.ndarray
     images: torch.Tensor
+    ids: list[int]
 
     @property
     def channels(self) -> int:
@@ -117,7 +126,8 @@ class Digits:
         labels = np.array([remap[t] for t in digits.target[keep]], dtype=np.int64)
         # Pixel values run 0 to 16; stretch them to the 0 to 255 of every other source.
         pixels = np.rint(digits.images[keep] * (255 / 16)).astype(np.uint8)
-        return ArrayCatalog(names, labels, torch.from_numpy(pixels).unsqueeze(1))
+        ids = np.flatnonzero(keep).tolist()
+        return ArrayCatalog(names, labels, torch.from_numpy(pixels).unsqueeze(1), ids)
 
 
 class ImageFolder:
@@ -157,7 +167,7 @@ def _folder_catalog(folder: Path, classes: Sequence[str] | None) -> FileCatalog:
             f"class folder '{folder / empty[0]}' holds no image files "
             f"({' '.join(IMG_EXTENSIONS)}); add images or fix data.root"
         )
-    return FileCatalog(names, labels, paths)
+    return FileCatalog(names, labels, paths, str(folder))
 
 
 class Caltech101:

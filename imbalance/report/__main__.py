@@ -27,9 +27,15 @@ def describe(sweep: Sweep) -> str:
         for group in ("data", "model")
         if len({run["choices"][group] for run in runs}) == 1
     ]
-    seeds = sorted({run["config"]["seed"] for run in runs})
-    spread = f"mean ± sd over {len(seeds)} seeds" if len(seeds) > 1 else "1 seed"
-    return ", ".join([*common, f"{spread} ({', '.join(map(str, seeds))})"])
+    pairs = {tuple(tables.seeds(run).values()) for run in runs}
+    seeds, data_seeds = (sorted({pair[i] for pair in pairs}) for i in (0, 1))
+    named = ", ".join(map(str, seeds))
+    if any(seed != data_seed for seed, data_seed in pairs):  # data.seed set apart from seed
+        named = f"seeds {named}; data seeds {', '.join(map(str, data_seeds))}"
+        spread = f"mean ± sd over {len(pairs)} runs" if len(pairs) > 1 else "1 run"
+    else:
+        spread = f"mean ± sd over {len(seeds)} seeds" if len(seeds) > 1 else "1 seed"
+    return ", ".join([*common, f"{spread} ({named})"])
 
 
 def write_report(sweep: Sweep) -> list[Path]:
@@ -40,13 +46,16 @@ def write_report(sweep: Sweep) -> list[Path]:
     missing = "".join(f"\n- {job}" for job in sweep.missing)
     missing = f"\n\nMissing jobs, left out:{missing}\n" if missing else "\n"
 
-    summary = tables.summary(runs, columns)
+    summary, metrics = tables.summary(runs, columns), tables.summary_metrics(runs)
     summary.to_csv(out / "summary.csv", index=False)
+    summary_table = tables.summary_markdown(summary, columns, metrics)
     (out / "summary.md").write_text(
-        f"# Summary\n\nFinal test metrics ({context}; a setting's seeds in column `seeds`). "
-        "Balanced accuracy is the mean per-class recall; minority and majority recall are the "
-        f"mean recall of each group's classes.\n\n{tables.summary_markdown(summary, columns)}"
-        + missing
+        f"# Summary\n\nFinal test metrics ({context}; a setting's runs in column `seeds`). "
+        "Balanced accuracy is the mean per-class recall, G-mean their geometric mean (0 if any "
+        "class has recall 0), macro AUROC the mean one-vs-rest AUROC of the classes, ECE the "
+        "expected calibration error (15 bins, lower is better); a group's recall (minority, "
+        "majority; many, medium, few) is the mean recall of its classes.\n\n"
+        f"{summary_table}" + missing
     )
     table3 = tables.table3(runs, columns)
     table3.to_csv(out / "table3.csv", index=False)
@@ -86,7 +95,7 @@ def write_report(sweep: Sweep) -> list[Path]:
 
     written = [out / name for name in WRITES]
     print(f"{len(runs)} runs in {out} ({context})")
-    print(tables.summary_markdown(summary, columns) + missing.rstrip())
+    print(summary_table + missing.rstrip())
     print("wrote " + ", ".join(path.name for path in written))
     return written
 

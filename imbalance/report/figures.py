@@ -13,7 +13,14 @@ from imbalance.report.tables import over_seeds, ratio_label
 
 OKABE_ITO = ["#0072B2", "#D55E00", "#009E73", "#CC79A7", "#E69F00", "#56B4E9", "#000000"]
 TRAIN, TEST = OKABE_ITO[0], OKABE_ITO[1]
-MINORITY, MAJORITY = OKABE_ITO[1], OKABE_ITO[0]
+# The classes of each group: the large ones blue, the small ones vermillion.
+GROUP_COLORS = {
+    "majority": OKABE_ITO[0],
+    "many": OKABE_ITO[0],
+    "medium": OKABE_ITO[2],
+    "minority": OKABE_ITO[1],
+    "few": OKABE_ITO[1],
+}
 
 
 def _curve(axes, runs: pd.DataFrame, value: str, color: str, label: str) -> None:
@@ -94,15 +101,18 @@ def regularizer_curves(epochs: pd.DataFrame, columns: list[str], title: str, pat
 
 def recall_by_ratio(classes: pd.DataFrame, columns: list[str], title: str, path: Path) -> Figure:
     """Per-class test recall against the ratio: thin lines for each class, thick lines for the
-    mean of the minority and of the majority classes; a panel per regularizer."""
+    mean of each group of classes (minority and majority; many, medium, few); a panel per
+    regularizer (and per other setting)."""
     panel_keys = [c for c in columns if c != "ratio"]
     panels = list(classes.groupby(panel_keys, sort=False, dropna=False))
     figure, axes = _grid(1, len(panels), title)
     ratios = sorted(set(classes["ratio"]))
     for j, (panel, runs) in enumerate(panels):
         ax = axes[0][j]
-        for minority, color, group in ((True, MINORITY, "minority"), (False, MAJORITY, "majority")):
-            members = runs[runs["minority"] == minority]
+        for group, color in GROUP_COLORS.items():
+            members = runs[runs["group"] == group]
+            if members.empty:
+                continue
             per_class = over_seeds(members, ["class", "ratio"], ["recall"])
             for i, (_, curve) in enumerate(per_class.groupby("class", sort=False)):
                 curve = curve.sort_values("ratio")
@@ -111,7 +121,8 @@ def recall_by_ratio(classes: pd.DataFrame, columns: list[str], title: str, path:
                     curve["ratio"], curve["recall_mean"], color=color, alpha=0.35, lw=1, label=label
                 )
             # The group's mean recall in each run, then its mean and spread over seeds.
-            by_run = members.groupby(["ratio", "seed"], sort=False)["recall"].mean().reset_index()
+            replicate = ["ratio", "seed", "data_seed"]
+            by_run = members.groupby(replicate, sort=False)["recall"].mean().reset_index()
             mean = over_seeds(by_run, ["ratio"], ["recall"]).sort_values("ratio")
             ax.errorbar(
                 mean["ratio"],
@@ -131,7 +142,11 @@ def recall_by_ratio(classes: pd.DataFrame, columns: list[str], title: str, path:
         ax.set_title(_panel_label(panel_keys, panel), fontsize=10)
         ax.grid(alpha=0.3)
     axes[0][0].set_ylabel("test recall")
-    handles, labels = axes[0][0].get_legend_handles_labels()
+    legend = {}  # every group of every panel, once
+    for ax in axes[0]:
+        for handle, label in zip(*ax.get_legend_handles_labels(), strict=True):
+            legend.setdefault(label, handle)
+    labels, handles = list(legend), list(legend.values())
     legend_columns = 4 if len(panels) > 2 else 2
     figure.legend(
         handles, labels, loc="outside lower center", ncols=legend_columns, frameon=False, fontsize=9

@@ -6,22 +6,27 @@ the sample standard deviation (n - 1) over its seeds. Settings keep the order of
 
 import pandas as pd
 
-from imbalance.results import macro_f1, mean_recall
+from imbalance.metrics import GROUPS, SCALARS, group_recall
+from imbalance.results import groups
 
-METRICS = {
-    "acc": "accuracy",
-    "balanced_acc": "balanced accuracy",
-    "macro_f1": "macro F1",
-    "minority_recall": "minority recall",
-    "majority_recall": "majority recall",
-}
+# Replicates of a setting: runs that differ only in these.
+SEEDS = ("seed", "data.seed")
+
+
+def summary_metrics(runs: list[dict]) -> dict[str, str]:
+    """The final test metrics of the summary, name -> label: every single-number metric of the
+    study, and the mean recall of each group of classes that some run has."""
+    present = {group for run in runs for group in groups(run)}
+    return SCALARS | {
+        group_recall(group): f"{group} recall" for group in GROUPS if group in present
+    }
 
 
 def setting_columns(runs: list[dict]) -> list[str]:
     """What tells settings apart: ratio, regularizer, remedy (once there are remedies), and any
     other override that varies across the runs (the seed aside)."""
     varying = set()
-    for key in {key for run in runs for key in _overrides(run)} - {"seed", "ratio", "reg"}:
+    for key in {key for run in runs for key in _overrides(run)} - {*SEEDS, "ratio", "reg"}:
         if len({_overrides(run).get(key) for run in runs}) > 1:
             varying.add(key)
     remedy = ["remedy"] if any("remedy" in run["choices"] for run in runs) else []
@@ -41,20 +46,20 @@ def _setting(run: dict, columns: list[str]) -> dict:
     return {column: values.get(column, _overrides(run).get(column)) for column in columns}
 
 
+def seeds(run: dict) -> dict:
+    """The run's seed and data seed (the seed, in a results.json from before data.seed)."""
+    config = run["config"]
+    return {"seed": config["seed"], "data_seed": config.get("data", {}).get("seed", config["seed"])}
+
+
 def per_run(runs: list[dict], columns: list[str]) -> pd.DataFrame:
+    """One row per run: its setting, seeds and final test metrics (NaN for a metric that its
+    results.json lacks)."""
+    metrics = summary_metrics(runs)
     rows = []
     for run in runs:
-        rows.append(
-            {
-                **_setting(run, columns),
-                "seed": run["config"]["seed"],
-                "acc": run["test"]["acc"],
-                "balanced_acc": run["test"]["balanced_acc"],
-                "macro_f1": macro_f1(run),
-                "minority_recall": mean_recall(run, minority=True),
-                "majority_recall": mean_recall(run, minority=False),
-            }
-        )
+        values = {name: run["test"].get(name, float("nan")) for name in metrics}
+        rows.append({**_setting(run, columns), **seeds(run), **values})
     return pd.DataFrame(rows)
 
 
@@ -62,13 +67,15 @@ def per_class(runs: list[dict], columns: list[str]) -> pd.DataFrame:
     rows = []
     for run in runs:
         minority = set(run["minority"])
+        group = {name: group for group, members in groups(run).items() for name in members}
         for name in run["classes"]:
             rows.append(
                 {
                     **_setting(run, columns),
-                    "seed": run["config"]["seed"],
+                    **seeds(run),
                     "class": name,
                     "minority": name in minority,
+                    "group": group[name],
                     "precision": run["test"]["precision"][name],
                     "recall": run["test"]["recall"][name],
                 }
@@ -81,7 +88,7 @@ def per_epoch(runs: list[dict], columns: list[str]) -> pd.DataFrame:
     for run in runs:
         setting = _setting(run, columns)
         for epoch in run["history"]:
-            rows.append({**setting, "seed": run["config"]["seed"], **epoch})
+            rows.append({**setting, **seeds(run), **epoch})
     return pd.DataFrame(rows)
 
 
@@ -97,7 +104,7 @@ def over_seeds(frame: pd.DataFrame, keys: list[str], values: list[str]) -> pd.Da
 
 def summary(runs: list[dict], columns: list[str]) -> pd.DataFrame:
     """One row per setting: the final test metrics over seeds."""
-    return over_seeds(per_run(runs, columns), columns, list(METRICS))
+    return over_seeds(per_run(runs, columns), columns, list(summary_metrics(runs)))
 
 
 def table3(runs: list[dict], columns: list[str]) -> pd.DataFrame:
@@ -108,7 +115,10 @@ def table3(runs: list[dict], columns: list[str]) -> pd.DataFrame:
 
 
 def mean_sd(mean: float, sd: float, digits: int = 3) -> str:
-    """`0.912 ± 0.013`, or `0.912` where there is no spread to show (a single seed)."""
+    """`0.912 ± 0.013`, `0.912` where there is no spread to show (a single seed), `-` where
+    there is no value."""
+    if pd.isna(mean):
+        return "-"
     return f"{mean:.{digits}f}" if pd.isna(sd) else f"{mean:.{digits}f} ± {sd:.{digits}f}"
 
 
@@ -116,13 +126,13 @@ def ratio_label(ratio: float) -> str:
     return f"{ratio:g}:1"
 
 
-def summary_markdown(table: pd.DataFrame, columns: list[str]) -> str:
-    header = [*columns, "seeds", *METRICS.values()]
+def summary_markdown(table: pd.DataFrame, columns: list[str], metrics: dict[str, str]) -> str:
+    header = [*columns, "seeds", *metrics.values()]
     lines = ["| " + " | ".join(header) + " |", "|" + "---|" * len(header)]
     for row in table.itertuples(index=False):
         row = row._asdict()
         setting = [ratio_label(row["ratio"]) if c == "ratio" else str(row[c]) for c in columns]
-        values = [mean_sd(row[f"{m}_mean"], row[f"{m}_std"]) for m in METRICS]
+        values = [mean_sd(row[f"{m}_mean"], row[f"{m}_std"]) for m in metrics]
         lines.append("| " + " | ".join([*setting, str(row["seeds"]), *values]) + " |")
     return "\n".join(lines)
 
