@@ -162,3 +162,30 @@ def test_the_study_axes_must_be_numbers(override, message, config):
 def test_ratio_and_mu_may_be_fractions(config):
     data, _ = build(config("ratio=3.5", "mu=0.3", "seed=2", *FAST))
     assert len(data.minority_names) == 3
+
+
+def test_data_seed_fixes_the_images_while_seed_changes_the_weights(config):
+    runs = [build(config(f"seed={seed}", "data.seed=3", *FAST)) for seed in (0, 1)]
+    (data0, module0), (data1, module1) = runs
+    assert data0.splits == data1.splits and data0.splits_hash == data1.splits_hash
+    first = next(module0.net.parameters())
+    assert not torch.equal(first, next(module1.net.parameters()))
+    # Without data.seed, the seed draws the images too.
+    assert build(config("seed=1", *FAST))[0].splits_hash != data0.splits_hash
+
+
+def test_step_only_settings_given_to_another_profile_are_refused(config):
+    cfg = config("profile=linear", "mu=0.3", *FAST)
+    with pytest.raises(ConfigError, match="^mu applies to profile=step only"):
+        build(cfg, overrides=["profile=linear", "mu=0.3"])
+    with pytest.raises(ConfigError, match="^data.minority applies to profile=step only"):
+        build(cfg, overrides=["data.minority=[1,2]"])
+    data, _ = build(cfg, overrides=["profile=linear"])  # mu in the config, not given: fine
+    assert list(data.groups) == ["many", "medium", "few"]
+
+
+def test_optimized_metric_may_be_any_metric_of_the_run(config):
+    build(config("optimized_metric=g_mean", *FAST))
+    build(config("profile=exponential", "optimized_metric=few_recall", *FAST))
+    with pytest.raises(ConfigError, match="^optimized_metric=few_recall is not one of acc, "):
+        build(config("optimized_metric=few_recall", *FAST))  # step has minority and majority

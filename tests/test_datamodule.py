@@ -9,9 +9,9 @@ from imbalance.data.sources import Digits
 from imbalance.errors import ConfigError
 
 
-def digits(ratio=3, image_size=16, **kwargs) -> ImbalancedDataModule:
+def digits(ratio=3, image_size=16, minority=tuple("56789"), **kwargs) -> ImbalancedDataModule:
     data = ImbalancedDataModule(
-        Digits(), minority=list("56789"), per_class=16, image_size=image_size, ratio=ratio, **kwargs
+        Digits(), minority=minority, per_class=16, image_size=image_size, ratio=ratio, **kwargs
     )
     data.setup("fit")
     return data
@@ -113,3 +113,120 @@ def test_on_a_gpu_the_images_and_the_augmented_batches_stay_there(tmp_path, conf
     trainer.fit(module, datamodule=data)
     assert data.train_set.tensors[0].is_cuda and data.test_set.tensors[0].is_cuda
     assert devices == {"cuda"} and len(module.history) == 1
+
+
+def split_ids(data: ImbalancedDataModule) -> dict[str, set]:
+    return {
+        split: {i for ids in by_class.values() for i in ids}
+        for split, by_class in data.splits.items()
+    }
+
+
+def test_a_balanced_test_set_holds_the_same_images_at_ratios_1_and_15():
+    one = digits(ratio=1, test="balanced", test_per_class=5)
+    fifteen = digits(ratio=15, profile="exponential", test="balanced", test_per_class=5)
+    assert one.counts("test") == {str(d): 5 for d in range(10)}
+    assert one.splits["test"] == fifteen.splits["test"]
+    assert torch.equal(one.test_set.tensors[0], fifteen.test_set.tensors[0])
+    for data in (one, fifteen):
+        ids = split_ids(data)
+        assert ids["test"].isdisjoint(ids["train"])
+    # Training sizes are the profile's, the test images apart: 16 per class at 1:1.
+    assert one.counts("train") == {str(d): 16 for d in range(10)}
+
+
+def test_the_validation_split_is_held_out_of_training_per_class():
+    data = digits(ratio=3, val_fraction=0.25)
+    ids = split_ids(data)
+    assert ids["val"] and all(ids["val"].isdisjoint(ids[other]) for other in ("train", "test"))
+    # At 3:1, 17 and 6 training images per class before the split: round(4.25) and round(1.5).
+    assert data.counts("val") == {
+        **{str(d): 4 for d in range(5)},
+        **{str(d): 2 for d in range(5, 10)},
+    }
+    assert data.counts("train") == {
+        **{str(d): 13 for d in range(5)},
+        **{str(d): 4 for d in range(5, 10)},
+    }
+    assert data.eval_splits == ["test", "val"] and len(data.val_dataloader()) == 2
+    assert digits().eval_splits == ["test"]
+
+
+def test_long_tail_profiles_report_many_medium_and_few_classes():
+    data = digits(ratio=7, profile="linear", minority=None)
+    assert data.groups == {
+        "many": ["0", "1", "2"],
+        "medium": ["3", "4", "5", "6"],
+        "few": ["7", "8", "9"],
+    }
+    assert data.minority_names == ["7", "8", "9"]
+    sizes = [data.counts("train")[name] + data.counts("test")[name] for name in data.class_names]
+    assert max(sizes) == 7 * min(sizes) and sum(sizes) == 160
+
+
+@pytest.mark.parametrize(
+    "kwargs, message",
+    [
+        ({"profile": "zipf"}, "profile=zipf is not one of step, linear, exponential"),
+        ({"test": "even"}, "data.test=even is not one of stratified, balanced"),
+        ({"val_fraction": 1.0}, r"data.val_fraction=1.0 is outside \[0, 1\)"),
+        (
+            {"test": "balanced", "test_per_class": 170},
+            "class '0' has 178 images but data.test=balanced needs 170 test images plus 24 for",
+        ),
+    ],
+    ids=[
+        "unknown profile",
+        "unknown test set",
+        "val fraction",
+        "class too small for a balanced test",
+    ],
+)
+def test_bad_split_settings_are_one_line(kwargs, message):
+    with pytest.raises(ConfigError, match=message) as error:
+        digits(**kwargs)
+    assert "\n" not in str(error.value)
+
+
+def test_a_manifest_reproduces_a_runs_splits_exactly(tmp_path):
+    import json
+
+    first = digits(ratio=7, seed=3, val_fraction=0.2)
+    results = tmp_path / "results.json"
+    results.write_text(json.dumps({"config": {"ratio": 7}, "splits": first.splits}))
+    again = digits(ratio=7, seed=0, manifest=str(results))  # the seed draws nothing now
+    assert again.splits == first.splits and again.splits_hash == first.splits_hash
+    for split in ("train", "val", "test"):
+        for mine, theirs in zip(again.sets[split].tensors, first.sets[split].tensors, strict=True):
+            assert torch.equal(mine, theirs)
+    assert digits(ratio=7, seed=4).splits_hash != first.splits_hash
+
+
+def test_bad_manifests_are_one_clear_line(tmp_path):
+    import json
+
+    good = digits(ratio=3).splits
+    cases = {
+        "absent.json": (None, "data.manifest='.*absent.json' does not exist"),
+        "not_json.json": ("{", "is not a JSON file"),
+        "no_splits.json": ({"test": {}}, "has no manifest: it needs a key 'splits'"),
+        "bad_class.json": (
+            {"splits": {**good, "test": {**good["test"], "cat": [1]}}},
+            "class 'cat' is not in the data",
+        ),
+        "bad_image.json": (
+            {"splits": {**good, "train": {**good["train"], "0": [99999]}}},
+            "image '99999' of class '0' is not in the data",
+        ),
+        "other_ratio.json": (
+            {"config": {"ratio": 15}, "splits": good},
+            "comes from a run with ratio=15 but this run has ratio=3; set ratio=15",
+        ),
+    }
+    for name, (content, message) in cases.items():
+        if content is not None:
+            text = content if isinstance(content, str) else json.dumps(content)
+            (tmp_path / name).write_text(text)
+        with pytest.raises(ConfigError, match=message) as error:
+            digits(ratio=3, manifest=str(tmp_path / name))
+        assert "\n" not in str(error.value), name

@@ -1,7 +1,19 @@
 import numpy as np
 import pytest
 
-from imbalance.data.subsets import minority_count, nested_selection, step_sizes, stratified_split
+from imbalance.data.subsets import (
+    PROFILES,
+    balanced_test,
+    exponential_sizes,
+    linear_sizes,
+    minority_count,
+    nested_selection,
+    profile_sizes,
+    shot_groups,
+    step_sizes,
+    stratified_split,
+    validation_split,
+)
 from imbalance.errors import ConfigError
 
 # The paper's Table 1: available images, then sizes at 1:1, 3:1, 7:1, 15:1.
@@ -129,3 +141,103 @@ def test_test_sets_are_nested_across_ratios_too():
             low = {i for i in tests[smaller_rho] if LABELS[i] == c}
             high = {i for i in tests[larger_rho] if LABELS[i] == c}
             assert (high <= low) if minority else (low <= high)
+
+
+# Sizes of N=10 classes at b=32, worked out by hand from the rules in subsets.py's docstrings.
+# linear, ratio 3: n_min = 320 / 20 = 16, n_max = 48; the 8 classes between share 256 in
+# proportion to 3 - 2i/9: 44.44, 40.89, 37.33, 33.78, 30.22, 26.67, 23.11, 19.56, whose floors sum
+# to 252, so the 4 largest remainders (.89, .78, .67, .56) get one more.
+LINEAR = {
+    1: [32] * 10,
+    3: [48, 44, 41, 37, 34, 30, 27, 23, 20, 16],
+    7: [56, 51, 45, 40, 35, 29, 24, 19, 13, 8],
+    15: [60, 54, 48, 41, 35, 29, 23, 16, 10, 4],
+}
+# exponential, ratio 15: sum of 15^(j/9) for j = 0..9 is 57.17, n_min = round(5.60) = 6,
+# n_max = 90; the 8 between share 224 in proportion to 15^(8/9) ... 15^(1/9):
+# 63.97, 47.35, 35.04, 25.94, 19.20, 14.21, 10.52, 7.78 (floors 221, 3 more to .97, .94, .78).
+EXPONENTIAL = {
+    1: [32] * 10,
+    3: [51, 47, 41, 36, 32, 29, 25, 22, 20, 17],
+    7: [70, 57, 46, 37, 30, 24, 19, 15, 12, 10],
+    15: [90, 64, 47, 35, 26, 19, 14, 11, 8, 6],
+}
+STEP = {ratio: [table[i] for _, table in TABLE1.values()] for i, ratio in enumerate(RATIOS)}
+PROFILE_TABLES = {"step": STEP, "linear": LINEAR, "exponential": EXPONENTIAL}
+
+
+@pytest.mark.parametrize("profile", list(PROFILE_TABLES))
+@pytest.mark.parametrize("ratio", RATIOS)
+def test_profile_sizes_equal_the_hand_computed_tables(profile, ratio):
+    sizes = profile_sizes(profile, IS_MINORITY, per_class=32, ratio=ratio)
+    assert sizes == PROFILE_TABLES[profile][ratio]
+    assert max(sizes) / min(sizes) == ratio
+    assert sum(sizes) == 320
+    assert sizes == sorted(sizes, reverse=True)  # the order of data.classes, largest first
+
+
+@pytest.mark.parametrize("profile", PROFILES)
+def test_every_profile_is_nested_across_ratios_for_every_class(profile):
+    chosen = {}
+    for ratio in RATIOS:
+        sizes = profile_sizes(profile, IS_MINORITY, 32, ratio)
+        chosen[ratio] = nested_selection(LABELS, sizes, 0, NAMES)
+    for smaller, larger in zip(RATIOS, RATIOS[1:], strict=False):
+        for c in range(10):
+            low = set(chosen[smaller][LABELS[chosen[smaller]] == c])
+            high = set(chosen[larger][LABELS[chosen[larger]] == c])
+            assert low <= high or high <= low  # one inside the other, whichever is larger
+
+
+def test_unknown_profile_and_too_few_classes_are_refused():
+    with pytest.raises(ConfigError, match="^profile=zipf is not one of step, linear, exponential$"):
+        profile_sizes("zipf", IS_MINORITY, 32, 3)
+    with pytest.raises(ConfigError, match="at least 2 classes"):
+        linear_sizes(1, 32, 3)
+    with pytest.raises(ConfigError, match="ratio=0.5 is below 1"):
+        exponential_sizes(10, 32, 0.5)
+
+
+def test_shot_groups_are_thirds_by_training_size():
+    # round(10 / 3) = 3 many, 3 few, 4 medium; ties keep the classes' order.
+    assert (
+        shot_groups([9, 8, 8, 7, 6, 5, 4, 3, 2, 1]) == ["many"] * 3 + ["medium"] * 4 + ["few"] * 3
+    )
+    assert shot_groups([1, 5, 3]) == ["few", "many", "medium"]
+    assert shot_groups([4, 4]) == ["many", "few"]
+
+
+def test_a_balanced_test_set_is_the_same_at_every_ratio_and_never_trained_on():
+    test = balanced_test(LABELS, 10, seed=0, class_names=NAMES)
+    assert np.bincount(LABELS[test], minlength=10).tolist() == [10] * 10
+    for profile in PROFILES:
+        for ratio in RATIOS:
+            sizes = profile_sizes(profile, IS_MINORITY, 20, ratio)
+            train = nested_selection(LABELS, sizes, 0, NAMES, held_out=10)
+            assert set(train).isdisjoint(test)
+            assert np.bincount(LABELS[train], minlength=10).tolist() == sizes
+
+
+def test_a_class_too_small_for_a_balanced_test_set_names_what_is_needed():
+    sizes = step_sizes(IS_MINORITY, 32, 1)
+    message = (
+        "class 'water_lilly' has 37 images but data.test=balanced needs 10 test images plus 32"
+    )
+    with pytest.raises(ConfigError, match=message):
+        nested_selection(LABELS, sizes, 0, NAMES, held_out=10)
+    with pytest.raises(ConfigError, match="class 'metronome' has 32 images but data.test=balanced"):
+        balanced_test(LABELS, 33, 0, NAMES)
+
+
+def test_the_validation_split_is_stratified_and_disjoint():
+    chosen = nested_selection(LABELS, step_sizes(IS_MINORITY, 32, 3), 0, NAMES)
+    train, test = stratified_split(LABELS, chosen, 0.3)
+    kept, val = validation_split(LABELS, train, 0.25)
+    assert set(kept).isdisjoint(val) and set(val) <= set(train)
+    assert sorted([*kept, *val]) == sorted(train)
+    # 34 majority training images -> round(8.5) = 9 for validation; 11 minority -> round(2.75) = 3.
+    assert np.bincount(LABELS[val], minlength=10).tolist() == [9] * 5 + [3] * 5
+    assert validation_split(LABELS, train, 0.0)[1].size == 0
+    for fraction in (1.0, -0.1):
+        with pytest.raises(ConfigError, match=rf"data.val_fraction={fraction} is outside \[0, 1\)"):
+            validation_split(LABELS, train, fraction)

@@ -198,6 +198,7 @@ def caltech_without_metronome(root: Path) -> str:
         (["ratio=0.5"], "ratio=0.5 is below 1"),
         (["model=paper", "data.image_size=32"], "model.layers shrink a 32x32 image to nothing"),
         (["mu=1.5"], r"mu=1.5 is outside \(0, 1\)"),
+        (["profile=linear", "mu=0.3"], "mu applies to profile=step only"),
         (
             ["-m", "ratio=1,3", "trainer.accelerator=cpu", "trainer.devices=2"],
             "a run on 2 devices cannot be a job of a local sweep",
@@ -215,6 +216,7 @@ def caltech_without_metronome(root: Path) -> str:
         "ratio below 1",
         "image too small for the network",
         "bad mu",
+        "mu for another profile",
         "multi-device job in a local sweep",
         "spawned multi-device run",
     ],
@@ -288,3 +290,43 @@ def test_a_run_on_two_devices_tests_every_image_once_and_writes_one_result(tmp_p
     assert test_images == 25
     assert sum(map(sum, results["test"]["confusion_matrix"])) == test_images
     assert len(results["history"]) == 2
+
+
+def test_a_long_tail_run_with_validation_and_a_run_on_its_manifest(tmp_path):
+    first, again = tmp_path / "first", tmp_path / "again"
+    overrides = ["profile=exponential", "ratio=4", "data.test=balanced", "data.test_per_class=3"]
+    result = run_cli(
+        *overrides, "data.val_fraction=0.25", *TINY, f"hydra.run.dir={first}", cwd=tmp_path
+    )
+    assert result.returncode == 0, result.stderr[-3000:]
+    results = json.loads((first / "results.json").read_text())
+    assert results["groups"] == {
+        "many": CLASSES[:3],
+        "medium": CLASSES[3:7],
+        "few": CLASSES[7:],
+    }
+    assert {"few_recall", "many_recall", "g_mean", "auroc"} <= set(results["test"])
+    assert results["counts"]["test"] == {name: 3 for name in CLASSES}
+    assert sum(results["counts"]["val"].values()) > 0
+    assert {"val_acc", "val_balanced_acc", "val_loss", "test_few_recall"} <= set(
+        results["history"][-1]
+    )
+    assert f"splits sha256 {results['splits_hash']}" in result.stdout  # the run's log
+    tags = set(tensorboard_run(first).Tags()["scalars"])
+    assert {"val/acc", "val/balanced_acc", "val/few_recall", "test/few_recall"} <= tags
+
+    # Other seeds, the manifest's images: the very same splits.
+    result = run_cli(
+        "profile=exponential",
+        "ratio=4",
+        "seed=5",
+        f"data.manifest={first / 'results.json'}",
+        *TINY,
+        f"hydra.run.dir={again}",
+        cwd=tmp_path,
+    )
+    assert result.returncode == 0, result.stderr[-3000:]
+    rerun = json.loads((again / "results.json").read_text())
+    assert rerun["splits"] == results["splits"]
+    assert rerun["splits_hash"] == results["splits_hash"]
+    assert rerun["counts"] == results["counts"]

@@ -159,13 +159,16 @@ def nested_selection(
     chosen = []
     for c, (name, size) in enumerate(zip(class_names, sizes, strict=True)):
         order = _class_order(labels, c, seed)
-        if len(order) < held_out + size:
-            need = f"{held_out} test images plus {size}" if held_out else f"{size}"
+        if len(order) < held_out + size and held_out:
             raise ConfigError(
-                f"class '{name}' has {len(order)} images but this ratio needs {need}; "
-                f"lower data.per_class or the ratio"
-                + (", or data.test_per_class" if held_out else "")
-                + ", or add images"
+                f"class '{name}' has {len(order)} images but data.test=balanced needs {held_out} "
+                f"test images plus {size} for training at this ratio; lower "
+                f"data.test_per_class, data.per_class or the ratio, or add images"
+            )
+        if len(order) < size:
+            raise ConfigError(
+                f"class '{name}' has {len(order)} images but this ratio needs {size}; "
+                f"lower data.per_class or the ratio, or add images"
             )
         chosen.append(order[held_out : held_out + size])
     return np.concatenate(chosen)
