@@ -134,7 +134,7 @@ def test_figures_are_written_with_the_expected_panels(sweep, tmp_path):
     recall = figures.recall_by_ratio(classes, columns, "t", tmp_path / "r.png")
     assert [ax.get_title() for ax in recall.axes] == ["reg=none", "reg=norm"]
     assert [ax.get_xlabel() for ax in recall.axes] == [
-        "imbalance ratio ρ (majority : minority)"
+        "imbalance ratio ρ (largest : smallest class)"
     ] * 2
 
 
@@ -175,3 +175,60 @@ def test_runs_without_a_sweep_record_report_nothing_missing(sweep, capsys):
     out = capsys.readouterr().out
     assert "never ran" not in out
     assert "ratio=3,reg=norm,seed=2 (failed or unfinished)" in out
+
+
+def rewrite_runs(sweep, change) -> None:
+    """Applies `change(results)` to every results.json of a sweep."""
+    for path in sweep.rglob("results.json"):
+        results = json.loads(path.read_text())
+        change(results)
+        path.write_text(json.dumps(results))
+
+
+def test_runs_differing_only_in_their_data_seed_are_replicates(tmp_path, capsys):
+    sweep = fake_sweep(tmp_path / "sweep", RATIOS, REGS, [0, 1])
+
+    def data_seed_from_ratio(results):  # as `seed=0,1 data.seed=7` would, per ratio
+        results["config"]["data"]["seed"] = 7 + results["config"]["seed"]
+        results["overrides"].append(f"data.seed={7 + results['config']['seed']}")
+
+    rewrite_runs(sweep, data_seed_from_ratio)
+    assert main([str(sweep)]) == 0
+    rows = read_csv(sweep / "summary.csv")
+    assert len(rows) == 4 and {row["seeds"] for row in rows} == {"2"}
+    assert "data.seed" not in rows[0]
+    assert "mean ± sd over 2 runs (seeds 0, 1; data seeds 7, 8)" in capsys.readouterr().out
+
+
+def test_long_tail_runs_report_their_many_medium_and_few_groups(tmp_path):
+    sweep = fake_sweep(tmp_path / "sweep", RATIOS, REGS, [0, 1])
+
+    def long_tail(results):
+        results["config"]["profile"] = "exponential"
+        results["groups"] = {"many": ["a"], "medium": ["b", "c"], "few": ["d"]}
+        recall = results["test"]["recall"]
+        results["test"] |= {
+            "many_recall": recall["a"],
+            "medium_recall": (recall["b"] + recall["c"]) / 2,
+            "few_recall": recall["d"],
+        }
+        for key in ("majority_recall", "minority_recall"):
+            del results["test"][key]
+
+    rewrite_runs(sweep, long_tail)
+    assert main([str(sweep)]) == 0
+    row = read_csv(sweep / "summary.csv")[0]
+    runs = finished_runs(sweep, 1, "none")
+    for group in ("many", "medium", "few"):
+        values = [run["test"][f"{group}_recall"] for run in runs]
+        assert float(row[f"{group}_recall_mean"]) == pytest.approx(statistics.mean(values))
+    assert "minority_recall_mean" not in row
+    assert "| many recall | medium recall | few recall |" in (sweep / "summary.md").read_text()
+    columns = tables.setting_columns(runs)
+    classes = tables.per_class(runs, columns)
+    figure = figures.recall_by_ratio(classes, columns, "t", tmp_path / "r.png")
+    labels = [text.get_text() for text in figure.legends[0].get_texts()]
+    groups = ("many", "medium", "few")
+    assert sorted(labels) == sorted(
+        f"{g} classes, {kind}" for g in groups for kind in ("each", "mean")
+    )

@@ -138,7 +138,7 @@ def recall_by_ratio(classes: pd.DataFrame, columns: list[str], title: str, path:
         ax.set_xticks(ratios, [ratio_label(r) for r in ratios])
         ax.minorticks_off()
         ax.set_ylim(-0.03, 1.03)
-        ax.set_xlabel("imbalance ratio ρ (majority : minority)")
+        ax.set_xlabel("imbalance ratio ρ (largest : smallest class)")
         ax.set_title(_panel_label(panel_keys, panel), fontsize=10)
         ax.grid(alpha=0.3)
     axes[0][0].set_ylabel("test recall")
