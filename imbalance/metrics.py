@@ -31,7 +31,7 @@ SCALARS = {
 PER_CLASS = ("precision", "recall", "f1")
 LOSS = "loss"  # mean cross-entropy: a MeanMetric beside the collection
 # Groups of classes whose mean recall is reported: step imbalance's two, the long tail's three.
-GROUPS = ("majority", "minority", "many", "medium", "few")
+GROUPS = ("minority", "majority", "many", "medium", "few")
 
 
 def group_recall(group: str) -> str:
@@ -39,10 +39,24 @@ def group_recall(group: str) -> str:
     return f"{group}_recall"
 
 
+def summary_names(groups: Sequence[str]) -> list[str]:
+    """The final metrics that summarise a run whose classes fall in `groups` (in GROUPS
+    order): SCALARS, then each group's recall."""
+    return [*SCALARS, *(group_recall(group) for group in GROUPS if group in groups)]
+
+
 def scalar_names(groups: Sequence[str]) -> list[str]:
-    """Every single-number metric of a run whose classes fall in `groups`, the loss included:
-    what `optimized_metric` may name."""
-    return [*SCALARS, *(group_recall(group) for group in groups), LOSS]
+    """Every single-number metric of such a run, the loss included: what `optimized_metric`
+    may name."""
+    return [*summary_names(groups), LOSS]
+
+
+def in_order(values: Mapping[str, float], groups: Sequence[str]) -> dict[str, float]:
+    """compute()'s values (which torchmetrics sorts by name) in the order of this module:
+    summary_names, the loss, then per-class values metric by metric."""
+    first = [name for name in scalar_names(groups) if name in values]
+    rest = sorted(set(values) - set(first), key=lambda key: PER_CLASS.index(key.split("/")[0]))
+    return {key: values[key] for key in [*first, *rest]}
 
 
 class GeometricMeanRecall(MulticlassRecall):

@@ -11,7 +11,7 @@ from torch import nn
 from torchmetrics import MeanMetric
 from torchmetrics.classification import MulticlassAccuracy, MulticlassConfusionMatrix
 
-from imbalance.metrics import LOSS, split_values, study_metrics
+from imbalance.metrics import LOSS, in_order, split_values, study_metrics
 
 log = logging.getLogger(__name__)
 
@@ -59,6 +59,7 @@ class StudyModule(L.LightningModule):
         self.weight_decay = weight_decay
         self.label_smoothing = label_smoothing
         self.eval_splits = list(eval_splits)
+        self.groups = list(groups)
 
         self.train_acc = MulticlassAccuracy(len(class_names), average="micro")
         self.train_loss = MeanMetric()
@@ -134,11 +135,9 @@ class StudyModule(L.LightningModule):
 
     def _compute(self, split: str) -> dict:
         """The split's metrics since the last reset, as plain numbers; then a reset."""
-        computed = self.metrics[split].compute()
-        order = list(self.metrics[split].keys())  # as imbalance.metrics lists them
-        keys = sorted(computed, key=lambda key: order.index(key.split("/")[0]))
-        values = {key: computed[key].item() for key in keys}
+        values = {key: value.item() for key, value in self.metrics[split].compute().items()}
         values[LOSS] = self.losses[split].compute().item()
+        values = in_order(values, self.groups)
         self.metrics[split].reset()
         self.losses[split].reset()
         return values

@@ -43,6 +43,26 @@ def groups(results: dict) -> dict[str, list[str]]:
         return results["groups"]
     minority = set(results["minority"])
     return {
-        "majority": [name for name in results["classes"] if name not in minority],
         "minority": list(results["minority"]),
+        "majority": [name for name in results["classes"] if name not in minority],
     }
+
+
+def test_metric(results: dict, name: str) -> float:
+    """A final test metric by name, NaN where the run did not compute it.
+
+    A results.json written before imbalance/metrics.py (2026-11-29) has neither `macro_f1` nor
+    the group recalls: they are derived from its per-class precision and recall, as the report
+    then computed them (a class with precision and recall 0 has F1 0).
+    """
+    test = results["test"]
+    if name in test:
+        return test[name]
+    precision, recall = test.get("precision", {}), test.get("recall", {})
+    if name == "macro_f1" and precision:
+        pairs = [(precision[c], recall[c]) for c in results["classes"]]
+        return sum(2 * p * r / (p + r) if p + r else 0.0 for p, r in pairs) / len(pairs)
+    for group, members in groups(results).items():
+        if name == f"{group}_recall" and recall:
+            return sum(recall[c] for c in members) / len(members)
+    return float("nan")

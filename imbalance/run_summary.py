@@ -6,7 +6,7 @@ from lightning.pytorch.loggers import TensorBoardLogger
 from matplotlib.figure import Figure
 from sklearn.metrics import ConfusionMatrixDisplay
 
-from imbalance.metrics import SCALARS, group_recall
+from imbalance.metrics import summary_names
 
 
 def log_run_summary(logger: TensorBoardLogger, results: dict) -> None:
@@ -22,8 +22,7 @@ def log_run_summary(logger: TensorBoardLogger, results: dict) -> None:
         "seed": config["seed"],
         "data_seed": config["data"]["seed"],
     }
-    scalars = [*SCALARS, *(group_recall(group) for group in results["groups"])]
-    metrics = {f"final/{name}": test[name] for name in scalars}
+    metrics = {f"final/{name}": test[name] for name in summary_names(list(results["groups"]))}
     logger.log_hyperparams(params, metrics, step=epochs)
 
     minority = set(results["minority"])

@@ -18,7 +18,7 @@ from omegaconf import DictConfig, OmegaConf
 
 from imbalance.data.datamodule import ImbalancedDataModule
 from imbalance.errors import ConfigError
-from imbalance.metrics import SCALARS, group_recall, scalar_names
+from imbalance.metrics import GROUPS, scalar_names, summary_names
 from imbalance.module import StudyModule
 from imbalance.results import write_results
 
@@ -26,24 +26,39 @@ log = logging.getLogger(__name__)
 
 # Settings that only the step profile reads (the minority classes and their fraction).
 STEP_ONLY = ("mu", "data.minority")
+# Numbers typed on the command line, where `ratio=abc` is a valid string.
+NUMBERS = {
+    "ratio": int | float,
+    "mu": int | float,
+    "seed": int,
+    "data.seed": int,
+    "data.per_class": int,
+    "data.test_fraction": int | float,
+    "data.test_per_class": int,
+    "data.val_fraction": int | float,
+}
 
 
 def check_axes(cfg: DictConfig, overrides: Sequence[str] = ()) -> None:
-    """The config's values that no class checks: missing values, the study's axes typed on the
-    command line (where `ratio=abc` is a valid string), and step-only settings given on the
-    command line (`overrides`) for another profile, where they would be ignored."""
+    """The config's values that no class checks: missing values, NUMBERS that are not numbers,
+    an unknown optimized_metric, and step-only settings given on the command line
+    (`overrides`) for another profile, where they would be ignored."""
     step = cfg.profile == "step"
     missing = sorted(
         key for key in OmegaConf.missing_keys(cfg) if step or key not in ("data.minority",)
     )
     if missing:
         raise ConfigError(f"{missing[0]} has no value: give one, e.g. {missing[0]}=...")
-    for key, types in {"ratio": int | float, "mu": int | float, "seed": int}.items():
-        if isinstance(cfg[key], bool) or not isinstance(cfg[key], types):
+    for key, types in NUMBERS.items():
+        value = OmegaConf.select(cfg, key)  # None: a data config without the key
+        if value is not None and (isinstance(value, bool) or not isinstance(value, types)):
             kind = "an integer" if types is int else "a number"
-            raise ConfigError(f"{key}={cfg[key]} is not {kind}")
-    if isinstance(cfg.data.seed, bool) or not isinstance(cfg.data.seed, int):
-        raise ConfigError(f"data.seed={cfg.data.seed} is not an integer")
+            raise ConfigError(f"{key}={value} is not {kind}")
+    every_metric = scalar_names(GROUPS)  # before the images are decoded
+    if cfg.optimized_metric not in every_metric:
+        raise ConfigError(
+            f"optimized_metric={cfg.optimized_metric} is not one of {', '.join(every_metric)}"
+        )
     for override in overrides:
         key = override.split("=", 1)[0].lstrip("+~")
         if not step and key in STEP_ONLY:
@@ -71,7 +86,8 @@ def build(
     metrics = scalar_names(list(data.groups))
     if cfg.optimized_metric not in metrics:
         raise ConfigError(
-            f"optimized_metric={cfg.optimized_metric} is not one of {', '.join(metrics)}"
+            f"optimized_metric={cfg.optimized_metric} is not a metric of profile={cfg.profile}: "
+            f"choose one of {', '.join(metrics)}"
         )
     net = instantiate(
         cfg.model,
@@ -130,9 +146,10 @@ def train(cfg: DictConfig) -> dict:
     trainer = instantiate(cfg.trainer, logger=logger)
     check_launch(trainer, hydra_cfg.mode)
     data, module = build(cfg, hydra_cfg.overrides.task)
+    sizes = ", ".join(f"{name} {count}" for name, count in data.counts("train").items())
     log.info(
         f"images: {', '.join(f'{split} {len(images)}' for split, images in data.sets.items())}; "
-        f"splits sha256 {data.splits_hash}"
+        f"training images per class: {sizes}; splits sha256 {data.splits_hash}"
     )
     ready = time.time()
     trainer.fit(module, datamodule=data)
@@ -172,7 +189,7 @@ def train(cfg: DictConfig) -> dict:
         log_run_summary(logger, results)
         logger.finalize("success")  # flushes what the summary wrote after Lightning's finalize
         path = write_results(run_dir, results)
-        shown = [*SCALARS, *(group_recall(group) for group in data.groups)]
+        shown = summary_names(list(data.groups))
         log.info(
             "test "
             + ", ".join(f"{name} {results['test'][name]:.3f}" for name in shown)

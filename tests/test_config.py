@@ -152,6 +152,8 @@ def test_the_trainer_options_a_user_reaches_for_are_plain_overrides(monkeypatch,
         ("ratio=abc", "ratio=abc is not a number"),
         ("mu=true", "mu=True is not a number"),
         ("seed=1.5", "seed=1.5 is not an integer"),
+        ("data.val_fraction=abc", "data.val_fraction=abc is not a number"),
+        ("data.test_per_class=ten", "data.test_per_class=ten is not an integer"),
     ],
 )
 def test_the_study_axes_must_be_numbers(override, message, config):
@@ -187,5 +189,7 @@ def test_step_only_settings_given_to_another_profile_are_refused(config):
 def test_optimized_metric_may_be_any_metric_of_the_run(config):
     build(config("optimized_metric=g_mean", *FAST))
     build(config("profile=exponential", "optimized_metric=few_recall", *FAST))
-    with pytest.raises(ConfigError, match="^optimized_metric=few_recall is not one of acc, "):
+    with pytest.raises(ConfigError, match="^optimized_metric=few_recall is not a metric of"):
         build(config("optimized_metric=few_recall", *FAST))  # step has minority and majority
+    with pytest.raises(ConfigError, match="^optimized_metric=acuracy is not one of acc, "):
+        build(config("optimized_metric=acuracy", *FAST))

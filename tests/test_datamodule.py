@@ -218,6 +218,14 @@ def test_bad_manifests_are_one_clear_line(tmp_path):
             {"splits": {**good, "train": {**good["train"], "0": [99999]}}},
             "image '99999' of class '0' is not in the data",
         ),
+        "twice.json": (
+            {"splits": {**good, "val": {"0": good["train"]["0"][:1]}}},
+            r"lists image '\d+' in train and again in val",
+        ),
+        "other_mu.json": (
+            {"config": {"ratio": 3, "mu": 0.3}, "splits": good},
+            "comes from a run with mu=0.3 but this run has mu=0.5; set mu=0.3",
+        ),
         "other_ratio.json": (
             {"config": {"ratio": 15}, "splits": good},
             "comes from a run with ratio=15 but this run has ratio=3; set ratio=15",

@@ -6,7 +6,9 @@ import statistics
 import subprocess
 import sys
 
+import numpy as np
 import pytest
+from sklearn.metrics import f1_score
 
 from helpers import fake_sweep
 from imbalance.report import figures, tables
@@ -54,7 +56,7 @@ def test_summary_csv_is_the_mean_and_sd_over_seeds(sweep):
         )
         # Every metric of the study, as each run's results.json holds it.
         metrics = ["acc", "balanced_acc", "macro_f1", "g_mean", "auroc", "ece"]
-        metrics += ["majority_recall", "minority_recall"]
+        metrics += ["minority_recall", "majority_recall"]
         assert [key[: -len("_mean")] for key in row if key.endswith("_mean")] == metrics
         expected = {metric: [run["test"][metric] for run in runs] for metric in metrics}
         for metric, values in expected.items():
@@ -232,3 +234,30 @@ def test_long_tail_runs_report_their_many_medium_and_few_groups(tmp_path):
     assert sorted(labels) == sorted(
         f"{g} classes, {kind}" for g in groups for kind in ("each", "mean")
     )
+
+
+def test_results_written_before_the_metrics_module_still_report(tmp_path):
+    # results.json as runs wrote it until 2026-11-28: no groups, no macro F1, G-mean, AUROC, ECE.
+    sweep = fake_sweep(tmp_path / "sweep", RATIOS, REGS, [0, 1])
+
+    def old_format(results):
+        del results["groups"], results["config"]["profile"], results["config"]["data"]
+        for key in ("macro_f1", "g_mean", "auroc", "ece", "f1"):
+            del results["test"][key]
+        for key in ("majority_recall", "minority_recall"):
+            del results["test"][key]
+
+    rewrite_runs(sweep, old_format)
+    assert main([str(sweep)]) == 0
+    row = read_csv(sweep / "summary.csv")[0]
+    runs = finished_runs(sweep, 1, "none")
+    f1s = []
+    for run in runs:
+        matrix = np.array(run["test"]["confusion_matrix"])
+        true = np.repeat(np.arange(4), matrix.sum(axis=1))
+        predicted = np.concatenate([np.repeat(np.arange(4), counts) for counts in matrix])
+        f1s.append(f1_score(true, predicted, average="macro", zero_division=0))
+    assert float(row["macro_f1_mean"]) == pytest.approx(statistics.mean(f1s))
+    minority = [statistics.mean(run["test"]["recall"][c] for c in "cd") for run in runs]
+    assert float(row["minority_recall_mean"]) == pytest.approx(statistics.mean(minority))
+    assert row["g_mean_mean"] == "" and "| - |" in (sweep / "summary.md").read_text()

@@ -143,24 +143,24 @@ def test_test_sets_are_nested_across_ratios_too():
             assert (high <= low) if minority else (low <= high)
 
 
-# Sizes of N=10 classes at b=32, worked out by hand from the rules in subsets.py's docstrings.
-# linear, ratio 3: n_min = 320 / 20 = 16, n_max = 48; the 8 classes between share 256 in
-# proportion to 3 - 2i/9: 44.44, 40.89, 37.33, 33.78, 30.22, 26.67, 23.11, 19.56, whose floors sum
-# to 252, so the 4 largest remainders (.89, .78, .67, .56) get one more.
+# Sizes of N=10 classes at b=32, worked out by hand from the rule in subsets._sizes:
+# n_min = round(320 / sum of the relative sizes), n_c = round(relative_c * n_min).
+# linear, ratio 3: relative sizes 3 - 2i/9, summing to 20: n_min = 16; 16 * 2.778 = 44.4 -> 44,
+# 16 * 2.556 = 40.9 -> 41, ... The total is exact for linear: the sum is N (rho + 1) / 2.
 LINEAR = {
     1: [32] * 10,
     3: [48, 44, 41, 37, 34, 30, 27, 23, 20, 16],
     7: [56, 51, 45, 40, 35, 29, 24, 19, 13, 8],
     15: [60, 54, 48, 41, 35, 29, 23, 16, 10, 4],
 }
-# exponential, ratio 15: sum of 15^(j/9) for j = 0..9 is 57.17, n_min = round(5.60) = 6,
-# n_max = 90; the 8 between share 224 in proportion to 15^(8/9) ... 15^(1/9):
-# 63.97, 47.35, 35.04, 25.94, 19.20, 14.21, 10.52, 7.78 (floors 221, 3 more to .97, .94, .78).
+# exponential, ratio 15: relative sizes 15^(j/9) = 15, 11.10, 8.218, 6.082, 4.502, 3.332,
+# 2.466, 1.825, 1.351, 1, summing to 57.17: n_min = round(5.60) = 6, and 6 times each:
+# 90, 66.6, 49.3, 36.49, 27.01, 19.99, 14.80, 10.95, 8.11, 6, total 329 (n_min rounded up).
 EXPONENTIAL = {
     1: [32] * 10,
-    3: [51, 47, 41, 36, 32, 29, 25, 22, 20, 17],
-    7: [70, 57, 46, 37, 30, 24, 19, 15, 12, 10],
-    15: [90, 64, 47, 35, 26, 19, 14, 11, 8, 6],
+    3: [51, 45, 40, 35, 31, 28, 25, 22, 19, 17],
+    7: [70, 56, 45, 37, 29, 24, 19, 15, 12, 10],
+    15: [90, 67, 49, 36, 27, 20, 15, 11, 8, 6],
 }
 STEP = {ratio: [table[i] for _, table in TABLE1.values()] for i, ratio in enumerate(RATIOS)}
 PROFILE_TABLES = {"step": STEP, "linear": LINEAR, "exponential": EXPONENTIAL}
@@ -172,8 +172,32 @@ def test_profile_sizes_equal_the_hand_computed_tables(profile, ratio):
     sizes = profile_sizes(profile, IS_MINORITY, per_class=32, ratio=ratio)
     assert sizes == PROFILE_TABLES[profile][ratio]
     assert max(sizes) / min(sizes) == ratio
-    assert sum(sizes) == 320
+    assert sum(sizes) == {"exponential": {3: 313, 7: 317, 15: 329}}.get(profile, {}).get(ratio, 320)
     assert sizes == sorted(sizes, reverse=True)  # the order of data.classes, largest first
+
+
+@pytest.mark.parametrize("num_classes", [2, 3, 10, 100])
+@pytest.mark.parametrize("per_class", [1, 8, 32, 500])
+@pytest.mark.parametrize("ratio", [1, 2, 3.5, 15, 100])
+def test_long_tail_sizes_keep_ratio_shape_and_total_within_the_rounding_rule(
+    num_classes, per_class, ratio
+):
+    for profile, sizes_of in (("linear", linear_sizes), ("exponential", exponential_sizes)):
+        sizes = sizes_of(num_classes, per_class, ratio)
+        assert len(sizes) == num_classes and min(sizes) >= 1, profile
+        assert sizes == sorted(sizes, reverse=True), profile
+        if float(ratio).is_integer():
+            assert sizes[0] == ratio * sizes[-1], profile
+        # n_min is within 1/2 of N b / sum(r) (or raised to 1); each class within 1/2 of r n_min.
+        steps = num_classes - 1
+        relative = (
+            [ratio - i * (ratio - 1) / steps for i in range(num_classes)]
+            if profile == "linear"
+            else [ratio ** ((steps - i) / steps) for i in range(num_classes)]
+        )
+        ideal = num_classes * per_class
+        slack = 0.5 * sum(relative) + 0.5 * num_classes
+        assert abs(sum(sizes) - ideal) <= slack or sizes[-1] == 1, profile
 
 
 @pytest.mark.parametrize("profile", PROFILES)
@@ -186,7 +210,9 @@ def test_every_profile_is_nested_across_ratios_for_every_class(profile):
         for c in range(10):
             low = set(chosen[smaller][LABELS[chosen[smaller]] == c])
             high = set(chosen[larger][LABELS[chosen[larger]] == c])
-            assert low <= high or high <= low  # one inside the other, whichever is larger
+            # A class that grows with the ratio keeps its images, one that shrinks keeps some.
+            assert (low <= high) if len(high) >= len(low) else (high < low)
+        assert len(high) < len(low)  # the last class shrinks as the ratio grows
 
 
 def test_unknown_profile_and_too_few_classes_are_refused():
@@ -241,3 +267,11 @@ def test_the_validation_split_is_stratified_and_disjoint():
     for fraction in (1.0, -0.1):
         with pytest.raises(ConfigError, match=rf"data.val_fraction={fraction} is outside \[0, 1\)"):
             validation_split(LABELS, train, fraction)
+
+
+def test_a_class_with_one_image_keeps_it_for_training():
+    labels = np.array([0, 1, 1, 1])
+    for split in (validation_split, stratified_split):
+        rest, share = split(labels, np.arange(4), 0.5)
+        assert labels[rest].tolist().count(0) == 1 and 0 not in labels[share].tolist()
+        assert labels[share].tolist() == [1] * 2  # round(1.5) = 2 of class 1's three

@@ -192,14 +192,23 @@ class ImbalancedDataModule(L.LightningDataModule):
         return {"train": train, "val": val, "test": test}
 
     def _check_manifest_run(self, content: dict) -> None:
-        """A results.json used as a manifest was a run at some ratio and profile: this run,
-        on its images, says the same or its name would lie about its data."""
+        """A results.json used as a manifest was a run at some ratio and profile (and, for
+        step, some minority classes): this run, on its images, says the same or its name and
+        its groups would lie about its data."""
         made = content.get("config", {})
-        for key, value in (("ratio", self.ratio), ("profile", self.profile)):
-            if key in made and made[key] != value:
+        ours = {"ratio": self.ratio, "profile": self.profile}
+        if self.profile == "step":
+            ours |= {"mu": self.mu, "data.minority": self.minority}
+            made = made | {"data.minority": made.get("data", {}).get("minority")}
+        for key, value in ours.items():
+            theirs = made.get(key)
+            if key == "data.minority" and theirs is not None:
+                theirs = [str(name) for name in theirs]
+            if theirs is not None and theirs != value:
+                shown = f"[{','.join(theirs)}]" if isinstance(theirs, list) else theirs
                 raise ConfigError(
-                    f"data.manifest comes from a run with {key}={made[key]} but this run has "
-                    f"{key}={value}; set {key}={made[key]}"
+                    f"data.manifest comes from a run with {key}={shown} but this run has "
+                    f"{key}={value}; set {key}={shown}"
                 )
 
     def _set_groups(self, train_counts: np.ndarray) -> None:
@@ -208,8 +217,8 @@ class ImbalancedDataModule(L.LightningDataModule):
         if self.profile == "step":
             minority = set(self.minority_names)
             self.groups = {
-                "majority": [name for name in self.class_names if name not in minority],
                 "minority": list(self.minority_names),
+                "majority": [name for name in self.class_names if name not in minority],
             }
             return
         shots = shot_groups(train_counts.tolist())

@@ -69,8 +69,8 @@ def select_from_manifest(
 ) -> dict[str, np.ndarray]:
     """Catalog indices per split, in the manifest's order.
 
-    Raises ConfigError naming the first class or image of the manifest that the data lacks, or a
-    class of the data that the manifest lacks.
+    Raises ConfigError naming the first class or image of the manifest that the data lacks, a
+    class of the data that the manifest lacks, or an image listed twice.
     """
     labels = np.asarray(labels)
     position = {image: i for i, image in enumerate(ids)}
@@ -88,6 +88,15 @@ def select_from_manifest(
             f"data.manifest has no training images of class '{untrained[0]}'; set data.classes "
             f"to the manifest's classes"
         )
+    seen = {}
+    for split, by_class in splits.items():
+        for image in (image for images in by_class.values() for image in images):
+            if image in seen:
+                raise ConfigError(
+                    f"data.manifest lists image '{image}' in {seen[image]} and again in {split}; "
+                    f"each image may be in one split, once"
+                )
+            seen[image] = split
     selected = {}
     for split, by_class in splits.items():
         indices = []

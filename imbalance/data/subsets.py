@@ -1,7 +1,7 @@
 """The imbalance arithmetic as plain functions over labels: no images, no torch.
 
 Profiles give each class's size from N classes, b images per class at 1:1 and a ratio rho
-between the largest and the smallest class; the total stays N * b (within rounding):
+between the largest and the smallest class; the total stays N * b within rounding (`_sizes`):
 
 - step (Buda et al. 2017): k minority classes of n_min, N - k majority classes of n_max;
 - linear (Buda et al. 2018): sizes fall linearly from n_max to n_min in the order of the classes;
@@ -51,65 +51,43 @@ def _check_sizes(num_classes: int, per_class: int, ratio: float) -> None:
         raise ConfigError(f"an imbalance study needs at least 2 classes, not {num_classes}")
 
 
-def _smallest(relative: Sequence[float], per_class: int) -> int:
-    """n_min = round(N * b / sum of the relative sizes), half up, at least 1."""
-    return max(1, round_half_up(len(relative) * per_class / sum(relative)))
+def _sizes(relative: Sequence[float], per_class: int) -> list[int]:
+    """Sizes in proportion to `relative` (the smallest 1, the largest the ratio rho):
+
+        n_min = round(N * b / sum(relative))      half up, at least 1
+        n_c   = round(relative_c * n_min)         half up
+
+    so the ratio is exact for integer rho and the profile's shape is kept to the image; the
+    total is N * b up to the rounding of n_min (by at most sum(relative) / 2, plus N / 2 for the
+    classes' own rounding). With integer sizes the ratio, the shape and the total cannot all be
+    exact: the ratio is the study's axis, so it is the number kept honest.
+    """
+    n_min = max(1, round_half_up(len(relative) * per_class / sum(relative)))
+    return [round_half_up(r * n_min) for r in relative]
 
 
 def step_sizes(is_minority: Sequence[bool], per_class: int, ratio: float) -> list[int]:
-    """Images per class under step imbalance:
-
-        n_min = round(N * b / (k + (N - k) * rho))     half up, at least 1
-        n_maj = round(rho * n_min)                     so the ratio is exact for integer rho
-
-    The total is N * b when rho * n_min comes out whole (the paper's Table 1); otherwise it can
-    drift by rounding: the ratio is the study's axis, so it is the number kept honest.
-    """
+    """Step imbalance: minority classes of n_min, the others of n_max = round(rho * n_min)
+    (`_sizes`; the paper's Table 1 for b=32 and rho 1, 3, 7, 15, totals exact)."""
     _check_sizes(len(is_minority), per_class, ratio)
-    n_min = _smallest([1 if minority else ratio for minority in is_minority], per_class)
-    n_maj = round_half_up(ratio * n_min)
-    return [n_min if minority else n_maj for minority in is_minority]
-
-
-def _long_tail(relative: list[float], per_class: int, ratio: float) -> list[int]:
-    """Sizes for relative sizes falling from `ratio` (the first class) to 1 (the last).
-
-    n_min = round(N * b / sum(relative)) and n_max = round(ratio * n_min) (half up), so the
-    ratio is exact for integer rho; the classes between share the rest of the total N * b in
-    proportion to their relative sizes, rounded by largest remainder (Hamilton's method), so the
-    total is exactly N * b and the sizes never increase.
-    """
-    n = len(relative)
-    n_min = _smallest(relative, per_class)
-    n_max = round_half_up(ratio * n_min)
-    middle = relative[1:-1]
-    rest = n * per_class - n_min - n_max
-    if not middle:
-        return [n_max, n_min]
-    shares = [rest * r / sum(middle) for r in middle]
-    sizes = [math.floor(share) for share in shares]
-    by_remainder = sorted(range(len(shares)), key=lambda i: sizes[i] - shares[i])
-    for i in by_remainder[: rest - sum(sizes)]:
-        sizes[i] += 1
-    # Only for tiny b (a few images per class) can a share leave [n_min, n_max].
-    return [n_max, *(min(max(size, n_min), n_max) for size in sizes), n_min]
+    return _sizes([1 if minority else ratio for minority in is_minority], per_class)
 
 
 def linear_sizes(num_classes: int, per_class: int, ratio: float) -> list[int]:
-    """Sizes falling linearly from n_max (the first class) to n_min = n_max / rho (the last)."""
+    """Sizes falling linearly from n_max (the first class) to n_min = n_max / rho (the last):
+    relative sizes rho - i (rho - 1) / (N - 1) (`_sizes`)."""
     _check_sizes(num_classes, per_class, ratio)
     steps = num_classes - 1
-    relative = [ratio - i * (ratio - 1) / steps for i in range(num_classes)]
-    return _long_tail(relative, per_class, ratio)
+    return _sizes([ratio - i * (ratio - 1) / steps for i in range(num_classes)], per_class)
 
 
 def exponential_sizes(num_classes: int, per_class: int, ratio: float) -> list[int]:
-    """Long-tail sizes, n_i proportional to rho^(-i/(N-1)): n_max for the first class, n_max/rho
-    for the last (Cui et al. 2019's CIFAR-10-LT)."""
+    """Long-tail sizes, n_i proportional to rho^(-i/(N-1)): relative sizes rho^((N-1-i)/(N-1)),
+    n_max for the first class, n_max / rho for the last (Cui et al. 2019's CIFAR-10-LT;
+    `_sizes`)."""
     _check_sizes(num_classes, per_class, ratio)
     steps = num_classes - 1
-    relative = [ratio ** ((steps - i) / steps) for i in range(num_classes)]
-    return _long_tail(relative, per_class, ratio)
+    return _sizes([ratio ** ((steps - i) / steps) for i in range(num_classes)], per_class)
 
 
 def profile_sizes(
@@ -198,14 +176,15 @@ def _split(
     labels: np.ndarray, selection: np.ndarray, fraction: float
 ) -> tuple[np.ndarray, np.ndarray]:
     """(rest, share): round(fraction * n) of each class's n images, half up, taken from the head
-    of the class in `selection`; at least one each side when n >= 2 and fraction > 0."""
+    of the class in `selection`; at least one each side when n >= 2 and fraction > 0, and a
+    class's only image never goes to the share."""
     selected_labels = labels[selection]
     rest, share = [], []
     for c in np.unique(selected_labels):
         members = selection[selected_labels == c]
-        n_share = round_half_up(fraction * len(members))
+        n_share = min(round_half_up(fraction * len(members)), len(members) - 1)
         if len(members) >= 2 and fraction > 0:
-            n_share = min(max(n_share, 1), len(members) - 1)
+            n_share = max(n_share, 1)
         share.append(members[:n_share])
         rest.append(members[n_share:])
     empty = np.array([], dtype=np.int64)

@@ -6,8 +6,8 @@ the sample standard deviation (n - 1) over its seeds. Settings keep the order of
 
 import pandas as pd
 
-from imbalance.metrics import GROUPS, SCALARS, group_recall
-from imbalance.results import groups
+from imbalance.metrics import SCALARS, summary_names
+from imbalance.results import groups, test_metric
 
 # Replicates of a setting: runs that differ only in these.
 SEEDS = ("seed", "data.seed")
@@ -17,9 +17,7 @@ def summary_metrics(runs: list[dict]) -> dict[str, str]:
     """The final test metrics of the summary, name -> label: every single-number metric of the
     study, and the mean recall of each group of classes that some run has."""
     present = {group for run in runs for group in groups(run)}
-    return SCALARS | {
-        group_recall(group): f"{group} recall" for group in GROUPS if group in present
-    }
+    return {name: SCALARS.get(name, name.replace("_", " ")) for name in summary_names(present)}
 
 
 def setting_columns(runs: list[dict]) -> list[str]:
@@ -58,7 +56,7 @@ def per_run(runs: list[dict], columns: list[str]) -> pd.DataFrame:
     metrics = summary_metrics(runs)
     rows = []
     for run in runs:
-        values = {name: run["test"].get(name, float("nan")) for name in metrics}
+        values = {name: test_metric(run, name) for name in metrics}
         rows.append({**_setting(run, columns), **seeds(run), **values})
     return pd.DataFrame(rows)
 
