@@ -3,6 +3,7 @@
 from collections.abc import Mapping, Sequence
 
 import torch
+import torch.nn.functional as F
 from torch import nn
 
 from imbalance.errors import ConfigError
@@ -29,13 +30,36 @@ class InputLayer(nn.Module):
         return (pixels - self.mean) * self.scale
 
 
+class CosineLinear(nn.Module):
+    """A last layer of cosine similarities: scale * cos(feature, w_c) for every class c, features
+    and weights normalised to unit length, no bias (the normalised head that LDAM's authors,
+    Cao et al. 2019, train with; their scale s is `scale`). Weights [out, in] as nn.Linear's."""
+
+    def __init__(self, in_features: int, out_features: int, scale: float):
+        super().__init__()
+        self.scale = scale
+        self.weight = nn.Parameter(torch.empty(out_features, in_features))
+        self.reset_parameters()
+
+    def reset_parameters(self) -> None:
+        nn.init.kaiming_uniform_(self.weight, a=5**0.5)  # nn.Linear's own initialisation
+
+    def forward(self, features: torch.Tensor) -> torch.Tensor:
+        cosine = F.normalize(features, dim=1) @ F.normalize(self.weight, dim=1).T
+        return self.scale * cosine
+
+
+HEADS = ("linear", "cosine")
+
+
 class CNN(nn.Module):
     """Convolutions (each: conv, [batch norm], ReLU, [max pool]) then fully connected layers.
 
     `layers` holds dicts: `{type: conv, out, kernel, stride, padding, pool, pool_stride}` or
     `{type: fc, out}`; the last must be `{type: fc}` with no `out`: the number of classes. Batch
     norm (after every convolution) and dropout (before the last layer) are switches that the
-    regularizer sets, not parts of the layer list.
+    regularizer sets, not parts of the layer list; `head` is the remedy's choice of last layer:
+    None (a linear layer) or `{type: cosine, scale: s}` (`CosineLinear`).
     """
 
     def __init__(
@@ -50,8 +74,14 @@ class CNN(nn.Module):
         batch_norm: bool = False,
         dropout: float = 0.0,
         channels_last: bool = True,
+        head: Mapping | None = None,
     ):
         super().__init__()
+        head = dict(head or {"type": "linear"})
+        if head.get("type") not in HEADS:
+            raise ConfigError(
+                f"remedy.head type={head.get('type')} is not one of {', '.join(HEADS)}"
+            )
         convs = [spec for spec in layers if spec.get("type") == "conv"]
         fcs = [spec for spec in layers if spec.get("type") == "fc"]
         if len(convs) + len(fcs) != len(layers) or layers[-1].get("type") != "fc":
@@ -91,19 +121,34 @@ class CNN(nn.Module):
             width = spec["out"]
         if dropout > 0:
             classifier.append(nn.Dropout(dropout))
-        classifier.append(nn.Linear(width, num_classes))
+        if head["type"] == "cosine":
+            classifier.append(CosineLinear(width, num_classes, head.get("scale", 1.0)))
+        else:
+            classifier.append(nn.Linear(width, num_classes))
         self.classifier = nn.Sequential(*classifier)
 
-        if init_std is not None:
-            for module in self.modules():
-                if isinstance(module, nn.Conv2d | nn.Linear):
-                    nn.init.normal_(module.weight, 0.0, init_std)
-                    nn.init.zeros_(module.bias)
+        self.init_std = init_std
+        for module in self.modules():
+            self._initialise(module)
 
         # Channels-last (NHWC) convolutions: the same numbers to float precision, and on the
         # CPU (oneDNN) a training step of the paper network takes 14% less time (README).
         self.memory_format = torch.channels_last if channels_last else torch.contiguous_format
         self.to(memory_format=self.memory_format)
+
+    def _initialise(self, module: nn.Module) -> None:
+        """N(0, init_std) weights and zero biases when init_std is set; else PyTorch's own."""
+        if self.init_std is not None and isinstance(module, nn.Conv2d | nn.Linear | CosineLinear):
+            nn.init.normal_(module.weight, 0.0, self.init_std)
+            if getattr(module, "bias", None) is not None:
+                nn.init.zeros_(module.bias)
+
+    def reset_last_layer(self) -> None:
+        """The last layer drawn afresh from the network's initialisation (classifier
+        re-training)."""
+        last = self.classifier[-1]
+        last.reset_parameters()
+        self._initialise(last)
 
     def forward(self, pixels: torch.Tensor) -> torch.Tensor:
         """Logits for images in 0-255 pixel values, float [n, C, H, W]."""

@@ -3,15 +3,18 @@
 import logging
 import time
 import warnings
+from collections.abc import Sequence
 
 import lightning as L
 import torch
 import torch.nn.functional as F
 from torch import nn
-from torchmetrics import MeanMetric
+from torchmetrics import CatMetric, MeanMetric
 from torchmetrics.classification import MulticlassAccuracy, MulticlassConfusionMatrix
+from torchmetrics.utilities import dim_zero_cat
 
 from imbalance.metrics import LOSS, in_order, split_values, study_metrics
+from imbalance.remedies.stages import SecondStage
 
 log = logging.getLogger(__name__)
 
@@ -21,7 +24,8 @@ warnings.filterwarnings("ignore", ".*when logging on epoch level in distributed 
 
 
 class StudyModule(L.LightningModule):
-    """Cross-entropy, SGD with momentum and a step learning-rate schedule.
+    """A loss (cross-entropy, or a remedy's), SGD with momentum and a step learning-rate
+    schedule; a remedy's test-time correction and second stage when it has them.
 
     Every epoch it logs train accuracy and loss (`train/`), every metric of `imbalance.metrics`
     on the test split (`test/`, per class in `test_precision/`, `test_recall/`, `test_f1/`) and
@@ -31,7 +35,10 @@ class StudyModule(L.LightningModule):
     paper's validation data: it is watched, never used to pick a model.
 
     `groups` maps group names (minority, majority; many, medium, few) to their classes;
-    `eval_splits` names the loaders of the validation loop in order (`test`, then `val`).
+    `eval_splits` names the loaders of the validation loop in order (`val`, then `test`).
+    `loss` takes logits and labels (`imbalance.remedies.losses`); `correction` turns logits into
+    corrected logits at every evaluation (`imbalance.remedies.posthoc`), fitted on the
+    validation split before the test split is evaluated; `stage` is a `SecondStage`.
     """
 
     def __init__(
@@ -43,10 +50,12 @@ class StudyModule(L.LightningModule):
         momentum: float,
         lr_step_epochs: int,
         lr_gamma: float,
+        loss: nn.Module,
         weight_decay: float = 0.0,
-        label_smoothing: float = 0.0,
         augment: nn.Module | None = None,
-        eval_splits: tuple[str, ...] = ("test",),
+        eval_splits: Sequence[str] = ("test",),
+        correction: nn.Module | None = None,
+        stage: SecondStage | None = None,
     ):
         super().__init__()
         self.net = net
@@ -57,7 +66,9 @@ class StudyModule(L.LightningModule):
         self.lr_step_epochs = lr_step_epochs
         self.lr_gamma = lr_gamma
         self.weight_decay = weight_decay
-        self.label_smoothing = label_smoothing
+        self.loss = loss
+        self.correction = correction
+        self.stage = stage
         self.eval_splits = list(eval_splits)
         self.groups = list(groups)
 
@@ -73,12 +84,19 @@ class StudyModule(L.LightningModule):
         self.epoch_seconds: list[float] = []  # wall time of each epoch, its test pass included
         self.test_results: dict | None = None
         self._last_eval: dict = {}
+        # The validation split's logits and labels, kept until the correction is fitted;
+        # torchmetrics gathers them from every process.
+        self.held_logits, self.held_labels = CatMetric(), CatMetric()
 
     def forward(self, images: torch.Tensor) -> torch.Tensor:
         return self.net(images.float())
 
     def on_train_epoch_start(self):
         self._epoch_started = time.perf_counter()
+        epoch = self.current_epoch + 1
+        self.loss.set_epoch(epoch)
+        if self.stage is not None:
+            self.stage.on_train_epoch_start(self, epoch)
         # Read now: the schedule steps at the epoch's last batch, before on_train_epoch_end.
         self._epoch_lr = self.trainer.optimizers[0].param_groups[0]["lr"]
 
@@ -88,7 +106,7 @@ class StudyModule(L.LightningModule):
         if self.augment is not None:
             images = self.augment(images)
         logits = self.net(images)
-        loss = F.cross_entropy(logits, labels, label_smoothing=self.label_smoothing)
+        loss = self.loss(logits, labels)
         self.train_acc.update(logits, labels)
         self.train_loss.update(loss.detach(), weight=len(labels))
         return loss
@@ -112,6 +130,10 @@ class StudyModule(L.LightningModule):
         for split in self.eval_splits:
             scalars = evaluated.get(split, {})
             epoch |= {f"{split}_{key}": value for key, value in scalars.items()}
+        if self.stage is not None:
+            epoch["stage"] = 1 + (epoch["epoch"] >= self.stage.first_epoch)
+        if self.correction is not None:
+            epoch["tau"] = self.correction.tau.item()
         epoch["lr"] = self._epoch_lr  # the rate this epoch trained with
         self.history.append(epoch)
         self.epoch_seconds.append(time.perf_counter() - self._epoch_started)
@@ -124,14 +146,16 @@ class StudyModule(L.LightningModule):
             f"train acc {train['acc']:.3f} loss {train['loss']:.3f}, {tested or 'no test pass'}"
         )
 
-    def _evaluate(self, batch, split: str) -> torch.Tensor:
-        images, labels = batch
-        logits = self(images)
+    def _evaluate(self, logits: torch.Tensor, labels: torch.Tensor, split: str) -> None:
+        """Adds a batch's logits to the split's metrics, corrected when there is a correction."""
+        if self.correction is not None:
+            logits = self.correction(logits)
         self.losses[split].update(F.cross_entropy(logits, labels), weight=len(labels))
         # Scores, not logits: torchmetrics takes inputs within [0, 1] for probabilities, which
         # an untrained network's small logits can be.
         self.metrics[split].update(logits.softmax(dim=1), labels)
-        return logits
+        if split == "test" and self.trainer.testing:
+            self.confusion.update(logits, labels)
 
     def _compute(self, split: str) -> dict:
         """The split's metrics since the last reset, as plain numbers; then a reset."""
@@ -143,7 +167,25 @@ class StudyModule(L.LightningModule):
         return values
 
     def validation_step(self, batch, batch_idx, dataloader_idx=0):
-        self._evaluate(batch, self.eval_splits[dataloader_idx])
+        images, labels = batch
+        split, logits = self.eval_splits[dataloader_idx], self(images)
+        if split == "val" and self.correction is not None:
+            self.held_logits.update(logits)  # evaluated once the correction is fitted
+            self.held_labels.update(labels)
+            return
+        if split == "test" and batch_idx == 0 and self.held_labels.update_count:
+            self._fit_correction()  # the validation split is complete
+        self._evaluate(logits, labels, split)
+
+    def _fit_correction(self) -> None:
+        """Fits the correction on the whole validation split (every process's share), then
+        evaluates this process's share with it."""
+        local = [dim_zero_cat(metric.value) for metric in (self.held_logits, self.held_labels)]
+        logits, labels = self.held_logits.compute(), self.held_labels.compute()
+        for metric in (self.held_logits, self.held_labels):
+            metric.reset()
+        self.correction.fit(logits, labels.long())
+        self._evaluate(local[0], local[1].long(), "val")
 
     def on_validation_epoch_end(self):
         logged = {}
@@ -162,8 +204,8 @@ class StudyModule(L.LightningModule):
         return {"step": float(self.current_epoch + 1)}
 
     def test_step(self, batch, batch_idx):
-        logits = self._evaluate(batch, "test")
-        self.confusion.update(logits, batch[1])
+        images, labels = batch
+        self._evaluate(self(images), labels, "test")
 
     def on_test_epoch_end(self):
         values = self._compute("test")

@@ -16,6 +16,7 @@ def log_run_summary(logger: TensorBoardLogger, results: dict) -> None:
         "data": choices["data"],
         "model": choices["model"],
         "reg": choices["reg"],
+        "remedy": choices["remedy"],
         "profile": config["profile"],
         "ratio": config["ratio"],
         "mu": config["mu"],

@@ -20,6 +20,7 @@ from imbalance.data.datamodule import ImbalancedDataModule
 from imbalance.errors import ConfigError
 from imbalance.metrics import GROUPS, scalar_names, summary_names
 from imbalance.module import StudyModule
+from imbalance.remedies.stages import SecondStage
 from imbalance.results import write_results
 
 log = logging.getLogger(__name__)
@@ -96,19 +97,59 @@ def build(
         num_classes=data.num_classes,
         batch_norm=cfg.reg.batch_norm,
         dropout=cfg.reg.dropout,
+        head=cfg.remedy.head,
     )
     net.input.set_mean(data.train_mean_image())
+    loss, correction, stage = remedy(cfg, data)
     module = StudyModule(
         net,
         data.class_names,
         data.groups,
         **cfg.optim,
+        loss=loss,
         weight_decay=cfg.reg.weight_decay,
-        label_smoothing=cfg.reg.label_smoothing,
         augment=instantiate(cfg.reg.augment),
         eval_splits=data.eval_splits,
+        correction=correction,
+        stage=stage,
     )
     return data, module
+
+
+def remedy(cfg: DictConfig, data: ImbalancedDataModule) -> tuple:
+    """The remedy's parts from the training split's class counts: its loss, its correction (or
+    None) and its second stage (or None); its samplers go to `data.samplers`."""
+    parts, counts = cfg.remedy, data.counts("train")
+    max_epochs = cfg.trainer.max_epochs
+    drw_epoch = OmegaConf.select(parts, "loss.drw_epoch", default=1)
+    if drw_epoch > max_epochs:
+        raise ConfigError(
+            f"remedy.loss.drw_epoch={drw_epoch} is beyond trainer.max_epochs={max_epochs}: no "
+            f"epoch would be re-weighted; lower it or raise trainer.max_epochs"
+        )
+    labels = data.train_set.tensors[1]
+
+    def sampler(config):
+        if config is None:
+            return None
+        return instantiate(config, labels=labels, class_counts=counts, seed=cfg.seed)
+
+    data.samplers = {1: sampler(parts.sampler)}
+    stage = None
+    if parts.stage2 is not None:
+        second = parts.stage2
+        stage = SecondStage(second.epochs, second.lr, second.reinit, max_epochs)
+        data.samplers[stage.first_epoch] = sampler(second.sampler)
+    loss = instantiate(parts.loss, class_counts=counts, label_smoothing=cfg.reg.label_smoothing)
+    correction = None
+    if parts.correction is not None:
+        correction = instantiate(parts.correction, class_counts=counts)
+        if correction.auto and "val" not in data.eval_splits:
+            raise ConfigError(
+                "remedy.correction.tau=auto chooses tau on the validation split, and this run "
+                "has none: set data.val_fraction, e.g. data.val_fraction=0.2"
+            )
+    return loss, correction, stage
 
 
 def check_launch(trainer: L.Trainer, mode: RunMode) -> None:
@@ -143,7 +184,14 @@ def train(cfg: DictConfig) -> dict:
     hydra_cfg = HydraConfig.get()
     run_dir = hydra_cfg.runtime.output_dir
     logger = TensorBoardLogger(run_dir, name="", version="", default_hp_metric=False)
-    trainer = instantiate(cfg.trainer, logger=logger)
+    stage2 = cfg.remedy.stage2
+    trainer = instantiate(
+        cfg.trainer,
+        logger=logger,
+        # A second stage trains after the first, with its own sampler: new loaders each epoch.
+        max_epochs=cfg.trainer.max_epochs + (stage2.epochs if stage2 else 0),
+        reload_dataloaders_every_n_epochs=1 if stage2 else 0,
+    )
     check_launch(trainer, hydra_cfg.mode)
     data, module = build(cfg, hydra_cfg.overrides.task)
     sizes = ", ".join(f"{name} {count}" for name, count in data.counts("train").items())

@@ -24,7 +24,7 @@ def switches(module) -> dict:
         "batch_norms": sum(isinstance(m, nn.BatchNorm2d) for m in module.net.modules()),
         "dropout": dropouts[0].p if dropouts else 0.0,
         "augment": augment and (type(augment), augment.rotation, augment.hflip, augment.translate),
-        "label_smoothing": module.label_smoothing,
+        "label_smoothing": module.loss.label_smoothing,
     }
 
 

@@ -73,7 +73,9 @@ def test_sizes_below_one_are_refused_by_name(key):
 def attach(data: ImbalancedDataModule, device="cpu", world_size=1, rank=0) -> None:
     """What the datamodule sees of a Trainer: its device and its processes."""
     strategy = SimpleNamespace(root_device=torch.device(device))
-    data.trainer = SimpleNamespace(strategy=strategy, world_size=world_size, global_rank=rank)
+    data.trainer = SimpleNamespace(
+        strategy=strategy, world_size=world_size, global_rank=rank, current_epoch=0
+    )
 
 
 @pytest.mark.parametrize("on_device", [True, False])
@@ -148,7 +150,7 @@ def test_the_validation_split_is_held_out_of_training_per_class():
         **{str(d): 13 for d in range(5)},
         **{str(d): 4 for d in range(5, 10)},
     }
-    assert data.eval_splits == ["test", "val"] and len(data.val_dataloader()) == 2
+    assert data.eval_splits == ["val", "test"] and len(data.val_dataloader()) == 2
     assert digits().eval_splits == ["test"]
 
 

@@ -71,6 +71,7 @@ def test_tensorboard_shows_hparams_against_final_metrics_and_the_confusion_matri
         "data": "string_value",
         "model": "string_value",
         "reg": "string_value",
+        "remedy": "string_value",
         "profile": "string_value",
         "ratio": "number_value",
         "mu": "number_value",
@@ -103,6 +104,7 @@ def test_results_json_holds_what_a_run_produced(sweep, ratio, reg):
         "data": "digits",
         "model": "compact",
         "reg": reg,
+        "remedy": "none",
         "trainer": "default",
         "experiment": None,
     }

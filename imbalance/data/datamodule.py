@@ -8,7 +8,7 @@ import lightning as L
 import numpy as np
 import torch
 from lightning.pytorch.overrides.distributed import UnrepeatedDistributedSampler
-from torch.utils.data import DataLoader, TensorDataset
+from torch.utils.data import DataLoader, Sampler, TensorDataset
 
 from imbalance.data.manifest import manifest_of, read_manifest, select_from_manifest, splits_hash
 from imbalance.data.subsets import (
@@ -130,6 +130,8 @@ class ImbalancedDataModule(L.LightningDataModule):
         self.cache_dir = None if cache_dir is None else Path(cache_dir)
         self.on_device = on_device
         self.sets: dict[str, InMemoryImages] = {}
+        # A remedy's samplers by the first epoch they draw for; None: every image once, shuffled.
+        self.samplers: dict[int, Sampler | None] = {1: None}
 
     @property
     def train_set(self) -> InMemoryImages | None:
@@ -265,14 +267,24 @@ class ImbalancedDataModule(L.LightningDataModule):
         return self.train_set.tensors[0].float().mean(dim=0)
 
     def train_dataloader(self) -> DataLoader:
-        return DataLoader(self.train_set, self.batch_size, shuffle=True, collate_fn=already_batched)
+        """Batches of the training split, in random order or as the sampler of this epoch's
+        stage draws them (`samplers`: first epoch, counted from 1 -> sampler or None)."""
+        epoch = 1 + (self.trainer.current_epoch if self.trainer is not None else 0)
+        sampler = self.samplers[max(first for first in self.samplers if first <= epoch)]
+        return DataLoader(
+            self.train_set,
+            self.batch_size,
+            shuffle=sampler is None,
+            sampler=sampler,
+            collate_fn=already_batched,
+        )
 
     @property
     def eval_splits(self) -> list[str]:
         """What the Trainer's validation loop evaluates every epoch, in the order of
-        `val_dataloader`'s loaders: the test split (the paper's curves), and the validation
-        split when there is one."""
-        return ["test", "val"] if len(self.val_set or []) else ["test"]
+        `val_dataloader`'s loaders: the validation split when there is one (first, so that a
+        correction can be fitted on it), then the test split (the paper's curves)."""
+        return ["val", "test"] if len(self.val_set or []) else ["test"]
 
     def val_dataloader(self) -> list[DataLoader]:
         return [self._eval_loader(split) for split in self.eval_splits]

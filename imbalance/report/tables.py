@@ -27,7 +27,8 @@ def setting_columns(runs: list[dict]) -> list[str]:
     for key in {key for run in runs for key in _overrides(run)} - {*SEEDS, "ratio", "reg"}:
         if len({_overrides(run).get(key) for run in runs}) > 1:
             varying.add(key)
-    remedy = ["remedy"] if any("remedy" in run["choices"] for run in runs) else []
+    remedies = {run["choices"].get("remedy", "none") for run in runs}
+    remedy = ["remedy"] if remedies != {"none"} else []
     return ["ratio", "reg", *remedy, *sorted(varying - {"remedy"})]
 
 

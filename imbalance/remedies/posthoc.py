@@ -1,0 +1,46 @@
+"""Corrections of a trained network's logits at evaluation time: every evaluation (each epoch's
+validation and test passes, and the final test) sees the corrected logits."""
+
+from collections.abc import Mapping
+
+import torch
+from torch import nn
+from torchmetrics.functional.classification import multiclass_accuracy
+
+from imbalance.errors import ConfigError
+from imbalance.remedies.counts import priors
+
+# tau=auto tries these: 0 (no correction) to 2 in steps of 0.1.
+TAUS = [round(0.1 * i, 1) for i in range(21)]
+
+
+class LogitAdjustment(nn.Module):
+    """logits - tau * log(prior), the priors from the training split (Menon et al. 2021, eq. 8).
+    tau=1 is Buda et al. 2018's thresholding, the softmax outputs divided by the class priors.
+
+    tau: a number, or "auto": chosen among TAUS on the validation split by balanced accuracy
+        (ties to the smallest tau), anew at every evaluation, never on the test split.
+    """
+
+    def __init__(self, class_counts: Mapping[str, int], tau: float | str = 1.0):
+        super().__init__()
+        self.auto = tau == "auto"
+        if not self.auto and (isinstance(tau, str | bool) or not isinstance(tau, int | float)):
+            raise ConfigError(f"tau={tau} is neither a number nor auto")
+        self.register_buffer("tau", torch.tensor(1.0 if self.auto else float(tau)))
+        self.register_buffer("log_prior", priors(class_counts, "thresholding").log())
+
+    def forward(self, logits: torch.Tensor) -> torch.Tensor:
+        return logits - self.tau * self.log_prior
+
+    def fit(self, logits: torch.Tensor, labels: torch.Tensor) -> float:
+        """Sets tau (with auto) to the value of TAUS with the best balanced accuracy of these
+        validation logits [n, C] and labels [n]; returns it."""
+        if self.auto:
+            n = logits.shape[1]
+            scores = [
+                multiclass_accuracy(logits - tau * self.log_prior, labels, n, average="macro")
+                for tau in TAUS
+            ]
+            self.tau.fill_(TAUS[int(torch.stack(scores).argmax())])
+        return self.tau.item()

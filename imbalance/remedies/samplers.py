@@ -1,0 +1,84 @@
+"""Which training images an epoch draws: `torch.utils.data.Sampler`s handed to the training
+DataLoader. Under distributed training Lightning wraps them (`DistributedSamplerWrapper`) and
+gives each process its share of the same draw.
+
+Each draw is fixed by (seed, epoch): Lightning calls `set_epoch` before every epoch, so every
+process draws the same indices and a run repeats exactly, whatever else uses the global RNG.
+"""
+
+from collections.abc import Iterator, Mapping
+
+import numpy as np
+import torch
+from torch.utils.data import Sampler
+
+from imbalance.errors import ConfigError
+from imbalance.remedies.counts import count_tensor
+
+
+class _EpochSampler(Sampler[int]):
+    def __init__(self, labels: torch.Tensor, seed: int):
+        self.labels = np.asarray(torch.as_tensor(labels).cpu())
+        self.seed = seed
+        self.epoch = 0
+
+    def set_epoch(self, epoch: int) -> None:
+        self.epoch = epoch
+
+    def _rng(self) -> np.random.Generator:
+        return np.random.default_rng([self.seed, self.epoch])
+
+
+class ClassPowerSampler(_EpochSampler):
+    """Draws `len(labels)` images per epoch, with replacement, class c with probability
+    n_c^q / sum_i n_i^q and the images of a class uniformly (Kang et al. 2020, eq. 1):
+
+    power q=0: class-balanced sampling, every class equally often (oversampling, Buda et al.
+        2018; a class-aware sampler, Shen et al. 2016);
+    q=0.5: square-root sampling (Mahajan et al. 2018); q=1: the data's own distribution.
+
+    Raises ConfigError for a class without training images.
+    """
+
+    def __init__(
+        self,
+        labels: torch.Tensor,
+        class_counts: Mapping[str, int],
+        seed: int,
+        power: float = 0.0,
+    ):
+        super().__init__(labels, seed)
+        if power < 0:
+            raise ConfigError(f"sampler power={power} must be at least 0")
+        counts = count_tensor(class_counts, "a class sampler").numpy()
+        class_p = counts**power / (counts**power).sum()
+        self.probabilities = class_p[self.labels] / counts[self.labels]
+
+    def __len__(self) -> int:
+        return len(self.labels)
+
+    def __iter__(self) -> Iterator[int]:
+        draw = self._rng().choice(len(self.labels), len(self.labels), p=self.probabilities)
+        return iter(draw.tolist())
+
+
+class UnderSampler(_EpochSampler):
+    """Every epoch draws n_min images of every class (the smallest class's count), without
+    replacement and anew each epoch, in random order (random undersampling, Buda et al. 2018):
+    epochs of C * n_min images.
+
+    Raises ConfigError for a class without training images.
+    """
+
+    def __init__(self, labels: torch.Tensor, class_counts: Mapping[str, int], seed: int):
+        super().__init__(labels, seed)
+        self.smallest = int(count_tensor(class_counts, "undersampling").min())
+        self.members = [np.flatnonzero(self.labels == c) for c in range(len(class_counts))]
+
+    def __len__(self) -> int:
+        return self.smallest * len(self.members)
+
+    def __iter__(self) -> Iterator[int]:
+        rng = self._rng()
+        draw = np.concatenate([rng.choice(m, self.smallest, replace=False) for m in self.members])
+        return iter(rng.permutation(draw).tolist())

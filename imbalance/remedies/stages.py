@@ -1,0 +1,57 @@
+"""A second stage after the first, in the same run: one history, one TensorBoard run."""
+
+from dataclasses import dataclass
+
+import lightning as L
+
+from imbalance.errors import ConfigError
+
+
+@dataclass
+class SecondStage:
+    """`epochs` more epochs after the first stage's `first_stage_epochs` (trainer.max_epochs)
+    that train only the network's last layer, at a constant learning rate `lr`; everything
+    before it is frozen and in evaluation mode (batch-norm statistics fixed, no dropout). With
+    `reinit` the last layer starts again from the network's initialisation: classifier
+    re-training, cRT (Kang et al. 2020); without, it is fine-tuned: Buda et al. 2018's two-phase
+    training. The stage's sampler is the data's (`ImbalancedDataModule.samplers`).
+
+    Raises ConfigError for a stage of no epochs.
+    """
+
+    epochs: int
+    lr: float
+    reinit: bool
+    first_stage_epochs: int
+
+    def __post_init__(self):
+        if self.epochs < 1:
+            raise ConfigError(f"remedy.stage2.epochs={self.epochs} must be at least 1")
+
+    @property
+    def first_epoch(self) -> int:
+        """The stage's first epoch, counted from 1."""
+        return self.first_stage_epochs + 1
+
+    @property
+    def last_epoch(self) -> int:
+        return self.first_stage_epochs + self.epochs
+
+    def on_train_epoch_start(self, module: L.LightningModule, epoch: int) -> None:
+        """Called by the module at the start of every epoch (counted from 1)."""
+        if epoch < self.first_epoch:
+            return
+        last = module.net.classifier[-1]
+        optimizer = module.trainer.optimizers[0]
+        if epoch == self.first_epoch:
+            for parameter in module.net.parameters():
+                parameter.requires_grad_(False)
+            for parameter in last.parameters():
+                parameter.requires_grad_(True)
+                optimizer.state.pop(parameter, None)  # no momentum from the first stage
+            if self.reinit:
+                module.net.reset_last_layer()
+        module.net.eval()
+        last.train()
+        for group in optimizer.param_groups:
+            group["lr"] = self.lr
