@@ -332,3 +332,34 @@ def test_a_long_tail_run_with_validation_and_a_run_on_its_manifest(tmp_path):
     assert rerun["splits"] == results["splits"]
     assert rerun["splits_hash"] == results["splits_hash"]
     assert rerun["counts"] == results["counts"]
+
+
+def test_every_remedy_trains_in_one_sweep(tmp_path):
+    remedies = sorted(path.stem for path in (REPO / "conf" / "remedy").glob("*.yaml"))
+    assert len(remedies) == 13
+    result = run_cli(
+        "-m",
+        "remedy=glob(*)",
+        "ratio=3",
+        *TINY,
+        "trainer.max_epochs=1",
+        f"hydra.sweep.dir={tmp_path}",
+        cwd=tmp_path,
+    )
+    assert result.returncode == 0, result.stderr[-3000:]
+    runs = {}
+    for path in tmp_path.glob("*/results.json"):
+        results = json.loads(path.read_text())
+        runs[results["choices"]["remedy"]] = results
+    assert sorted(runs) == remedies
+    for name, results in runs.items():
+        stages = 10 if name in ("crt", "two_phase") else 0  # their second stage's epochs
+        assert len(results["history"]) == 1 + stages, name
+        assert 0 <= results["test"]["balanced_acc"] <= 1, name
+
+
+def test_an_unknown_remedy_is_named(tmp_path):
+    result = run_cli("remedy=magic", *TINY, cwd=tmp_path)
+    assert result.returncode != 0 and "Traceback" not in result.stderr
+    assert "Could not find 'remedy/magic'" in result.stderr
+    assert "oversample" in result.stderr  # Hydra lists the available options

@@ -1,0 +1,278 @@
+"""Each remedy's mechanism on a tiny case, against numbers worked out by hand."""
+
+import math
+
+import lightning as L
+import numpy as np
+import pytest
+import torch
+import torch.nn.functional as F
+from hydra.utils import instantiate
+from lightning.fabric.utilities.distributed import DistributedSamplerWrapper
+
+from imbalance.errors import ConfigError
+from imbalance.remedies.losses import (
+    ClassWeights,
+    CrossEntropy,
+    FocalLoss,
+    LDAMLoss,
+    LogitAdjustedLoss,
+)
+from imbalance.remedies.posthoc import LogitAdjustment
+from imbalance.remedies.samplers import ClassPowerSampler, UnderSampler
+from imbalance.train import build
+
+# 60 images of class a, 30 of b, 10 of c.
+COUNTS = {"a": 60, "b": 30, "c": 10}
+LABELS = torch.tensor([0] * 60 + [1] * 30 + [2] * 10)
+LOGITS = torch.tensor([[2.0, 0.5, -1.0], [0.0, 1.0, 0.5], [1.0, 1.0, 1.0], [-0.5, 0.3, 2.0]])
+TARGETS = torch.tensor([0, 2, 1, 2])
+
+
+def class_counts(sampler, epoch=0) -> list[int]:
+    sampler.set_epoch(epoch)
+    return np.bincount(LABELS[list(sampler)].numpy(), minlength=3).tolist()
+
+
+def test_oversampling_draws_every_class_equally_often():
+    sampler = ClassPowerSampler(LABELS, COUNTS, seed=0, power=0.0)
+    counts = class_counts(sampler)
+    assert len(sampler) == sum(counts) == 100
+    # 100 draws, p = 1/3 each: sd sqrt(100 * 1/3 * 2/3) = 4.7; 4 sd is 19 either side of 33.
+    assert all(abs(count - 100 / 3) < 19 for count in counts), counts
+    assert counts[2] > 10  # class c, 10 images, drawn more often than it has images
+
+
+def test_square_root_sampling_follows_the_square_roots_of_the_counts():
+    sampler = ClassPowerSampler(LABELS, COUNTS, seed=0, power=0.5)
+    draws = np.sum([class_counts(sampler, epoch) for epoch in range(20)], axis=0)
+    roots = np.sqrt([60, 30, 10])
+    expected = 2000 * roots / roots.sum()  # 1000, 707, 408... of 2000 draws: 885, 626, 489
+    assert np.all(np.abs(draws - expected) < 4 * np.sqrt(expected)), (draws, expected)
+
+
+def test_undersampling_draws_the_smallest_count_of_every_class_anew_each_epoch():
+    sampler = UnderSampler(LABELS, COUNTS, seed=0)
+    assert len(sampler) == 30 and class_counts(sampler, 0) == [10, 10, 10]
+    sampler.set_epoch(0)
+    first = list(sampler)
+    assert len(set(first)) == 30  # without replacement
+    sampler.set_epoch(1)
+    assert set(sampler) != set(first)
+    sampler.set_epoch(0)
+    assert list(sampler) == first  # (seed, epoch) fixes the draw
+
+
+def test_samplers_shard_the_same_draw_under_distributed_training():
+    # What Lightning does under DDP: each process wraps the same sampler and takes its share.
+    shards = []
+    for rank in (0, 1):
+        sampler = ClassPowerSampler(LABELS, COUNTS, seed=3, power=0.0)
+        wrapper = DistributedSamplerWrapper(sampler, num_replicas=2, rank=rank, shuffle=False)
+        wrapper.set_epoch(4)
+        shards.append(list(wrapper))
+    whole = ClassPowerSampler(LABELS, COUNTS, seed=3, power=0.0)
+    whole.set_epoch(4)
+    assert len(shards[0]) == len(shards[1]) == 50
+    assert sorted(shards[0] + shards[1]) == sorted(whole)
+
+
+def cross_entropy_by_hand(logits, targets, weights=None) -> float:
+    """Mean of -log softmax(logits)[y], weighted by weights[y] when given."""
+    losses, total = [], 0.0
+    for row, y in zip(logits.tolist(), targets.tolist(), strict=True):
+        log_p = row[y] - math.log(sum(math.exp(v) for v in row))
+        w = 1.0 if weights is None else weights[y]
+        losses.append(-w * log_p)
+        total += w
+    return sum(losses) / total
+
+
+def test_inverse_frequency_and_effective_number_weights_by_hand():
+    # 1/n: 1/60, 1/30, 1/10, in proportion 1 : 2 : 6, mean 1 -> 1/3, 2/3, 2.
+    assert ClassWeights(COUNTS, "inverse").weights.tolist() == pytest.approx([1 / 3, 2 / 3, 2])
+    # beta 0.5: (1 - 0.5) / (1 - 0.5^n) is 1/2 / (1 - ~0) for n = 60, 30, 10 -> 0.5, 0.5,
+    # 0.5 / (1 - 1/1024) = 0.50049; mean 1 -> nearly equal weights.
+    weights = ClassWeights(COUNTS, "effective_number", beta=0.5).weights
+    raw = torch.tensor([0.5 / (1 - 0.5**60), 0.5 / (1 - 0.5**30), 0.5 / (1 - 0.5**10)])
+    assert weights.tolist() == pytest.approx((raw * 3 / raw.sum()).tolist())
+    loss = CrossEntropy(COUNTS, weighting="inverse")
+    expected = cross_entropy_by_hand(LOGITS, TARGETS, [1 / 3, 2 / 3, 2])
+    assert loss(LOGITS, TARGETS).item() == pytest.approx(expected, rel=1e-6)
+
+
+@pytest.mark.parametrize(
+    "loss",
+    [
+        CrossEntropy({"a": 20, "b": 20, "c": 20}, weighting="effective_number"),
+        CrossEntropy({"a": 20, "b": 20, "c": 20}, weighting="inverse"),
+        FocalLoss(COUNTS, gamma=0.0),
+        LogitAdjustedLoss({"a": 7, "b": 7, "c": 7}, tau=1.0),
+        LDAMLoss(COUNTS, max_margin=0.0),
+    ],
+    ids=[
+        "class-balanced, equal counts",
+        "inverse, equal counts",
+        "focal, gamma 0",
+        "logit adjusted, uniform priors",
+        "LDAM, no margin",
+    ],  # fmt: skip
+)
+def test_each_loss_reduces_to_cross_entropy_where_it_should(loss):
+    expected = cross_entropy_by_hand(LOGITS, TARGETS)
+    assert loss(LOGITS, TARGETS).item() == pytest.approx(expected, rel=1e-6)
+    assert loss(LOGITS, TARGETS).item() == pytest.approx(F.cross_entropy(LOGITS, TARGETS).item())
+
+
+def test_focal_loss_by_hand():
+    # Row 0: p_y = softmax([2, .5, -1])[0]; loss -(1 - p)^2 log p; the mean of the four rows.
+    expected = []
+    for row, y in zip(LOGITS.tolist(), TARGETS.tolist(), strict=True):
+        p = math.exp(row[y]) / sum(math.exp(v) for v in row)
+        expected.append(-((1 - p) ** 2) * math.log(p))
+    value = FocalLoss(COUNTS, gamma=2.0)(LOGITS, TARGETS).item()
+    assert value == pytest.approx(sum(expected) / 4, rel=1e-6)
+    assert value < F.cross_entropy(LOGITS, TARGETS).item()  # easy examples count less
+
+
+def test_ldam_margins_follow_n_to_the_minus_quarter_and_lower_the_true_logit():
+    loss = LDAMLoss({"a": 16, "b": 81, "c": 1}, max_margin=0.5, scale=2.0)
+    # n^(-1/4): 1/2, 1/3, 1; the largest is 0.5 -> 0.25, 0.1667, 0.5.
+    assert loss.margins.tolist() == pytest.approx([0.25, 0.5 / 3, 0.5])
+    shifted = LOGITS.clone()
+    for i, y in enumerate(TARGETS.tolist()):
+        shifted[i, y] -= 2.0 * [0.25, 0.5 / 3, 0.5][y]
+    expected = cross_entropy_by_hand(shifted, TARGETS)
+    assert loss(LOGITS, TARGETS).item() == pytest.approx(expected, rel=1e-6)
+
+
+def test_logit_adjusted_loss_by_hand():
+    loss = LogitAdjustedLoss(COUNTS, tau=1.0)
+    priors = [0.6, 0.3, 0.1]
+    adjusted = LOGITS + torch.tensor([math.log(p) for p in priors])
+    expected = cross_entropy_by_hand(adjusted, TARGETS)
+    assert loss(LOGITS, TARGETS).item() == pytest.approx(expected, rel=1e-6)
+
+
+def test_deferred_re_weighting_switches_at_its_epoch_and_only_there():
+    loss = CrossEntropy(COUNTS, weighting="inverse", drw_epoch=3)
+    plain = F.cross_entropy(LOGITS, TARGETS).item()
+    weighted = cross_entropy_by_hand(LOGITS, TARGETS, [1 / 3, 2 / 3, 2])
+    for epoch, expected in [(1, plain), (2, plain), (3, weighted), (4, weighted)]:
+        loss.set_epoch(epoch)
+        assert loss(LOGITS, TARGETS).item() == pytest.approx(expected, rel=1e-6), epoch
+
+
+def test_class_statistics_are_buffers_that_follow_the_model():
+    ldam = LDAMLoss(COUNTS, weighting="effective_number")
+    assert {"margins", "weights.weights"} <= set(ldam.state_dict())
+    assert "log_prior" in LogitAdjustedLoss(COUNTS).state_dict()
+    moved = ldam.to(torch.float64)
+    assert moved.margins.dtype == torch.float64 and moved.weights.weights.dtype == torch.float64
+
+
+def test_thresholding_changes_a_prediction_as_computed_by_hand():
+    correction = LogitAdjustment({"a": 90, "b": 10}, tau=1.0)
+    logits = torch.tensor([[2.0, 1.5]])
+    # 2 - log 0.9 = 2.105 and 1.5 - log 0.1 = 3.803: class b now wins.
+    assert correction(logits).tolist()[0] == pytest.approx([2 - math.log(0.9), 1.5 - math.log(0.1)])
+    assert logits.argmax().item() == 0 and correction(logits).argmax().item() == 1
+
+
+def test_tau_auto_is_chosen_by_balanced_accuracy_on_the_logits_it_is_given():
+    correction = LogitAdjustment({"a": 90, "b": 10}, tau="auto")
+    # log 0.9 - log 0.1 = 2.197: tau * 2.197 must exceed a class-a margin of 0.5 to turn the b
+    # image (margin 0.5) into b, and stay below 1.5 to keep the a image: tau in (0.23, 0.68).
+    logits = torch.tensor([[2.0, 0.5], [2.0, 1.5]])
+    labels = torch.tensor([0, 1])
+    assert correction.fit(logits, labels) == pytest.approx(0.3)  # the smallest such tau in TAUS
+    assert LogitAdjustment({"a": 9, "b": 1}, tau=0.7).fit(logits, labels) == pytest.approx(0.7)
+    with pytest.raises(ConfigError, match="tau=often is neither a number nor auto"):
+        LogitAdjustment(COUNTS, tau="often")
+
+
+def test_a_class_without_training_images_stops_every_part_that_needs_counts():
+    counts = {"a": 5, "b": 0}
+    labels = torch.tensor([0] * 5)
+    parts = [
+        lambda: CrossEntropy(counts, weighting="inverse"),
+        lambda: LDAMLoss(counts),
+        lambda: LogitAdjustedLoss(counts),
+        lambda: LogitAdjustment(counts),
+        lambda: ClassPowerSampler(labels, counts, seed=0),
+        lambda: UnderSampler(labels, counts, seed=0),
+    ]
+    for part in parts:
+        with pytest.raises(ConfigError, match="class 'b' has none"):
+            part()
+    CrossEntropy(counts)  # plain cross-entropy does not need them
+
+
+def fit(cfg, tmp_path, callbacks=()):
+    data, module = build(cfg)
+    stage2 = cfg.remedy.stage2
+    epochs = cfg.trainer.max_epochs + (stage2.epochs if stage2 else 0)
+    trainer = instantiate(
+        cfg.trainer,
+        max_epochs=epochs,
+        accelerator="cpu",
+        logger=False,
+        default_root_dir=tmp_path,
+        callbacks=list(callbacks),
+        reload_dataloaders_every_n_epochs=1 if stage2 else 0,
+    )
+    trainer.fit(module, datamodule=data)
+    return data, module
+
+
+class Snapshot(L.Callback):
+    """The network's state at the end of epoch `epoch` (counted from 1)."""
+
+    def __init__(self, epoch: int):
+        self.epoch, self.state = epoch, None
+
+    def on_train_epoch_end(self, trainer, module):
+        if trainer.current_epoch + 1 == self.epoch:
+            self.state = {k: v.clone() for k, v in module.net.state_dict().items()}
+
+
+@pytest.mark.parametrize("remedy", ["crt", "two_phase"])
+def test_a_second_stage_trains_only_the_last_layer(remedy, config, tmp_path):
+    snapshot = Snapshot(epoch=1)  # the end of the first stage
+    cfg = config(
+        f"remedy={remedy}",
+        "reg=norm",
+        "ratio=3",
+        "data.per_class=8",
+        "data.image_size=16",
+        "trainer.max_epochs=1",
+        "remedy.stage2.epochs=2",
+    )
+    data, module = fit(cfg, tmp_path, [snapshot])
+    final = module.net.state_dict()
+    last = {f"classifier.{len(module.net.classifier) - 1}.{name}" for name in ("weight", "bias")}
+    for name, before in snapshot.state.items():
+        if name in last:
+            assert not torch.equal(before, final[name]), f"{name} did not train"
+        else:  # weights, biases and batch-norm statistics, bit for bit
+            assert torch.equal(before, final[name]), f"{name} changed in the second stage"
+    assert [epoch["stage"] for epoch in module.history] == [1, 2, 2]
+    assert [epoch["lr"] for epoch in module.history][1:] == [cfg.optim.lr] * 2
+    # cRT re-trains on class-balanced batches, two-phase fine-tunes on the data's own.
+    sampler = data.samplers[2]
+    assert (type(sampler).__name__ if sampler else None) == (
+        "ClassPowerSampler" if remedy == "crt" else None
+    )
+
+
+def test_bad_remedy_settings_are_one_line(config):
+    with pytest.raises(ConfigError, match="^remedy.correction.tau=auto chooses tau on the valid"):
+        build(config("remedy=threshold", "remedy.correction.tau=auto", "data.per_class=8"))
+    with pytest.raises(ConfigError, match="^remedy.loss.drw_epoch=60 is beyond trainer.max_epochs"):
+        build(config("remedy=drw", "remedy.loss.drw_epoch=60", "data.per_class=8"))
+    with pytest.raises(ConfigError, match="^remedy.stage2.epochs=0 must be at least 1$"):
+        build(config("remedy=crt", "remedy.stage2.epochs=0", "data.per_class=8"))
+    # The default DRW epoch fits a short run: the last epoch at most.
+    assert config("remedy=drw", "trainer.max_epochs=3").remedy.loss.drw_epoch == 3
+    assert config("remedy=drw").remedy.loss.drw_epoch == 25
+    assert config("remedy=drw", "experiment=paper").remedy.loss.drw_epoch == 10
