@@ -1,8 +1,10 @@
-"""python -m imbalance.report [SWEEP]: a sweep's results as the paper's tables and figures.
+"""python -m imbalance.report [SWEEP] [--baseline KEY=VALUE]: a sweep's results as the paper's
+tables and figures, and which settings differ from a baseline beyond the noise.
 
 Writes into the sweep directory summary.md/.csv, table3.md/.csv (the paper's Table 3),
 fig1_accuracy.png, fig2_error.png, fig3_regularizers.png and fig_recall.png, and prints the
-summary table.
+summary table; with --baseline (e.g. remedy=none) also paired.md/.csv and fig_paired.png, the
+paired differences of every setting from the baseline's.
 """
 
 import argparse
@@ -10,9 +12,11 @@ import sys
 from pathlib import Path
 
 from imbalance.errors import ConfigError
-from imbalance.report import figures, tables
+from imbalance.report import figures, paired, tables
 from imbalance.report.sweep import Sweep, newest_sweep, read_sweep
 
+# The metrics compared with a baseline: a group's recall is the smallest classes' (minority or few).
+PAIRED = ["balanced_acc", "minority_recall", "few_recall", "macro_f1", "auroc"]
 WRITES = [
     "summary.md", "summary.csv", "table3.md", "table3.csv",
     "fig1_accuracy.png", "fig2_error.png", "fig3_regularizers.png", "fig_recall.png",
@@ -38,10 +42,12 @@ def describe(sweep: Sweep) -> str:
     return ", ".join([*common, f"{spread} ({named})"])
 
 
-def write_report(sweep: Sweep) -> list[Path]:
-    """Writes the tables and figures into the sweep directory; returns their paths."""
+def write_report(sweep: Sweep, baseline: str | None = None) -> list[Path]:
+    """Writes the tables and figures into the sweep directory, and with `baseline` (`key=value`,
+    e.g. `remedy=none`) the paired differences from it; returns their paths."""
     runs, out = sweep.runs, sweep.path
     columns = tables.setting_columns(runs)
+    compared = paired.parse_baseline(baseline, columns) if baseline else None
     context = describe(sweep)
     missing = "".join(f"\n- {job}" for job in sweep.missing)
     missing = f"\n\nMissing jobs, left out:{missing}\n" if missing else "\n"
@@ -96,8 +102,44 @@ def write_report(sweep: Sweep) -> list[Path]:
     written = [out / name for name in WRITES]
     print(f"{len(runs)} runs in {out} ({context})")
     print(summary_table + missing.rstrip())
+    if compared:
+        written += write_paired(sweep, columns, *compared, context)
     print("wrote " + ", ".join(path.name for path in written))
     return written
+
+
+def write_paired(sweep: Sweep, columns: list[str], key: str, value: str, context: str) -> list:
+    """paired.md, paired.csv and fig_paired.png: every setting against the baseline's."""
+    runs, out = sweep.runs, sweep.path
+    names = tables.summary_metrics(runs)
+    metrics = {m: names[m] for m in PAIRED if m in names}
+    table = paired.paired_differences(
+        tables.per_run(runs, columns), columns, key, value, list(metrics)
+    )
+    table.to_csv(out / "paired.csv", index=False)
+    most = table["pairs"].max() if len(table) else 0
+    note = (
+        "With one seed per setting no interval can be given: run more seeds (seed=0,1,2,3,4)."
+        if most < 2
+        else "Mean paired difference [95% confidence interval], and the paired t-test's p-value."
+    )
+    markdown_table = paired.markdown(table, columns, metrics)
+    (out / "paired.md").write_text(
+        f"# Paired differences from {key}={value}\n\n{context}. Each setting against the "
+        f"{key}={value} setting that shares its other values, run by run (runs pair when they "
+        f"share seed and data seed). {note}\n\n{markdown_table}\n"
+    )
+    paired.forest_plot(
+        table,
+        [c for c in columns if c != key] + [key],
+        metrics,
+        f"Paired difference from {key}={value} (mean, 95% CI; green: beyond no difference)\n"
+        f"{context}",
+        out / "fig_paired.png",
+    )
+    print(f"\nPaired differences from {key}={value}. {note}")
+    print(markdown_table)
+    return [out / "paired.md", out / "paired.csv", out / "fig_paired.png"]
 
 
 def main(argv: list[str] | None = None) -> int:
@@ -108,9 +150,15 @@ def main(argv: list[str] | None = None) -> int:
         type=Path,
         help="a sweep directory (default: the newest under outputs/multirun)",
     )
+    parser.add_argument(
+        "--baseline",
+        metavar="KEY=VALUE",
+        help="also compare every setting with this one, run by run (e.g. remedy=none): "
+        "paired.md, paired.csv, fig_paired.png",
+    )
     args = parser.parse_args(argv)
     try:
-        write_report(read_sweep(args.sweep or newest_sweep()))
+        write_report(read_sweep(args.sweep or newest_sweep()), args.baseline)
     except ConfigError as error:
         print(f"error: {error}", file=sys.stderr)
         return 2

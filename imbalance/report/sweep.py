@@ -5,6 +5,7 @@ from dataclasses import dataclass
 from pathlib import Path
 
 from hydra.core.override_parser.overrides_parser import OverridesParser
+from hydra.core.override_parser.types import Glob
 from omegaconf import OmegaConf
 
 from imbalance.errors import ConfigError
@@ -34,10 +35,10 @@ def read_sweep(path: Path) -> Sweep:
             f"no finished runs (no {FILENAME}) under '{path}'; "
             f"give a sweep's directory, e.g. outputs/multirun/<time>"
         )
-    axes = _sweep_axes(path)
+    started = {_job_key(OmegaConf.load(file)) for file in path.rglob(".hydra/overrides.yaml")}
+    axes = _sweep_axes(path, started)
     runs.sort(key=lambda run: _position(run["overrides"], axes))
     finished = {_job_key(run["overrides"]) for run in runs}
-    started = {_job_key(OmegaConf.load(file)) for file in path.rglob(".hydra/overrides.yaml")}
     expected = set() if axes is None else {frozenset(job) for job in itertools.product(*axes)}
     missing = [
         f"{','.join(sorted(key))} ({'failed or unfinished' if key in started else 'never ran'})"
@@ -60,9 +61,11 @@ def _position(overrides: list[str], axes: list[list[str]] | None) -> tuple:
     )
 
 
-def _sweep_axes(path: Path) -> list[list[str]] | None:
+def _sweep_axes(path: Path, started: set[frozenset[str]]) -> list[list[str]] | None:
     """Each override of the sweep as its jobs' `key=value` strings, from multirun.yaml; None
-    where the jobs are not known in advance (no multirun.yaml, or an optimizer's sweep)."""
+    where the jobs are not known in advance (no multirun.yaml, or an optimizer's sweep). A
+    glob over a config group (`remedy='glob(*)'`) is expanded by Hydra's config loader when
+    the sweep starts: its values are those of the jobs that started, in name order."""
     config_file = path / "multirun.yaml"
     if not config_file.is_file():
         return None
@@ -72,7 +75,10 @@ def _sweep_axes(path: Path) -> list[list[str]] | None:
     axes = []
     for override in overrides:
         key = override.get_key_element()
-        if override.is_sweep_override():
+        if isinstance(override.value(), Glob):
+            prefix = f"{key}="
+            axes.append(sorted({o for job in started for o in job if o.startswith(prefix)}))
+        elif override.is_sweep_override():
             if not override.is_discrete_sweep():
                 return None
             axes.append([f"{key}={value}" for value in override.sweep_string_iterator()])

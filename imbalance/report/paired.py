@@ -1,0 +1,135 @@
+"""Which settings differ from a baseline beyond the noise: paired differences over seeds.
+
+Every setting is compared with the baseline setting that shares all its other values (same
+ratio, regularizer...: only the baseline's key differs), run by run: two runs pair when they
+share their seed and data seed, so both trained on the same images from the same start. For each
+metric: the mean difference, its 95% confidence interval (Student's t over the pairs) and the
+p-value of the paired t-test (scipy.stats.ttest_rel), which asks whether the mean difference is
+zero. With one pair there is no spread, so neither interval nor p-value.
+"""
+
+import numpy as np
+import pandas as pd
+from matplotlib.figure import Figure
+from scipy import stats
+
+from imbalance.errors import ConfigError
+from imbalance.report.figures import OKABE_ITO
+from imbalance.report.tables import ratio_label
+
+PAIR_BY = ["seed", "data_seed"]
+
+
+def parse_baseline(text: str, columns: list[str]) -> tuple[str, str]:
+    """`remedy=none` -> ("remedy", "none"), the key one of the sweep's setting columns."""
+    key, equals, value = text.partition("=")
+    if not equals or not value:
+        raise ConfigError(f"--baseline {text}: give it as key=value, e.g. --baseline remedy=none")
+    if key not in columns:
+        raise ConfigError(
+            f"--baseline {text}: '{key}' does not vary in this sweep; it varies in: "
+            f"{', '.join(columns)}"
+        )
+    return key, value
+
+
+def _same(a, b: str) -> bool:
+    """A setting's value (a number or a string) equals the command line's text."""
+    try:
+        return float(a) == float(b)
+    except (TypeError, ValueError):
+        return str(a) == b
+
+
+def paired_differences(
+    runs: pd.DataFrame, columns: list[str], key: str, value: str, metrics: list[str]
+) -> pd.DataFrame:
+    """One row per setting other than the baseline: its setting, `pairs` (the number of paired
+    runs), and for each metric `<metric>_diff`, `_low`, `_high` (the 95% interval) and `_p`.
+
+    `runs` is `tables.per_run`'s frame. Raises ConfigError when no run has the baseline value.
+    """
+    is_baseline = runs[key].map(lambda v: _same(v, value))
+    if not is_baseline.any():
+        found = ", ".join(str(v) for v in dict.fromkeys(runs[key]))
+        raise ConfigError(f"--baseline {key}={value}: no run has it ({key} is one of: {found})")
+    others = [c for c in columns if c != key]
+    rows = []
+    for setting, group in runs[~is_baseline].groupby(columns, sort=False, dropna=False):
+        setting = dict(zip(columns, setting, strict=True))  # a tuple: columns is a list
+        match = is_baseline.copy()
+        for column in others:
+            match &= runs[column].map(lambda v, s=setting[column]: v == s or _same(v, str(s)))
+        pairs = group.merge(runs[match], on=PAIR_BY, suffixes=("", "_baseline"))
+        row = {**setting, "pairs": len(pairs)}
+        for metric in metrics:
+            diff = (pairs[metric] - pairs[f"{metric}_baseline"]).dropna().to_numpy()
+            row |= _interval(metric, diff)
+        rows.append(row)
+    return pd.DataFrame(rows)
+
+
+def _interval(metric: str, diff: np.ndarray) -> dict:
+    n = len(diff)
+    mean = diff.mean() if n else np.nan
+    low = high = p = np.nan
+    if n >= 2:
+        half = stats.t.ppf(0.975, n - 1) * diff.std(ddof=1) / np.sqrt(n)
+        low, high = mean - half, mean + half
+        if diff.std(ddof=1) > 0:
+            p = stats.ttest_1samp(diff, 0.0).pvalue  # = ttest_rel(setting, baseline)
+    return {f"{metric}_diff": mean, f"{metric}_low": low, f"{metric}_high": high, f"{metric}_p": p}
+
+
+def _cell(row: dict, metric: str) -> str:
+    diff, low, high, p = (row[f"{metric}_{stat}"] for stat in ("diff", "low", "high", "p"))
+    if pd.isna(diff):
+        return "-"
+    if pd.isna(low):
+        return f"{diff:+.3f} (no interval)"
+    shown = "p < 0.001" if p < 0.001 else f"p = {p:.3f}" if not pd.isna(p) else "no spread"
+    return f"{diff:+.3f} [{low:+.3f}, {high:+.3f}], {shown}"
+
+
+def _value(row: dict, column: str) -> str:
+    return ratio_label(row[column]) if column == "ratio" else str(row[column])
+
+
+def markdown(table: pd.DataFrame, columns: list[str], metrics: dict[str, str]) -> str:
+    header = [*columns, "pairs", *metrics.values()]
+    lines = ["| " + " | ".join(header) + " |", "|" + "---|" * len(header)]
+    for row in table.to_dict("records"):
+        cells = [_value(row, c) for c in columns] + [str(row["pairs"])]
+        lines.append("| " + " | ".join(cells + [_cell(row, m) for m in metrics]) + " |")
+    return "\n".join(lines)
+
+
+def forest_plot(
+    table: pd.DataFrame, columns: list[str], metrics: dict[str, str], title: str, path
+) -> Figure:
+    """A panel per metric, a row per setting: the mean paired difference from the baseline and
+    its 95% interval; the dashed line is no difference."""
+    labels_of = [c for c in columns if table[c].nunique() > 1] or columns
+    rows = table.to_dict("records")
+    labels = [", ".join(f"{c}={_value(row, c)}" for c in labels_of) for row in rows]
+    height = 1.4 + 0.38 * len(table)
+    figure = Figure(figsize=(3.2 * len(metrics) + 2.2, height), layout="constrained")
+    axes = figure.subplots(1, len(metrics), sharey=True, squeeze=False)[0]
+    figure.suptitle(title, fontsize=11)
+    y = np.arange(len(table))[::-1]
+    for ax, (metric, label) in zip(axes, metrics.items(), strict=True):
+        diff = table[f"{metric}_diff"].to_numpy(dtype=float)
+        low = table[f"{metric}_low"].to_numpy(dtype=float)
+        high = table[f"{metric}_high"].to_numpy(dtype=float)
+        errors = np.nan_to_num(np.vstack([diff - low, high - diff]))
+        beyond = (low > 0) | (high < 0)  # the interval excludes no difference
+        colors = [OKABE_ITO[2] if b else OKABE_ITO[6] for b in beyond]
+        for yi, d, e0, e1, color in zip(y, diff, errors[0], errors[1], colors, strict=True):
+            ax.errorbar(d, yi, xerr=[[e0], [e1]], fmt="o", color=color, capsize=3, lw=1.6)
+        ax.axvline(0, color="grey", linestyle="--", linewidth=1)
+        ax.set_title(label, fontsize=10)
+        ax.set_xlabel("difference from baseline")
+        ax.grid(axis="x", alpha=0.3)
+    axes[0].set_yticks(y, labels)
+    figure.savefig(path, dpi=110)
+    return figure
