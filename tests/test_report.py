@@ -2,6 +2,7 @@
 
 import csv
 import json
+import re
 import statistics
 import subprocess
 import sys
@@ -10,7 +11,7 @@ import numpy as np
 import pytest
 from sklearn.metrics import f1_score
 
-from helpers import fake_sweep
+from helpers import fake_results, fake_sweep
 from imbalance.report import figures, tables
 from imbalance.report.__main__ import main
 
@@ -261,3 +262,77 @@ def test_results_written_before_the_metrics_module_still_report(tmp_path):
     minority = [statistics.mean(run["test"]["recall"][c] for c in "cd") for run in runs]
     assert float(row["minority_recall_mean"]) == pytest.approx(statistics.mean(minority))
     assert row["g_mean_mean"] == "" and "| - |" in (sweep / "summary.md").read_text()
+
+
+def remedy_sweep(root, values: dict[str, list[float]]):
+    """Runs at ratio 15, reg none, one per remedy and seed, with these balanced accuracies."""
+    for remedy, accuracies in values.items():
+        for seed, value in enumerate(accuracies):
+            results = fake_results(15, "none", seed)
+            results["choices"]["remedy"] = remedy
+            results["overrides"].append(f"remedy={remedy}")
+            results["test"]["balanced_acc"] = value
+            job = root / f"ratio=15,remedy={remedy},seed={seed}"
+            job.mkdir(parents=True)
+            (job / "results.json").write_text(json.dumps(results))
+    return root
+
+
+def test_paired_differences_from_a_baseline_with_intervals_and_p_values(tmp_path, capsys):
+    from scipy import stats
+
+    values = {
+        "none": [0.50, 0.55, 0.52, 0.48, 0.51],
+        "focal": [0.60, 0.62, 0.63, 0.55, 0.61],  # +0.10, +0.07, +0.11, +0.07, +0.10
+        "oversample": [0.49, 0.57, 0.50, 0.50, 0.50],  # -0.01, +0.02, -0.02, +0.02, -0.01
+    }
+    sweep = remedy_sweep(tmp_path / "sweep", values)
+    assert main([str(sweep), "--baseline", "remedy=none"]) == 0
+    rows = {row["remedy"]: row for row in read_csv(sweep / "paired.csv")}
+    assert set(rows) == {"focal", "oversample"}
+    for remedy in rows:
+        diff = np.array(values[remedy]) - np.array(values["none"])
+        half = stats.t.ppf(0.975, 4) * diff.std(ddof=1) / np.sqrt(5)  # t(0.975, 4) = 2.776
+        row = rows[remedy]
+        assert int(row["pairs"]) == 5
+        assert float(row["balanced_acc_diff"]) == pytest.approx(diff.mean())
+        assert float(row["balanced_acc_low"]) == pytest.approx(diff.mean() - half)
+        assert float(row["balanced_acc_high"]) == pytest.approx(diff.mean() + half)
+        p = stats.ttest_rel(values[remedy], values["none"]).pvalue
+        assert float(row["balanced_acc_p"]) == pytest.approx(p)
+    assert float(rows["focal"]["balanced_acc_low"]) > 0  # beyond the noise
+    assert (
+        float(rows["oversample"]["balanced_acc_low"])
+        < 0
+        < float(rows["oversample"]["balanced_acc_high"])
+    )
+    text = (sweep / "paired.md").read_text()
+    assert "| 15:1 | none | focal | 5 | +0.090 [+0.067, +0.113], p < 0.001 |" in text
+    assert (sweep / "fig_paired.png").read_bytes().startswith(PNG)
+    assert "Paired differences from remedy=none" in capsys.readouterr().out
+    summary = read_csv(sweep / "summary.csv")
+    assert [row["remedy"] for row in summary] == ["focal", "none", "oversample"]
+
+
+def test_paired_differences_with_one_seed_say_no_interval_can_be_given(tmp_path):
+    sweep = remedy_sweep(tmp_path / "sweep", {"none": [0.5], "focal": [0.6]})
+    assert main([str(sweep), "--baseline", "remedy=none"]) == 0
+    text = (sweep / "paired.md").read_text()
+    assert "With one seed per setting no interval can be given" in text
+    assert "+0.100 (no interval)" in text
+
+
+@pytest.mark.parametrize(
+    "baseline, message",
+    [
+        ("remedy", "give it as key=value"),
+        ("loss=none", "'loss' does not vary in this sweep; it varies in: ratio, reg, remedy"),
+        ("remedy=magic", r"no run has it \(remedy is one of: focal, none\)"),
+    ],
+)
+def test_a_bad_baseline_is_one_line(tmp_path, capsys, baseline, message):
+    sweep = remedy_sweep(tmp_path / "sweep", {"none": [0.5], "focal": [0.6]})
+    assert main([str(sweep), "--baseline", baseline]) == 2
+    err = capsys.readouterr().err
+    assert err.startswith("error: ") and err.count("\n") == 1
+    assert re.search(message, err), err

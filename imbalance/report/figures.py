@@ -135,6 +135,7 @@ def recall_by_ratio(classes: pd.DataFrame, columns: list[str], title: str, path:
                 label=f"{group} classes, mean",
             )
         ax.set_xscale("log")
+        ax.set_xlim(min(ratios) / 1.3, max(ratios) * 1.3)  # a sweep at one ratio has a width too
         ax.set_xticks(ratios, [ratio_label(r) for r in ratios])
         ax.minorticks_off()
         ax.set_ylim(-0.03, 1.03)

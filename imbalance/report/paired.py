@@ -127,9 +127,12 @@ def forest_plot(
         for yi, d, e0, e1, color in zip(y, diff, errors[0], errors[1], colors, strict=True):
             ax.errorbar(d, yi, xerr=[[e0], [e1]], fmt="o", color=color, capsize=3, lw=1.6)
         ax.axvline(0, color="grey", linestyle="--", linewidth=1)
+        reach = np.nanmax(np.abs(np.concatenate([diff, low, high, [0.01]])))
+        ax.set_xlim(-1.15 * reach, 1.15 * reach)  # no difference in the middle
         ax.set_title(label, fontsize=10)
         ax.set_xlabel("difference from baseline")
         ax.grid(axis="x", alpha=0.3)
     axes[0].set_yticks(y, labels)
+    axes[0].set_ylim(-0.6, len(table) - 0.4)
     figure.savefig(path, dpi=110)
     return figure
