@@ -193,3 +193,21 @@ def test_optimized_metric_may_be_any_metric_of_the_run(config):
         build(config("optimized_metric=few_recall", *FAST))  # step has minority and majority
     with pytest.raises(ConfigError, match="^optimized_metric=acuracy is not one of acc, "):
         build(config("optimized_metric=acuracy", *FAST))
+
+
+def test_a_remedy_combining_existing_parts_is_one_yaml_file(tmp_path, config):
+    (tmp_path / "remedy").mkdir()
+    (tmp_path / "remedy" / "oversample_focal.yaml").write_text(
+        "# Oversampling with the focal loss.\n"
+        "defaults: [focal, _self_]\n"
+        "sampler:\n"
+        "  _target_: imbalance.remedies.samplers.ClassPowerSampler\n"
+        "  power: 0.0\n"
+    )
+    cfg = config(
+        "remedy=oversample_focal", "ratio=3", f"hydra.searchpath=[file://{tmp_path}]", *FAST
+    )
+    data, module = build(cfg)
+    assert type(module.loss).__name__ == "FocalLoss" and module.loss.gamma == 2.0
+    assert type(data.samplers[1]).__name__ == "ClassPowerSampler"
+    assert type(data.train_dataloader().sampler).__name__ == "ClassPowerSampler"
