@@ -133,7 +133,8 @@ def write_paired(sweep: Sweep, columns: list[str], key: str, value: str, context
         table,
         [c for c in columns if c != key] + [key],
         metrics,
-        f"Paired difference from {key}={value} (mean, 95% CI; green: beyond no difference)\n"
+        f"Paired difference from {key}={value}: mean and 95% interval; green above 0, "
+        f"vermillion below, black: no difference beyond the noise\n"
         f"{context}",
         out / "fig_paired.png",
     )

@@ -18,6 +18,7 @@ from imbalance.report.figures import OKABE_ITO
 from imbalance.report.tables import ratio_label
 
 PAIR_BY = ["seed", "data_seed"]
+BETTER, WORSE, NEITHER = OKABE_ITO[2], OKABE_ITO[1], OKABE_ITO[6]
 
 
 def parse_baseline(text: str, columns: list[str]) -> tuple[str, str]:
@@ -122,13 +123,17 @@ def forest_plot(
         low = table[f"{metric}_low"].to_numpy(dtype=float)
         high = table[f"{metric}_high"].to_numpy(dtype=float)
         errors = np.nan_to_num(np.vstack([diff - low, high - diff]))
-        beyond = (low > 0) | (high < 0)  # the interval excludes no difference
-        colors = [OKABE_ITO[2] if b else OKABE_ITO[6] for b in beyond]
+        # An interval that excludes no difference: green above it, vermillion below.
+        colors = [
+            BETTER if lo > 0 else WORSE if hi < 0 else NEITHER
+            for lo, hi in zip(low, high, strict=True)
+        ]
         for yi, d, e0, e1, color in zip(y, diff, errors[0], errors[1], colors, strict=True):
             ax.errorbar(d, yi, xerr=[[e0], [e1]], fmt="o", color=color, capsize=3, lw=1.6)
         ax.axvline(0, color="grey", linestyle="--", linewidth=1)
-        reach = np.nanmax(np.abs(np.concatenate([diff, low, high, [0.01]])))
-        ax.set_xlim(-1.15 * reach, 1.15 * reach)  # no difference in the middle
+        span = np.concatenate([diff, low, high, [-0.01, 0.01]])  # no difference always shown
+        left, right = np.nanmin(span), np.nanmax(span)
+        ax.set_xlim(left - 0.08 * (right - left), right + 0.08 * (right - left))
         ax.set_title(label, fontsize=10)
         ax.set_xlabel("difference from baseline")
         ax.grid(axis="x", alpha=0.3)
