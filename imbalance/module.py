@@ -116,7 +116,14 @@ class StudyModule(L.LightningModule):
         train = {"acc": self.train_acc.compute().item(), "loss": self.train_loss.compute().item()}
         self.train_acc.reset()
         self.train_loss.reset()
-        self.log_dict({f"train/{key}": value for key, value in train.items()} | self._x_axis())
+        remedy = {}  # what a remedy changes between epochs, in a section of its own
+        if self.stage is not None:
+            remedy["stage"] = 1 + (self.current_epoch + 1 >= self.stage.first_epoch)
+        if self.correction is not None:
+            remedy["tau"] = self.correction.tau.item()
+        logged = {f"train/{key}": value for key, value in train.items()}
+        logged |= {f"remedy/{key}": float(value) for key, value in remedy.items()}
+        self.log_dict(logged | self._x_axis())
         evaluated, self._last_eval = self._last_eval, {}
         test = evaluated.get("test", {})
         epoch = {
@@ -130,10 +137,7 @@ class StudyModule(L.LightningModule):
         for split in self.eval_splits:
             scalars = evaluated.get(split, {})
             epoch |= {f"{split}_{key}": value for key, value in scalars.items()}
-        if self.stage is not None:
-            epoch["stage"] = 1 + (epoch["epoch"] >= self.stage.first_epoch)
-        if self.correction is not None:
-            epoch["tau"] = self.correction.tau.item()
+        epoch |= remedy
         epoch["lr"] = self._epoch_lr  # the rate this epoch trained with
         self.history.append(epoch)
         self.epoch_seconds.append(time.perf_counter() - self._epoch_started)
