@@ -152,11 +152,31 @@ def remedy(cfg: DictConfig, data: ImbalancedDataModule) -> tuple:
     return loss, correction, stage
 
 
-def check_launch(trainer: L.Trainer, mode: RunMode) -> None:
+def make_trainer(cfg: DictConfig, **kwargs) -> L.Trainer:
+    """The run's Trainer from `cfg.trainer` (and `kwargs`, e.g. the logger). A remedy's second
+    stage trains after trainer.max_epochs, drawing with its own sampler: new loaders each
+    epoch."""
+    stage2 = cfg.remedy.stage2
+    return instantiate(
+        cfg.trainer,
+        max_epochs=cfg.trainer.max_epochs + (stage2.epochs if stage2 else 0),
+        reload_dataloaders_every_n_epochs=1 if stage2 else 0,
+        **kwargs,
+    )
+
+
+def check_launch(trainer: L.Trainer, mode: RunMode, remedy: DictConfig) -> None:
     """A run on several devices works as `trainer.strategy=ddp` starts it: every device's
-    process runs this command line, so every process holds the run's history and results."""
+    process runs this command line, so every process holds the run's history and results; and
+    not with a remedy's second stage, whose frozen layers DDP's gradient reduction expects to
+    train."""
     if trainer.world_size == 1:
         return
+    if remedy.stage2 is not None:
+        raise ConfigError(
+            "a remedy with a second stage (remedy.stage2) runs on one device: distributed "
+            "training of a partly frozen network is not supported yet; use trainer.devices=1"
+        )
     # No public API tells how a strategy starts its processes; its launcher does.
     if not isinstance(trainer.strategy.launcher, _SubprocessScriptLauncher):
         raise ConfigError(
@@ -184,15 +204,8 @@ def train(cfg: DictConfig) -> dict:
     hydra_cfg = HydraConfig.get()
     run_dir = hydra_cfg.runtime.output_dir
     logger = TensorBoardLogger(run_dir, name="", version="", default_hp_metric=False)
-    stage2 = cfg.remedy.stage2
-    trainer = instantiate(
-        cfg.trainer,
-        logger=logger,
-        # A second stage trains after the first, with its own sampler: new loaders each epoch.
-        max_epochs=cfg.trainer.max_epochs + (stage2.epochs if stage2 else 0),
-        reload_dataloaders_every_n_epochs=1 if stage2 else 0,
-    )
-    check_launch(trainer, hydra_cfg.mode)
+    trainer = make_trainer(cfg, logger=logger)
+    check_launch(trainer, hydra_cfg.mode, cfg.remedy)
     data, module = build(cfg, hydra_cfg.overrides.task)
     sizes = ", ".join(f"{name} {count}" for name, count in data.counts("train").items())
     log.info(

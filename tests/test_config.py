@@ -201,13 +201,12 @@ def test_a_remedy_combining_existing_parts_is_one_yaml_file(tmp_path, config):
         "# Oversampling with the focal loss.\n"
         "defaults: [focal, _self_]\n"
         "sampler:\n"
-        "  _target_: imbalance.remedies.samplers.ClassPowerSampler\n"
-        "  power: 0.0\n"
+        "  _target_: imbalance.remedies.samplers.OverSampler\n"
     )
     cfg = config(
         "remedy=oversample_focal", "ratio=3", f"hydra.searchpath=[file://{tmp_path}]", *FAST
     )
     data, module = build(cfg)
     assert type(module.loss).__name__ == "FocalLoss" and module.loss.gamma == 2.0
-    assert type(data.samplers[1]).__name__ == "ClassPowerSampler"
-    assert type(data.train_dataloader().sampler).__name__ == "ClassPowerSampler"
+    assert type(data.samplers[1]).__name__ == "OverSampler"
+    assert type(data.train_dataloader().sampler).__name__ == "OverSampler"

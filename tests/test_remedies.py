@@ -7,7 +7,7 @@ import numpy as np
 import pytest
 import torch
 import torch.nn.functional as F
-from hydra.utils import instantiate
+from hydra.types import RunMode
 from lightning.fabric.utilities.distributed import DistributedSamplerWrapper
 
 from imbalance.errors import ConfigError
@@ -19,8 +19,8 @@ from imbalance.remedies.losses import (
     LogitAdjustedLoss,
 )
 from imbalance.remedies.posthoc import LogitAdjustment
-from imbalance.remedies.samplers import ClassPowerSampler, UnderSampler
-from imbalance.train import build
+from imbalance.remedies.samplers import ClassPowerSampler, OverSampler, UnderSampler
+from imbalance.train import build, check_launch, make_trainer
 
 # 60 images of class a, 30 of b, 10 of c.
 COUNTS = {"a": 60, "b": 30, "c": 10}
@@ -41,6 +41,15 @@ def test_oversampling_draws_every_class_equally_often():
     # 100 draws, p = 1/3 each: sd sqrt(100 * 1/3 * 2/3) = 4.7; 4 sd is 19 either side of 33.
     assert all(abs(count - 100 / 3) < 19 for count in counts), counts
     assert counts[2] > 10  # class c, 10 images, drawn more often than it has images
+
+
+def test_replicating_oversampling_shows_every_image_and_tops_classes_up_to_the_largest():
+    sampler = OverSampler(LABELS, COUNTS, seed=0)
+    sampler.set_epoch(0)
+    draw = list(sampler)
+    assert len(sampler) == len(draw) == 180 and class_counts(sampler, 0) == [60, 60, 60]
+    assert set(draw) == set(range(100))  # every image at least once
+    assert sorted(draw[i] for i in range(180) if draw[i] < 60) == list(range(60))  # a: once
 
 
 def test_square_root_sampling_follows_the_square_roots_of_the_counts():
@@ -201,6 +210,7 @@ def test_a_class_without_training_images_stops_every_part_that_needs_counts():
         lambda: LogitAdjustment(counts),
         lambda: ClassPowerSampler(labels, counts, seed=0),
         lambda: UnderSampler(labels, counts, seed=0),
+        lambda: OverSampler(labels, counts, seed=0),
     ]
     for part in parts:
         with pytest.raises(ConfigError, match="class 'b' has none"):
@@ -210,35 +220,35 @@ def test_a_class_without_training_images_stops_every_part_that_needs_counts():
 
 def fit(cfg, tmp_path, callbacks=()):
     data, module = build(cfg)
-    stage2 = cfg.remedy.stage2
-    epochs = cfg.trainer.max_epochs + (stage2.epochs if stage2 else 0)
-    trainer = instantiate(
-        cfg.trainer,
-        max_epochs=epochs,
-        accelerator="cpu",
-        logger=False,
-        default_root_dir=tmp_path,
-        callbacks=list(callbacks),
-        reload_dataloaders_every_n_epochs=1 if stage2 else 0,
+    trainer = make_trainer(
+        cfg, accelerator="cpu", logger=False, default_root_dir=tmp_path, callbacks=list(callbacks)
     )
     trainer.fit(module, datamodule=data)
     return data, module
 
 
-class Snapshot(L.Callback):
-    """The network's state at the end of epoch `epoch` (counted from 1)."""
+class Record(L.Callback):
+    """The network's state at the end of every epoch, and the sampler of every epoch's loader."""
 
-    def __init__(self, epoch: int):
-        self.epoch, self.state = epoch, None
+    def __init__(self):
+        self.states, self.samplers = [], []
+
+    def on_train_epoch_start(self, trainer, module):
+        self.samplers.append(type(trainer.train_dataloader.sampler).__name__)
 
     def on_train_epoch_end(self, trainer, module):
-        if trainer.current_epoch + 1 == self.epoch:
-            self.state = {k: v.clone() for k, v in module.net.state_dict().items()}
+        self.states.append({k: v.clone() for k, v in module.net.state_dict().items()})
 
 
-@pytest.mark.parametrize("remedy", ["crt", "two_phase"])
-def test_a_second_stage_trains_only_the_last_layer(remedy, config, tmp_path):
-    snapshot = Snapshot(epoch=1)  # the end of the first stage
+@pytest.mark.parametrize(
+    "remedy, samplers",
+    [
+        ("crt", ["RandomSampler", "ClassPowerSampler", "ClassPowerSampler"]),
+        ("two_phase", ["ClassPowerSampler", "RandomSampler", "RandomSampler"]),
+    ],
+)
+def test_a_second_stage_trains_only_the_last_layer(remedy, samplers, config, tmp_path):
+    record = Record()
     cfg = config(
         f"remedy={remedy}",
         "reg=norm",
@@ -247,22 +257,49 @@ def test_a_second_stage_trains_only_the_last_layer(remedy, config, tmp_path):
         "data.image_size=16",
         "trainer.max_epochs=1",
         "remedy.stage2.epochs=2",
+        "optim.lr_step_epochs=1",  # the first stage's schedule would lower the rate each epoch
     )
-    data, module = fit(cfg, tmp_path, [snapshot])
-    final = module.net.state_dict()
+    data, module = fit(cfg, tmp_path, [record])
+    first_stage, stage_start, final = record.states
     last = {f"classifier.{len(module.net.classifier) - 1}.{name}" for name in ("weight", "bias")}
-    for name, before in snapshot.state.items():
-        if name in last:
-            assert not torch.equal(before, final[name]), f"{name} did not train"
+    for name, before in first_stage.items():
+        if name in last:  # trains through the stage, after any re-initialisation
+            assert not torch.equal(stage_start[name], final[name]), f"{name} did not train"
         else:  # weights, biases and batch-norm statistics, bit for bit
             assert torch.equal(before, final[name]), f"{name} changed in the second stage"
     assert [epoch["stage"] for epoch in module.history] == [1, 2, 2]
-    assert [epoch["lr"] for epoch in module.history][1:] == [cfg.optim.lr] * 2
-    # cRT re-trains on class-balanced batches, two-phase fine-tunes on the data's own.
-    sampler = data.samplers[2]
-    assert (type(sampler).__name__ if sampler else None) == (
-        "ClassPowerSampler" if remedy == "crt" else None
+    assert [epoch["lr"] for epoch in module.history] == [cfg.optim.lr] * 3
+    # cRT re-trains on class-balanced batches, two-phase fine-tunes on the data's own: the
+    # Trainer's loader draws with the stage's sampler.
+    assert record.samplers == samplers
+
+
+def test_tau_auto_is_fitted_on_the_validation_split_every_epoch(config, tmp_path):
+    cfg = config(
+        "remedy=threshold",
+        "remedy.correction.tau=auto",
+        "data.val_fraction=0.3",
+        "ratio=7",
+        "data.per_class=16",
+        "data.image_size=16",
+        "trainer.max_epochs=2",
     )
+    data, module = fit(cfg, tmp_path)
+    # The last epoch's tau, fitted again here on the final network's validation logits.
+    module.eval()
+    with torch.no_grad():
+        images, labels = data.val_set.tensors
+        logits = module(images)
+    expected = LogitAdjustment(data.counts("train"), tau="auto").fit(logits, labels)
+    assert [epoch["tau"] for epoch in module.history][-1] == pytest.approx(expected)
+    assert "val_balanced_acc" in module.history[-1]
+
+
+def test_a_second_stage_on_several_devices_is_refused(config):
+    cfg = config("remedy=crt")
+    trainer = make_trainer(cfg, accelerator="cpu", devices=2, strategy="ddp", logger=False)
+    with pytest.raises(ConfigError, match="^a remedy with a second stage .* runs on one device"):
+        check_launch(trainer, RunMode.RUN, cfg.remedy)
 
 
 def test_bad_remedy_settings_are_one_line(config):

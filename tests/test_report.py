@@ -264,17 +264,27 @@ def test_results_written_before_the_metrics_module_still_report(tmp_path):
     assert row["g_mean_mean"] == "" and "| - |" in (sweep / "summary.md").read_text()
 
 
-def remedy_sweep(root, values: dict[str, list[float]]):
-    """Runs at ratio 15, reg none, one per remedy and seed, with these balanced accuracies."""
-    for remedy, accuracies in values.items():
-        for seed, value in enumerate(accuracies):
-            results = fake_results(15, "none", seed)
-            results["choices"]["remedy"] = remedy
-            results["overrides"].append(f"remedy={remedy}")
-            results["test"]["balanced_acc"] = value
-            job = root / f"ratio=15,remedy={remedy},seed={seed}"
-            job.mkdir(parents=True)
-            (job / "results.json").write_text(json.dumps(results))
+def remedy_sweep(root, values: dict[str, list[float]], ratios=(15,), skip=()):
+    """Runs at each ratio, reg none, one per remedy and replicate: replicate i has seed i and
+    data seed 10 + i, and these balanced accuracies (+ the ratio, so ratios differ). Jobs are
+    written in a shuffled order; (remedy, replicate) pairs in `skip` are left out."""
+    jobs = [
+        (ratio, remedy, i, value)
+        for ratio in ratios
+        for remedy, accuracies in values.items()
+        for i, value in enumerate(accuracies)
+        if (remedy, i) not in skip
+    ]
+    for k in np.random.default_rng(0).permutation(len(jobs)):
+        ratio, remedy, i, value = jobs[k]
+        results = fake_results(ratio, "none", i)
+        results["choices"]["remedy"] = remedy
+        results["config"]["data"]["seed"] = 10 + i
+        results["overrides"] += [f"remedy={remedy}", f"data.seed={10 + i}"]
+        results["test"]["balanced_acc"] = value + ratio
+        job = root / f"ratio={ratio},remedy={remedy},seed={i},data.seed={10 + i}"
+        job.mkdir(parents=True)
+        (job / "results.json").write_text(json.dumps(results))
     return root
 
 
@@ -286,32 +296,41 @@ def test_paired_differences_from_a_baseline_with_intervals_and_p_values(tmp_path
         "focal": [0.60, 0.62, 0.63, 0.55, 0.61],  # +0.10, +0.07, +0.11, +0.07, +0.10
         "oversample": [0.49, 0.57, 0.50, 0.50, 0.50],  # -0.01, +0.02, -0.02, +0.02, -0.01
     }
-    sweep = remedy_sweep(tmp_path / "sweep", values)
+    # Two ratios (each paired within its own ratio), and focal's replicate 4 missing.
+    sweep = remedy_sweep(tmp_path / "sweep", values, ratios=(3, 15), skip={("focal", 4)})
     assert main([str(sweep), "--baseline", "remedy=none"]) == 0
-    rows = {row["remedy"]: row for row in read_csv(sweep / "paired.csv")}
-    assert set(rows) == {"focal", "oversample"}
-    for remedy in rows:
-        diff = np.array(values[remedy]) - np.array(values["none"])
-        half = stats.t.ppf(0.975, 4) * diff.std(ddof=1) / np.sqrt(5)  # t(0.975, 4) = 2.776
-        row = rows[remedy]
-        assert int(row["pairs"]) == 5
+    rows = {(float(row["ratio"]), row["remedy"]): row for row in read_csv(sweep / "paired.csv")}
+    assert set(rows) == {(r, m) for r in (3, 15) for m in ("focal", "oversample")}
+    for (_, remedy), row in rows.items():
+        n = 4 if remedy == "focal" else 5
+        diff = np.array(values[remedy][:n]) - np.array(values["none"][:n])
+        half = stats.t.ppf(0.975, n - 1) * diff.std(ddof=1) / np.sqrt(n)
+        assert int(row["pairs"]) == n
         assert float(row["balanced_acc_diff"]) == pytest.approx(diff.mean())
         assert float(row["balanced_acc_low"]) == pytest.approx(diff.mean() - half)
         assert float(row["balanced_acc_high"]) == pytest.approx(diff.mean() + half)
-        p = stats.ttest_rel(values[remedy], values["none"]).pvalue
+        p = stats.ttest_rel(values[remedy][:n], values["none"][:n]).pvalue
         assert float(row["balanced_acc_p"]) == pytest.approx(p)
-    assert float(rows["focal"]["balanced_acc_low"]) > 0  # beyond the noise
-    assert (
-        float(rows["oversample"]["balanced_acc_low"])
-        < 0
-        < float(rows["oversample"]["balanced_acc_high"])
+    # Benjamini-Hochberg over the four comparisons: focal's p-values stay small, oversample's 1.
+    p_values = [float(rows[key]["balanced_acc_p"]) for key in sorted(rows)]
+    adjusted = stats.false_discovery_control(p_values)
+    assert [float(rows[key]["balanced_acc_p_bh"]) for key in sorted(rows)] == pytest.approx(
+        adjusted
     )
+    assert float(rows[15, "focal"]["balanced_acc_low"]) > 0  # beyond the noise
+    oversample = rows[15, "oversample"]
+    assert float(oversample["balanced_acc_low"]) < 0 < float(oversample["balanced_acc_high"])
     text = (sweep / "paired.md").read_text()
-    assert "| 15:1 | none | focal | 5 | +0.090 [+0.067, +0.113], p < 0.001 |" in text
+    assert "| 15:1 | none | focal | 4 | +0.087 [+0.055, +0.120], p 0.003 (BH 0.007) |" in text
+    assert "[-0.023, +0.023], p 1.000 (BH 1.000) |" in text
     assert (sweep / "fig_paired.png").read_bytes().startswith(PNG)
     assert "Paired differences from remedy=none" in capsys.readouterr().out
     summary = read_csv(sweep / "summary.csv")
-    assert [row["remedy"] for row in summary] == ["focal", "none", "oversample"]
+    assert [row["remedy"] for row in summary if row["ratio"] == "15"] == [
+        "focal",
+        "none",
+        "oversample",
+    ]
 
 
 def test_paired_differences_with_one_seed_say_no_interval_can_be_given(tmp_path):

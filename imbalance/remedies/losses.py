@@ -66,7 +66,7 @@ class ClassWeights(nn.Module):
 class CrossEntropy(nn.Module):
     """Cross-entropy, optionally weighted per class (re-weighting by inverse frequency; Cui et
     al. 2019's class-balanced loss; DRW). Weighted, it is the mean weighted by w_y over the
-    batch, as `F.cross_entropy` computes it and the reference implementations use it."""
+    batch, as `F.cross_entropy` computes it and LDAM-DRW's code uses it."""
 
     def __init__(
         self,
@@ -90,9 +90,11 @@ class CrossEntropy(nn.Module):
 
 
 class FocalLoss(nn.Module):
-    """Focal loss (Lin et al. 2017, eq. 5): -(1 - p_y)^gamma log p_y, averaged over the batch
-    (weighted by w_y with a weighting). gamma=0 is cross-entropy. No label smoothing: the
-    modulating factor is defined for one-hot targets."""
+    """Focal loss (Lin et al. 2017, eq. 5): -(1 - p_y)^gamma log p_y, averaged over the batch;
+    with a weighting, the mean weighted by w_y (divided by the sum of w_y, as F.cross_entropy
+    does, so that gamma=0 is exactly `CrossEntropy` with the same weighting; Cui et al.'s code
+    divides by the batch size instead). No label smoothing: the modulating factor is defined
+    for one-hot targets."""
 
     def __init__(
         self,

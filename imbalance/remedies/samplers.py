@@ -29,12 +29,34 @@ class _EpochSampler(Sampler[int]):
         return np.random.default_rng([self.seed, self.epoch])
 
 
+class OverSampler(_EpochSampler):
+    """Random oversampling (Buda et al. 2018): every epoch shows every training image once and
+    tops up every other class to the largest class's count n_max with randomly chosen copies of
+    its images, drawn anew each epoch, all in random order: epochs of C * n_max images.
+
+    Raises ConfigError for a class without training images.
+    """
+
+    def __init__(self, labels: torch.Tensor, class_counts: Mapping[str, int], seed: int):
+        super().__init__(labels, seed)
+        self.largest = int(count_tensor(class_counts, "oversampling").max())
+        self.members = [np.flatnonzero(self.labels == c) for c in range(len(class_counts))]
+
+    def __len__(self) -> int:
+        return self.largest * len(self.members)
+
+    def __iter__(self) -> Iterator[int]:
+        rng = self._rng()
+        copies = [rng.choice(m, self.largest - len(m), replace=True) for m in self.members]
+        return iter(rng.permutation(np.concatenate([*self.members, *copies])).tolist())
+
+
 class ClassPowerSampler(_EpochSampler):
     """Draws `len(labels)` images per epoch, with replacement, class c with probability
     n_c^q / sum_i n_i^q and the images of a class uniformly (Kang et al. 2020, eq. 1):
 
-    power q=0: class-balanced sampling, every class equally often (oversampling, Buda et al.
-        2018; a class-aware sampler, Shen et al. 2016);
+    power q=0: class-balanced sampling, every class equally often (a class-aware sampler,
+        Shen et al. 2016; Kang et al.'s class-balanced sampling, as cRT re-trains with it);
     q=0.5: square-root sampling (Mahajan et al. 2018); q=1: the data's own distribution.
 
     Raises ConfigError for a class without training images.

@@ -121,7 +121,9 @@ def write_paired(sweep: Sweep, columns: list[str], key: str, value: str, context
     note = (
         "With one seed per setting no interval can be given: run more seeds (seed=0,1,2,3,4)."
         if most < 2
-        else "Mean paired difference [95% confidence interval], and the paired t-test's p-value."
+        else "Mean paired difference [95% confidence interval], the paired t-test's p-value, "
+        "and in brackets that p-value adjusted for comparing every setting with the baseline "
+        "at once (Benjamini-Hochberg): a difference is beyond the noise when that is below 0.05."
     )
     markdown_table = paired.markdown(table, columns, metrics)
     (out / "paired.md").write_text(
@@ -133,8 +135,8 @@ def write_paired(sweep: Sweep, columns: list[str], key: str, value: str, context
         table,
         [c for c in columns if c != key] + [key],
         metrics,
-        f"Paired difference from {key}={value}: mean and 95% interval; green above 0, "
-        f"vermillion below, black: no difference beyond the noise\n"
+        f"Paired difference from {key}={value}: mean and 95% interval; coloured where beyond "
+        f"the noise (BH-adjusted p < 0.05): green above 0, vermillion below\n"
         f"{context}",
         out / "fig_paired.png",
     )

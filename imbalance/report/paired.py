@@ -5,7 +5,10 @@ ratio, regularizer...: only the baseline's key differs), run by run: two runs pa
 share their seed and data seed, so both trained on the same images from the same start. For each
 metric: the mean difference, its 95% confidence interval (Student's t over the pairs) and the
 p-value of the paired t-test (scipy.stats.ttest_rel), which asks whether the mean difference is
-zero. With one pair there is no spread, so neither interval nor p-value.
+zero. Comparing many settings with one baseline at once, some p-values fall below 0.05 by
+chance: each also comes adjusted by the Benjamini-Hochberg procedure over the settings compared
+(per metric), which the figure's colours follow. With one pair there is no spread, so neither
+interval nor p-value.
 """
 
 import numpy as np
@@ -46,7 +49,9 @@ def paired_differences(
     runs: pd.DataFrame, columns: list[str], key: str, value: str, metrics: list[str]
 ) -> pd.DataFrame:
     """One row per setting other than the baseline: its setting, `pairs` (the number of paired
-    runs), and for each metric `<metric>_diff`, `_low`, `_high` (the 95% interval) and `_p`.
+    runs), and for each metric `<metric>_diff`, `_low`, `_high` (the 95% interval), `_p` and
+    `_p_bh`, the p-value adjusted for comparing every setting with the baseline at once
+    (Benjamini-Hochberg, scipy.stats.false_discovery_control).
 
     `runs` is `tables.per_run`'s frame. Raises ConfigError when no run has the baseline value.
     """
@@ -67,7 +72,14 @@ def paired_differences(
             diff = (pairs[metric] - pairs[f"{metric}_baseline"]).dropna().to_numpy()
             row |= _interval(metric, diff)
         rows.append(row)
-    return pd.DataFrame(rows)
+    table = pd.DataFrame(rows)
+    for metric in metrics:  # many settings at once: Benjamini-Hochberg over them, per metric
+        p = table[f"{metric}_p"] if len(table) else pd.Series(dtype=float)
+        tested = p.notna()
+        table[f"{metric}_p_bh"] = np.nan
+        if tested.any():
+            table.loc[tested, f"{metric}_p_bh"] = stats.false_discovery_control(p[tested])
+    return table
 
 
 def _interval(metric: str, diff: np.ndarray) -> dict:
@@ -82,14 +94,20 @@ def _interval(metric: str, diff: np.ndarray) -> dict:
     return {f"{metric}_diff": mean, f"{metric}_low": low, f"{metric}_high": high, f"{metric}_p": p}
 
 
+def _p(p: float) -> str:
+    return "< 0.001" if p < 0.001 else f"{p:.3f}"
+
+
 def _cell(row: dict, metric: str) -> str:
-    diff, low, high, p = (row[f"{metric}_{stat}"] for stat in ("diff", "low", "high", "p"))
+    stats_of = ("diff", "low", "high", "p", "p_bh")
+    diff, low, high, p, p_bh = (row[f"{metric}_{stat}"] for stat in stats_of)
     if pd.isna(diff):
         return "-"
     if pd.isna(low):
         return f"{diff:+.3f} (no interval)"
-    shown = "p < 0.001" if p < 0.001 else f"p = {p:.3f}" if not pd.isna(p) else "no spread"
-    return f"{diff:+.3f} [{low:+.3f}, {high:+.3f}], {shown}"
+    if pd.isna(p):
+        return f"{diff:+.3f} [{low:+.3f}, {high:+.3f}], no spread"
+    return f"{diff:+.3f} [{low:+.3f}, {high:+.3f}], p {_p(p)} (BH {_p(p_bh)})"
 
 
 def _value(row: dict, column: str) -> str:
@@ -123,10 +141,12 @@ def forest_plot(
         low = table[f"{metric}_low"].to_numpy(dtype=float)
         high = table[f"{metric}_high"].to_numpy(dtype=float)
         errors = np.nan_to_num(np.vstack([diff - low, high - diff]))
-        # An interval that excludes no difference: green above it, vermillion below.
+        # A difference beyond the noise once every setting is counted (BH-adjusted p < 0.05):
+        # green above 0, vermillion below.
+        adjusted = table[f"{metric}_p_bh"].to_numpy(dtype=float)
         colors = [
-            BETTER if lo > 0 else WORSE if hi < 0 else NEITHER
-            for lo, hi in zip(low, high, strict=True)
+            NEITHER if not q < 0.05 else BETTER if d > 0 else WORSE
+            for d, q in zip(diff, adjusted, strict=True)
         ]
         for yi, d, e0, e1, color in zip(y, diff, errors[0], errors[1], colors, strict=True):
             ax.errorbar(d, yi, xerr=[[e0], [e1]], fmt="o", color=color, capsize=3, lw=1.6)
