@@ -3,3 +3,9 @@ class ConfigError(Exception):
 
     The command line prints it as one line and exits non-zero, without a traceback.
     """
+
+
+def quoted(names) -> str:
+    """`'berries, red', 'cat'`: names in a message, each quoted, so that a name with a comma
+    reads as one."""
+    return ", ".join(f"'{name}'" for name in names)

@@ -4,6 +4,7 @@ import logging
 import sys
 import time
 from collections.abc import Sequence
+from pathlib import Path
 
 import hydra
 import lightning as L
@@ -17,6 +18,7 @@ from lightning.pytorch.strategies.launchers import _SubprocessScriptLauncher
 from omegaconf import DictConfig, OmegaConf
 
 from imbalance.data.datamodule import ImbalancedDataModule
+from imbalance.data.sources import UnreadableImages
 from imbalance.errors import ConfigError
 from imbalance.metrics import GROUPS, scalar_names, summary_names
 from imbalance.module import StudyModule
@@ -206,7 +208,12 @@ def train(cfg: DictConfig) -> dict:
     logger = TensorBoardLogger(run_dir, name="", version="", default_hp_metric=False)
     trainer = make_trainer(cfg, logger=logger)
     check_launch(trainer, hydra_cfg.mode, cfg.remedy)
-    data, module = build(cfg, hydra_cfg.overrides.task)
+    try:
+        data, module = build(cfg, hydra_cfg.overrides.task)
+    except UnreadableImages as error:  # the whole list beside the run, the line names it
+        listing = Path(run_dir) / "unreadable_images.txt"
+        listing.write_text("".join(f"{file}\n" for file in error.files))
+        raise ConfigError(f"{error} (all {len(error.files)} listed in {listing})") from error
     sizes = ", ".join(f"{name} {count}" for name, count in data.counts("train").items())
     log.info(
         f"images: {', '.join(f'{split} {len(images)}' for split, images in data.sets.items())}; "

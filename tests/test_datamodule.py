@@ -1,3 +1,4 @@
+import json
 from types import SimpleNamespace
 
 import pytest
@@ -5,7 +6,7 @@ import torch
 from torch.utils.data import DataLoader, DistributedSampler
 
 from imbalance.data.datamodule import ImbalancedDataModule
-from imbalance.data.sources import Digits
+from imbalance.data.sources import Digits, ImageFolder, UnreadableImages
 from imbalance.errors import ConfigError
 
 
@@ -240,3 +241,33 @@ def test_bad_manifests_are_one_clear_line(tmp_path):
         with pytest.raises(ConfigError, match=message) as error:
             digits(ratio=3, manifest=str(tmp_path / name))
         assert "\n" not in str(error.value), name
+
+
+def folder_data(root, **kwargs) -> ImbalancedDataModule:
+    data = ImbalancedDataModule(
+        ImageFolder(), minority=["b"], per_class=6, image_size=8, root=root, **kwargs
+    )
+    data.setup("fit")
+    return data
+
+
+def test_unreadable_files_of_every_split_are_named_at_once(image_tree):
+    root = image_tree({"a": 6, "b": 6})
+    for path in sorted((root / "a").iterdir()) + sorted((root / "b").iterdir()):
+        path.write_bytes(b"not an image")  # in the training and the test split alike
+    with pytest.raises(UnreadableImages) as error:
+        folder_data(str(root))
+    assert len(error.value.files) == 12
+
+
+def test_paths_take_the_home_folder_and_environment_variables(image_tree, tmp_path, monkeypatch):
+    root = image_tree({"a": 6, "b": 6})
+    monkeypatch.setenv("HOME", str(root.parent))
+    monkeypatch.setenv("CACHES", str(tmp_path / "caches"))
+    data = folder_data(f"~/{root.name}", cache_dir="$CACHES/decoded")
+    assert data.root == str(root) and data.cache_dir == tmp_path / "caches" / "decoded"
+    assert list((tmp_path / "caches" / "decoded").rglob("*.npy"))
+    manifest = tmp_path / "manifest.json"
+    manifest.write_text(json.dumps({"splits": data.splits}))
+    monkeypatch.setenv("RUNS", str(tmp_path))
+    assert folder_data(f"~/{root.name}", manifest="${RUNS}/manifest.json").splits == data.splits

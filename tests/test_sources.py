@@ -4,7 +4,13 @@ import torch
 from PIL import Image
 
 from helpers import make_image_tree
-from imbalance.data.sources import Caltech101, Digits, FileCatalog, ImageFolder
+from imbalance.data.sources import (
+    Caltech101,
+    Digits,
+    FileCatalog,
+    ImageFolder,
+    UnreadableImages,
+)
 from imbalance.errors import ConfigError
 
 
@@ -67,8 +73,8 @@ def test_unreadable_image_files_are_named_all_at_once(image_tree, tmp_path, cach
         catalog.decode(range(6), 16, cache)
     message = str(error.value)
     assert message.startswith("2 image file(s) cannot be read: ")
-    assert "a/image_0001.jpg (cannot identify image file" in message
-    assert "b/image_0002.jpg (image file is truncated" in message
+    assert "a/image_0001.jpg (UnidentifiedImageError: cannot identify image file" in message
+    assert "b/image_0002.jpg (OSError: image file is truncated" in message
     assert message.endswith("remove or replace them") and "\n" not in message
     assert catalog.decode([1, 2, 3, 5], 16, cache).shape == (4, 3, 16, 16)  # the others are fine
 
@@ -133,3 +139,47 @@ def test_jobs_filling_the_cache_at_once_agree_and_leave_no_partial_files(image_t
     assert all(torch.equal(result, results[0]) for result in results)
     assert len(list(cache.rglob("*.npy"))) == 12
     assert not list(cache.rglob("*.tmp"))
+
+
+def test_hidden_and_system_folders_and_files_are_not_data(image_tree):
+    root = image_tree({"a": 2, "b": 2})
+    make_image_tree(root / ".thumbnails", {"x": 2})  # at the root: not a class
+    make_image_tree(root / "a" / "@eaDir", {"image_0001.jpg": 1})  # a NAS's thumbnails
+    make_image_tree(root / "b" / ".cache", {"deep": 1})
+    (root / "a" / "._image_0001.jpg").write_bytes(b"\0\5\26\7 macOS resource fork")
+    catalog = ImageFolder().catalog(str(root), None)
+    assert catalog.class_names == ["a", "b"]
+    assert sorted(catalog.ids) == [
+        "a/image_0001.jpg", "a/image_0002.jpg", "b/image_0001.jpg", "b/image_0002.jpg",
+    ]  # fmt: skip
+
+
+def test_images_in_plain_subfolders_of_a_class_still_count(image_tree):
+    root = image_tree({"a": 1, "b": 1})
+    make_image_tree(root / "a" / "2019", {"summer": 2})
+    assert len(ImageFolder().catalog(str(root), None).ids) == 4
+
+
+@pytest.mark.parametrize("cached", [False, True])
+def test_every_unreadable_file_gives_the_same_one_line_error(
+    image_tree, tmp_path, cached, monkeypatch
+):
+    root = image_tree({"a": 4, "b": 2})
+    (root / "a" / "image_0001.jpg").unlink()
+    (root / "a" / "image_0001.jpg").symlink_to(root / "a" / "gone.jpg")  # a dangling link
+    catalog = ImageFolder().catalog(str(root), None)
+    monkeypatch.setattr(Image, "MAX_IMAGE_PIXELS", 100)  # every other image is now "too large"
+    cache = tmp_path / "cache" if cached else None
+    with pytest.raises(UnreadableImages) as error:
+        catalog.decode(range(6), 16, cache)
+    message = str(error.value)
+    assert message.startswith("6 image file(s) cannot be read: ") and "\n" not in message
+    assert "a/image_0001.jpg (FileNotFoundError: " in message
+    assert "(DecompressionBombError: " in message
+    assert len(error.value.files) == 6
+
+
+def test_class_names_in_messages_are_quoted(image_tree):
+    root = image_tree({"berries, red": 1, "猫": 1})
+    with pytest.raises(ConfigError, match="the folder has: 'berries, red', '猫'"):
+        ImageFolder().catalog(str(root), ["dog"])

@@ -1,5 +1,6 @@
 """The imbalanced data set of one run: a source's images, subset, split, decoded once, batched."""
 
+import os
 import warnings
 from collections.abc import Sequence
 from pathlib import Path
@@ -21,13 +22,18 @@ from imbalance.data.subsets import (
     stratified_split,
     validation_split,
 )
-from imbalance.errors import ConfigError
+from imbalance.errors import ConfigError, quoted
 
 # The images are tensors in memory: worker processes would only add start-up time.
 warnings.filterwarnings("ignore", ".*does not have many workers.*")
 
 
 TEST_SETS = ("stratified", "balanced")
+
+
+def expand(path: str | None) -> str | None:
+    """`~` and environment variables ($HOME, ${DATA}) in a path setting, as a shell would."""
+    return None if path is None else os.path.expandvars(os.path.expanduser(str(path)))
 
 
 class InMemoryImages(TensorDataset):
@@ -110,7 +116,7 @@ class ImbalancedDataModule(L.LightningDataModule):
         if not 0 <= val_fraction < 1:
             raise ConfigError(f"data.val_fraction={val_fraction} is outside [0, 1)")
         self.source = source
-        self.root = root
+        self.root = expand(root)
         # Names from the command line may arrive as numbers (data.minority=[5,6]).
         self.classes = None if classes is None else [str(name) for name in classes]
         self.minority = [str(name) for name in minority or []]
@@ -126,8 +132,8 @@ class ImbalancedDataModule(L.LightningDataModule):
         self.test = test
         self.test_per_class = test_per_class
         self.val_fraction = val_fraction
-        self.manifest = manifest
-        self.cache_dir = None if cache_dir is None else Path(cache_dir)
+        self.manifest = expand(manifest)
+        self.cache_dir = None if cache_dir is None else Path(expand(cache_dir))
         self.on_device = on_device
         self.sets: dict[str, InMemoryImages] = {}
         # A remedy's samplers by the first epoch they draw for; None: every image once, shuffled.
@@ -148,7 +154,7 @@ class ImbalancedDataModule(L.LightningDataModule):
     def setup(self, stage: str | None = None) -> None:
         if not self.sets:
             catalog, splits = self.select()
-            self.sets = {split: self._decode(catalog, indices) for split, indices in splits.items()}
+            self.sets = self._decode(catalog, splits)
         # Set up again by the Trainer, which knows the device.
         if self.on_device and self.trainer is not None:
             device = self.trainer.strategy.root_device
@@ -238,7 +244,7 @@ class ImbalancedDataModule(L.LightningDataModule):
         if unknown:
             raise ConfigError(
                 f"minority class '{unknown[0]}' is not among the classes "
-                f"({', '.join(self.class_names)}); fix data.minority"
+                f"({quoted(self.class_names)}); fix data.minority"
             )
         k = minority_count(len(self.class_names), self.mu)
         if k > len(self.minority):
@@ -248,9 +254,19 @@ class ImbalancedDataModule(L.LightningDataModule):
             )
         return self.minority[:k]
 
-    def _decode(self, catalog, indices: np.ndarray) -> InMemoryImages:
-        images = catalog.decode(indices, self.image_size, self.cache_dir)
-        return InMemoryImages(images, torch.from_numpy(catalog.labels[indices]))
+    def _decode(self, catalog, splits: dict[str, np.ndarray]) -> dict[str, InMemoryImages]:
+        """Every split's images in one pass, so that unreadable files of every split are named
+        at once, before training."""
+        everything = np.concatenate(list(splits.values()))
+        images = catalog.decode(everything, self.image_size, self.cache_dir)
+        labels = torch.from_numpy(catalog.labels[everything])
+        ends = np.cumsum([len(indices) for indices in splits.values()])[:-1].tolist()
+        return {
+            split: InMemoryImages(image_part, label_part)
+            for split, image_part, label_part in zip(
+                splits, images.tensor_split(ends), labels.tensor_split(ends), strict=True
+            )
+        }
 
     @property
     def num_classes(self) -> int:

@@ -21,7 +21,10 @@ def cached_decode(
     path: str, size: int, decoder: str, decode: Callable[[str, int], np.ndarray], cache_dir: Path
 ) -> np.ndarray:
     """`decode(path, size)`, from `cache_dir` when an earlier job already did it."""
-    stat = os.stat(path)
+    try:
+        stat = os.stat(path)
+    except OSError:  # not there, or a dangling link: the decoder says so as for any bad file
+        return decode(path, size)
     key = f"{os.path.abspath(path)}|{stat.st_size}|{stat.st_mtime_ns}|{size}|{decoder}"
     digest = hashlib.sha256(key.encode()).hexdigest()
     entry = cache_dir / digest[:2] / f"{digest}.npy"

@@ -13,7 +13,7 @@ from pathlib import Path
 
 import numpy as np
 
-from imbalance.errors import ConfigError
+from imbalance.errors import ConfigError, quoted
 
 SPLITS = ("train", "val", "test")
 
@@ -80,7 +80,7 @@ def select_from_manifest(
     if unknown:
         raise ConfigError(
             f"data.manifest: class '{unknown[0]}' is not in the data ({where} has: "
-            f"{', '.join(class_names)}); fix data.classes or data.root"
+            f"{quoted(class_names)}); fix data.classes or data.root"
         )
     untrained = [name for name in class_names if not splits["train"].get(name)]
     if untrained:

@@ -13,15 +13,33 @@ from pathlib import Path
 import numpy as np
 import torch
 from PIL import Image
-from torchvision.datasets.folder import IMG_EXTENSIONS, make_dataset
+from torchvision.datasets.folder import IMG_EXTENSIONS
 from torchvision.transforms.v2.functional import InterpolationMode, resize
 
+from imbalance.data.decode import to_rgb8
 from imbalance.data.image_cache import cached_decode
-from imbalance.errors import ConfigError
+from imbalance.errors import ConfigError, quoted
 
 
 class UnreadableImage(Exception):
     """An image file that PIL cannot decode."""
+
+
+class UnreadableImages(ConfigError):
+    """Image files that cannot be read, all of them: `files` lists each as 'path (why)'."""
+
+    def __init__(self, files: list[str]):
+        self.files = files
+        shown = "; ".join(files[:3]) + ("; ..." if len(files) > 3 else "")
+        super().__init__(
+            f"{len(files)} image file(s) cannot be read: {shown}; remove or replace them"
+        )
+
+
+def is_hidden(name: str) -> bool:
+    """Names that are not data: hidden files and folders (`.thumbnails`, macOS `._x.jpg`) and
+    those a NAS keeps beside the data (Synology's `@eaDir`)."""
+    return name.startswith((".", "@"))
 
 
 @dataclass(frozen=True)
@@ -40,12 +58,15 @@ class FileCatalog:
         return [Path(os.path.relpath(path, self.folder)).as_posix() for path in self.paths]
 
     # Part of every cache key: change it whenever `decode_file` changes what it returns.
-    DECODER = "PIL RGB, bicubic resize, HWC uint8, v1"
+    DECODER = "PIL, imbalance.data.decode.to_rgb8, bicubic resize, HWC uint8, v2"
 
     def decode(
         self, indices: Sequence[int], size: int, cache_dir: Path | None = None
     ) -> torch.Tensor:
-        """uint8 images [n, 3, size, size], through the on-disk cache when one is given."""
+        """uint8 images [n, 3, size, size], through the on-disk cache when one is given.
+
+        Raises UnreadableImages naming every file of `indices` that cannot be read.
+        """
         images = torch.empty(len(indices), 3, size, size, dtype=torch.uint8)
         unreadable = []
         for row, i in enumerate(indices):
@@ -61,21 +82,22 @@ class FileCatalog:
                 continue
             images[row] = torch.from_numpy(pixels).permute(2, 0, 1)
         if unreadable:  # all of them at once, not one per attempt
-            shown = "; ".join(unreadable[:3]) + ("; ..." if len(unreadable) > 3 else "")
-            raise ConfigError(
-                f"{len(unreadable)} image file(s) cannot be read: {shown}; remove or replace them"
-            )
+            raise UnreadableImages(unreadable)
         return images
 
     @staticmethod
     def decode_file(path: str, size: int) -> np.ndarray:
-        """[size, size, 3] uint8: greyscale made RGB, then a plain resize to size x size,
-        bicubic and antialiased like MATLAB's imresize."""
+        """[size, size, 3] uint8: the file as 8-bit RGB (`imbalance.data.decode`), then a plain
+        resize to size x size, bicubic and antialiased like MATLAB's imresize.
+
+        Raises UnreadableImage for any file PIL cannot read, whatever the reason: not an image,
+        truncated, a dangling link, too large (PIL's decompression-bomb limit)...
+        """
         try:
             with Image.open(path) as image:
-                image = image.convert("RGB").resize((size, size), Image.Resampling.BICUBIC)
-        except OSError as error:  # PIL's error for a file that is not an image or is truncated
-            raise UnreadableImage(f"{path} ({error})") from error
+                image = to_rgb8(image).resize((size, size), Image.Resampling.BICUBIC)
+        except Exception as error:  # noqa: BLE001 - PIL raises many kinds; each means the same
+            raise UnreadableImage(f"{path} ({type(error).__name__}: {error})") from error
         return np.array(image)
 
 
@@ -107,7 +129,7 @@ def _pick_classes(available: list[str], wanted: Sequence[str] | None, where: str
     missing = [name for name in wanted if name not in available]
     if missing:
         raise ConfigError(
-            f"class '{missing[0]}' is not in {where} (it has: {', '.join(available)}); "
+            f"class '{missing[0]}' is not in {where} (it has: {quoted(available)}); "
             f"fix data.classes or data.minority"
         )
     return list(wanted)
@@ -139,28 +161,43 @@ class ImageFolder:
         return _folder_catalog(Path(root), classes)
 
 
+def image_files(folder: Path) -> list[str]:
+    """Every image file under `folder`, at any depth, in torchvision's ImageFolder order (by
+    folder path, then by name), leaving out hidden and system files and folders (`is_hidden`)."""
+    walked = []
+    for root, folders, files in os.walk(folder, followlinks=True):
+        folders[:] = [name for name in folders if not is_hidden(name)]
+        walked.append((root, files))
+    return [
+        os.path.join(root, name)
+        for root, files in sorted(walked)
+        for name in sorted(files)
+        if not is_hidden(name) and name.lower().endswith(IMG_EXTENSIONS)
+    ]
+
+
 def _folder_catalog(folder: Path, classes: Sequence[str] | None) -> FileCatalog:
     if not folder.is_dir():
         raise ConfigError(f"data root '{folder}' does not exist or is not a folder; fix data.root")
-    available = sorted(entry.name for entry in folder.iterdir() if entry.is_dir())
+    available = sorted(
+        entry.name for entry in folder.iterdir() if entry.is_dir() and not is_hidden(entry.name)
+    )
     if classes is not None:
         missing = [name for name in classes if name not in available]
         if missing:
             raise ConfigError(
                 f"class folder '{folder / missing[0]}' is missing; "
-                f"fix data.root or data.classes (the folder has: {', '.join(available) or 'none'})"
+                f"fix data.root or data.classes (the folder has: {quoted(available) or 'none'})"
             )
     names = list(classes) if classes is not None else available
     if not names:
         raise ConfigError(f"'{folder}' has no class folders; fix data.root")
-    samples = make_dataset(
-        str(folder),
-        {name: i for i, name in enumerate(names)},
-        extensions=IMG_EXTENSIONS,
-        allow_empty=True,
-    )
-    paths = [path for path, _ in samples]
-    labels = np.array([label for _, label in samples], dtype=np.int64)
+    paths, labels = [], []
+    for label, name in enumerate(names):
+        found = image_files(folder / name)
+        paths += found
+        labels += [label] * len(found)
+    labels = np.array(labels, dtype=np.int64)
     empty = [name for i, name in enumerate(names) if not np.any(labels == i)]
     if empty:
         raise ConfigError(
