@@ -5,6 +5,7 @@ Each evaluation (every epoch's test and validation passes, the final test) compu
 from the softmax scores over the whole split, as torchmetrics accumulates them batch by batch.
 """
 
+import warnings
 from collections.abc import Mapping, Sequence
 
 import torch
@@ -13,11 +14,13 @@ from torchmetrics.classification import (
     MulticlassAccuracy,
     MulticlassAUROC,
     MulticlassCalibrationError,
-    MulticlassF1Score,
-    MulticlassPrecision,
-    MulticlassRecall,
+    MulticlassStatScores,
 )
-from torchmetrics.wrappers import ClasswiseWrapper
+from torchmetrics.utilities import dim_zero_cat
+
+# An absent class has no AUROC, and PresentClassesAUROC leaves it out: torchmetrics' warning
+# about it says nothing the results do not.
+warnings.filterwarnings("ignore", "No positive samples in targets")
 
 # Name -> how tables and figures label it. Higher is better for all but `ece` and `loss`.
 SCALARS = {
@@ -59,26 +62,58 @@ def in_order(values: Mapping[str, float], groups: Sequence[str]) -> dict[str, fl
     return {key: values[key] for key in [*first, *rest]}
 
 
-class GeometricMeanRecall(MulticlassRecall):
-    """G-mean: the geometric mean of the per-class recalls (Kubat and Matwin 1997). A single
-    class with recall 0 makes it 0, however well the others do: that is its point."""
+class ClassRates(MulticlassStatScores):
+    """Per-class precision, recall and F1, and the averages of the study, from one count per
+    class of true and false positives and negatives.
 
-    def __init__(self, num_classes: int, **kwargs):
-        super().__init__(num_classes, average=None, **kwargs)
+    A class with no image in the split has no recall and no F1 (NaN; null in results.json), and
+    every average leaves it out, as scikit-learn's balanced accuracy does: balanced accuracy is
+    the mean recall of the classes present, macro F1 their mean F1 (F1 = 2TP / (2TP + FP + FN)),
+    G-mean the geometric mean of their recalls (Kubat and Matwin 1997: one class with recall 0
+    makes it 0, however well the others do), `<group>_recall` the mean recall of a group's
+    classes present. A class never predicted has precision 0 (torchmetrics' convention), or no
+    precision when it is not in the split either.
+    """
+
+    def __init__(self, class_names: Sequence[str], groups: Mapping[str, Sequence[str]]):
+        super().__init__(len(class_names), average=None)
+        self.class_names = list(class_names)
+        index = {name: c for c, name in enumerate(class_names)}
+        self.groups = {group: [index[name] for name in names] for group, names in groups.items()}
+
+    def compute(self) -> dict[str, torch.Tensor]:
+        tp, fp, _, fn, support = super().compute().double().unbind(dim=1)
+        nan = torch.tensor(float("nan"), dtype=torch.float64, device=tp.device)
+        present, predicted = support > 0, tp + fp
+        recall = torch.where(present, tp / support.clamp_min(1), nan)
+        precision = torch.where(predicted > 0, tp / predicted.clamp_min(1), 0.0)
+        precision = torch.where(present | (predicted > 0), precision, nan)
+        f1 = torch.where(present, 2 * tp / (2 * tp + fp + fn).clamp_min(1), nan)
+        values = {
+            "balanced_acc": recall.nanmean(),
+            "macro_f1": f1.nanmean(),
+            "g_mean": recall[present].log().mean().exp(),
+            **{group_recall(g): recall[members].nanmean() for g, members in self.groups.items()},
+        }
+        for metric, per_class in (("precision", precision), ("recall", recall), ("f1", f1)):
+            values |= {
+                f"{metric}/{name}": value
+                for name, value in zip(self.class_names, per_class, strict=True)
+            }
+        return {key: value.float() for key, value in values.items()}
+
+
+class PresentClassesAUROC(MulticlassAUROC):
+    """Macro one-vs-rest AUROC over the classes present in the split (a class without images
+    has no AUROC; torchmetrics would count it as 0)."""
+
+    def __init__(self, num_classes: int):
+        super().__init__(num_classes, average="none", thresholds=None)
 
     def compute(self) -> torch.Tensor:
-        return super().compute().log().mean().exp()
-
-
-class GroupRecall(MulticlassRecall):
-    """The mean recall of a group of classes (given by index), e.g. the minority classes."""
-
-    def __init__(self, num_classes: int, classes: Sequence[int], **kwargs):
-        super().__init__(num_classes, average=None, **kwargs)
-        self.classes = list(classes)
-
-    def compute(self) -> torch.Tensor:
-        return super().compute()[self.classes].mean()
+        per_class = super().compute()
+        present = torch.bincount(dim_zero_cat(self.target).long(), minlength=self.num_classes) > 0
+        return per_class[present].mean()
 
 
 def study_metrics(
@@ -87,34 +122,19 @@ def study_metrics(
     """The study's metrics of one split; update it with softmax scores [n, C] and labels [n].
 
     compute() gives the SCALARS, `<group>_recall` for each group of `groups` (group name -> class
-    names) and `precision/<class>`, `recall/<class>`, `f1/<class>`. Sources: balanced accuracy is
-    the mean per-class recall; macro AUROC is the mean of the one-vs-rest AUROCs of the classes
-    (Buda et al. 2018's measure), exact (no thresholds binned); ECE is the expected calibration
-    error over 15 equal-width confidence bins (Guo et al. 2017). A class never predicted has
-    precision 0 and F1 0 (torchmetrics' zero_division=0).
+    names) and `precision/<class>`, `recall/<class>`, `f1/<class>` (`ClassRates`: a class with
+    no image in the split is NaN and left out of every average). Macro AUROC is the mean of the
+    one-vs-rest AUROCs of the classes present (Buda et al. 2018's measure), exact (no thresholds
+    binned); ECE is the expected calibration error over 15 equal-width confidence bins (Guo et
+    al. 2017).
     """
     n = len(class_names)
-    index = {name: c for c, name in enumerate(class_names)}
-    class_names = list(class_names)
     return MetricCollection(
         {
             "acc": MulticlassAccuracy(n, average="micro"),
-            "balanced_acc": MulticlassAccuracy(n, average="macro"),
-            "macro_f1": MulticlassF1Score(n, average="macro"),
-            "g_mean": GeometricMeanRecall(n),
-            "auroc": MulticlassAUROC(n, average="macro", thresholds=None),
+            "rates": ClassRates(class_names, groups),
+            "auroc": PresentClassesAUROC(n),
             "ece": MulticlassCalibrationError(n, n_bins=15, norm="l1"),
-            **{
-                group_recall(group): GroupRecall(n, [index[name] for name in members])
-                for group, members in groups.items()
-            },
-            "precision": ClasswiseWrapper(
-                MulticlassPrecision(n, average=None), class_names, prefix="precision/"
-            ),
-            "recall": ClasswiseWrapper(
-                MulticlassRecall(n, average=None), class_names, prefix="recall/"
-            ),
-            "f1": ClasswiseWrapper(MulticlassF1Score(n, average=None), class_names, prefix="f1/"),
         },
         compute_groups=False,
     )

@@ -1,6 +1,7 @@
 """results.json: everything one run produced, and the one contract between training and reports."""
 
 import json
+import math
 import os
 import tempfile
 from collections.abc import Callable
@@ -26,14 +27,31 @@ def atomic_write(path: Path, write: Callable[[BinaryIO], None]) -> Path:
     return path
 
 
+def undefined_as_null(value):
+    """`value` with every NaN or infinite float, at any depth, as None: JSON has no NaN, and a
+    metric that is undefined (a class without test images has no recall) is null."""
+    if isinstance(value, float) and not math.isfinite(value):
+        return None
+    if isinstance(value, dict):
+        return {key: undefined_as_null(item) for key, item in value.items()}
+    if isinstance(value, list | tuple):
+        return [undefined_as_null(item) for item in value]
+    return value
+
+
 def write_results(run_dir: str | Path, results: dict) -> Path:
-    """Writes `run_dir/results.json` atomically."""
-    text = json.dumps(results, indent=2).encode()
+    """Writes `run_dir/results.json` atomically, undefined numbers as null."""
+    text = json.dumps(undefined_as_null(results), indent=2, allow_nan=False).encode()
     return atomic_write(Path(run_dir) / FILENAME, lambda file: file.write(text))
 
 
 def read_results(run_dir: str | Path) -> dict:
     return json.loads((Path(run_dir) / FILENAME).read_text())
+
+
+def untested_classes(results: dict) -> list[str]:
+    """The classes the run had no test image of (their recall is undefined)."""
+    return [name for name, count in results["counts"]["test"].items() if count == 0]
 
 
 def groups(results: dict) -> dict[str, list[str]]:
@@ -49,7 +67,7 @@ def groups(results: dict) -> dict[str, list[str]]:
 
 
 def test_metric(results: dict, name: str) -> float:
-    """A final test metric by name, NaN where the run did not compute it.
+    """A final test metric by name, NaN where the run did not compute it or it is undefined.
 
     A results.json written before imbalance/metrics.py (2026-11-29) has neither `macro_f1` nor
     the group recalls: they are derived from its per-class precision and recall, as the report
@@ -57,7 +75,7 @@ def test_metric(results: dict, name: str) -> float:
     """
     test = results["test"]
     if name in test:
-        return test[name]
+        return float("nan") if test[name] is None else test[name]  # null: undefined
     precision, recall = test.get("precision", {}), test.get("recall", {})
     if name == "macro_f1" and precision:
         pairs = [(precision[c], recall[c]) for c in results["classes"]]

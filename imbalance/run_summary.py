@@ -1,6 +1,8 @@
 """What a finished run adds to TensorBoard: its hyperparameters against its final test metrics
 (the HPARAMS tab), and its confusion matrix as an image."""
 
+import math
+
 import numpy as np
 from lightning.pytorch.loggers import TensorBoardLogger
 from matplotlib.figure import Figure
@@ -23,7 +25,9 @@ def log_run_summary(logger: TensorBoardLogger, results: dict) -> None:
         "seed": config["seed"],
         "data_seed": config["data"]["seed"],
     }
-    metrics = {f"final/{name}": test[name] for name in summary_names(list(results["groups"]))}
+    names = summary_names(list(results["groups"]))
+    # A metric that no class defines (a group without test images) has no point to plot.
+    metrics = {f"final/{name}": test[name] for name in names if not math.isnan(test[name])}
     logger.log_hyperparams(params, metrics, step=epochs)
 
     minority = set(results["minority"])

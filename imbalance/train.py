@@ -19,7 +19,7 @@ from omegaconf import DictConfig, OmegaConf
 
 from imbalance.data.datamodule import ImbalancedDataModule
 from imbalance.data.sources import UnreadableImages
-from imbalance.errors import ConfigError
+from imbalance.errors import ConfigError, quoted
 from imbalance.metrics import GROUPS, scalar_names, summary_names
 from imbalance.module import StudyModule
 from imbalance.remedies.stages import SecondStage
@@ -57,6 +57,13 @@ def check_axes(cfg: DictConfig, overrides: Sequence[str] = ()) -> None:
         if value is not None and (isinstance(value, bool) or not isinstance(value, types)):
             kind = "an integer" if types is int else "a number"
             raise ConfigError(f"{key}={value} is not {kind}")
+    for key in ("seed", "data.seed"):  # numpy's and torch's seeds are unsigned 32-bit
+        if not 0 <= OmegaConf.select(cfg, key) < 2**32:
+            raise ConfigError(f"{key}={OmegaConf.select(cfg, key)} is outside 0 to 2^32 - 1")
+    if cfg.trainer.max_epochs < 1:
+        raise ConfigError(
+            f"trainer.max_epochs={cfg.trainer.max_epochs} trains nothing; give at least 1"
+        )
     every_metric = scalar_names(GROUPS)  # before the images are decoded
     if cfg.optimized_metric not in every_metric:
         raise ConfigError(
@@ -263,6 +270,12 @@ def train(cfg: DictConfig) -> dict:
             + ", ".join(f"{name} {results['test'][name]:.3f}" for name in shown)
             + f" -> {path}"
         )
+        absent = [name for name, count in results["counts"]["test"].items() if count == 0]
+        if absent:
+            log.warning(
+                f"class(es) {quoted(absent)} have no test image: their recall and F1 are "
+                f"undefined (null in results.json) and every average leaves them out"
+            )
     return results
 
 

@@ -154,9 +154,12 @@ def test_the_trainer_options_a_user_reaches_for_are_plain_overrides(monkeypatch,
         ("seed=1.5", "seed=1.5 is not an integer"),
         ("data.val_fraction=abc", "data.val_fraction=abc is not a number"),
         ("data.test_per_class=ten", "data.test_per_class=ten is not an integer"),
+        ("seed=-1", r"seed=-1 is outside 0 to 2\^32 - 1"),
+        ("data.seed=4294967296", r"data.seed=4294967296 is outside 0 to 2\^32 - 1"),
+        ("trainer.max_epochs=0", "trainer.max_epochs=0 trains nothing; give at least 1"),
     ],
 )
-def test_the_study_axes_must_be_numbers(override, message, config):
+def test_the_study_axes_must_be_numbers_in_range(override, message, config):
     with pytest.raises(ConfigError, match=f"^{message}$"):
         build(config(override, *FAST))
 

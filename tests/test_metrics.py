@@ -95,3 +95,31 @@ def test_the_names_every_consumer_uses():
         "f1",
     }
     assert all(math.isclose(values[name], 1.0) for name in ("acc", "g_mean", "auroc"))
+
+
+def test_a_class_without_images_in_the_split_is_undefined_and_left_out_of_averages():
+    # Class e has no image here; one image of class d is predicted as e.
+    labels = torch.tensor([0, 0, 1, 1, 2, 2, 3, 3])
+    predicted = torch.tensor([0, 0, 1, 0, 2, 2, 3, 4])
+    scores = torch.nn.functional.one_hot(predicted, 5).float() * 0.9 + 0.02
+    values = computed(scores, labels, batches=2)
+    assert math.isnan(values["recall"]["e"]) and math.isnan(values["f1"]["e"])
+    assert values["precision"]["e"] == 0.0  # predicted once, wrongly: a defined 0
+    true, guess = labels.numpy(), predicted.numpy()
+    with pytest.warns(UserWarning, match="y_pred contains classes not in y_true"):
+        expected = balanced_accuracy_score(true, guess)
+    assert values["balanced_acc"] == pytest.approx(expected)  # (1 + 0.5 + 1 + 0.5) / 4
+    assert values["macro_f1"] == pytest.approx(
+        np.mean(f1_score(true, guess, labels=[0, 1, 2, 3], average=None))
+    )
+    assert values["g_mean"] == pytest.approx((1 * 0.5 * 1 * 0.5) ** (1 / 4))
+    assert values["minority_recall"] == pytest.approx(0.75)  # c and d; e has none
+    present = roc_auc_score(
+        np.eye(5)[true][:, :4], scores.numpy()[:, :4], average=None
+    )  # one-vs-rest of the classes present
+    assert values["auroc"] == pytest.approx(present.mean(), abs=1e-6)
+
+
+def test_a_group_without_images_is_undefined():
+    values = computed(torch.eye(5)[:2].repeat(2, 1), torch.tensor([0, 1, 0, 1]), batches=2)
+    assert math.isnan(values["minority_recall"]) and values["majority_recall"] == 1.0

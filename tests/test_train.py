@@ -363,3 +363,23 @@ def test_an_unknown_remedy_is_named(tmp_path):
     assert result.returncode != 0 and "Traceback" not in result.stderr
     assert "Could not find 'remedy/magic'" in result.stderr
     assert "oversample" in result.stderr  # Hydra lists the available options
+
+
+def test_a_class_without_test_images_is_undefined_not_zero_and_the_report_says_so(tmp_path):
+    # At 100:1 every minority digit has one image, and it goes to training.
+    run_dir = tmp_path / "runs" / "ratio-100"
+    result = run_cli("ratio=100", *TINY, f"hydra.run.dir={run_dir}", cwd=tmp_path)
+    assert result.returncode == 0, result.stderr[-3000:]
+    results = json.loads((run_dir / "results.json").read_text())
+    assert all(results["counts"]["test"][name] == 0 for name in MINORITY)
+    assert all(results["test"]["recall"][name] is None for name in MINORITY)
+    assert results["test"]["minority_recall"] is None
+    assert 0 <= results["test"]["balanced_acc"] <= 1  # over the majority digits alone
+    assert "have no test image" in result.stdout
+
+    from imbalance.report.__main__ import main
+
+    assert main([str(tmp_path / "runs")]) == 0
+    summary = (tmp_path / "runs" / "summary.md").read_text()
+    assert "Runs without test images of some classes" in summary
+    assert "'5', '6', '7', '8', '9'" in summary

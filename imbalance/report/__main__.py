@@ -11,9 +11,10 @@ import argparse
 import sys
 from pathlib import Path
 
-from imbalance.errors import ConfigError
+from imbalance.errors import ConfigError, quoted
 from imbalance.report import figures, paired, tables
 from imbalance.report.sweep import Sweep, newest_sweep, read_sweep
+from imbalance.results import untested_classes
 
 # The metrics compared with a baseline: a group's recall is the smallest classes' (minority or few).
 PAIRED = ["balanced_acc", "minority_recall", "few_recall", "macro_f1", "auroc"]
@@ -51,6 +52,16 @@ def write_report(sweep: Sweep, baseline: str | None = None) -> list[Path]:
     context = describe(sweep)
     missing = "".join(f"\n- {job}" for job in sweep.missing)
     missing = f"\n\nMissing jobs, left out:{missing}\n" if missing else "\n"
+    untested = "".join(
+        f"\n- {run['job'] or 'run'}: {quoted(untested_classes(run))}"
+        for run in runs
+        if untested_classes(run)
+    )
+    if untested:
+        missing += (
+            "\nRuns without test images of some classes (their recall and F1 are undefined and "
+            f"every average leaves them out):{untested}\n"
+        )
 
     summary, metrics = tables.summary(runs, columns), tables.summary_metrics(runs)
     summary.to_csv(out / "summary.csv", index=False)

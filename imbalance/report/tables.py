@@ -51,6 +51,11 @@ def seeds(run: dict) -> dict:
     return {"seed": config["seed"], "data_seed": config.get("data", {}).get("seed", config["seed"])}
 
 
+def _number(value):
+    """null (an undefined metric, or no test pass that epoch) as NaN, which averages skip."""
+    return float("nan") if value is None else value
+
+
 def per_run(runs: list[dict], columns: list[str]) -> pd.DataFrame:
     """One row per run: its setting, seeds and final test metrics (NaN for a metric that its
     results.json lacks)."""
@@ -75,8 +80,8 @@ def per_class(runs: list[dict], columns: list[str]) -> pd.DataFrame:
                     "class": name,
                     "minority": name in minority,
                     "group": group[name],
-                    "precision": run["test"]["precision"][name],
-                    "recall": run["test"]["recall"][name],
+                    "precision": _number(run["test"]["precision"][name]),
+                    "recall": _number(run["test"]["recall"][name]),
                 }
             )
     return pd.DataFrame(rows)
@@ -87,7 +92,7 @@ def per_epoch(runs: list[dict], columns: list[str]) -> pd.DataFrame:
     for run in runs:
         setting = _setting(run, columns)
         for epoch in run["history"]:
-            rows.append({**setting, **seeds(run), **epoch})
+            rows.append({**setting, **seeds(run), **{k: _number(v) for k, v in epoch.items()}})
     return pd.DataFrame(rows)
 
 
