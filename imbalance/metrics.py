@@ -18,10 +18,6 @@ from torchmetrics.classification import (
 )
 from torchmetrics.utilities import dim_zero_cat
 
-# An absent class has no AUROC, and PresentClassesAUROC leaves it out: torchmetrics' warning
-# about it says nothing the results do not.
-warnings.filterwarnings("ignore", "No positive samples in targets")
-
 # Name -> how tables and figures label it. Higher is better for all but `ece` and `loss`.
 SCALARS = {
     "acc": "accuracy",
@@ -111,7 +107,9 @@ class PresentClassesAUROC(MulticlassAUROC):
         super().__init__(num_classes, average="none", thresholds=None)
 
     def compute(self) -> torch.Tensor:
-        per_class = super().compute()
+        with warnings.catch_warnings():  # about absent classes, which are left out below
+            warnings.filterwarnings("ignore", "No positive samples in targets")
+            per_class = super().compute()
         present = torch.bincount(dim_zero_cat(self.target).long(), minlength=self.num_classes) > 0
         return per_class[present].mean()
 

@@ -64,7 +64,6 @@ def test_g_mean_is_zero_when_one_class_is_never_recalled():
     assert values["g_mean"] == 0.0
 
 
-@pytest.mark.filterwarnings("ignore:No positive samples")  # AUROC of classes c and d
 def test_expected_calibration_error_by_hand():
     # Four predictions, confidences 0.9, 0.9, 0.6, 0.3; the first and third right. With 15 bins
     # of width 1/15, 0.9 falls in bin 13, 0.6 in bin 8, 0.3 in bin 4:
