@@ -17,65 +17,16 @@ from lightning.pytorch.loggers import TensorBoardLogger
 from lightning.pytorch.strategies.launchers import _SubprocessScriptLauncher
 from omegaconf import DictConfig, OmegaConf
 
+from imbalance.checks import check_config
 from imbalance.data.datamodule import ImbalancedDataModule
 from imbalance.data.sources import UnreadableImages
 from imbalance.errors import ConfigError, quoted
-from imbalance.metrics import GROUPS, scalar_names, summary_names
+from imbalance.metrics import scalar_names, summary_names
 from imbalance.module import StudyModule
 from imbalance.remedies.stages import SecondStage
 from imbalance.results import write_results
 
 log = logging.getLogger(__name__)
-
-# Settings that only the step profile reads (the minority classes and their fraction).
-STEP_ONLY = ("mu", "data.minority")
-# Numbers typed on the command line, where `ratio=abc` is a valid string.
-NUMBERS = {
-    "ratio": int | float,
-    "mu": int | float,
-    "seed": int,
-    "data.seed": int,
-    "data.per_class": int,
-    "data.test_fraction": int | float,
-    "data.test_per_class": int,
-    "data.val_fraction": int | float,
-}
-
-
-def check_axes(cfg: DictConfig, overrides: Sequence[str] = ()) -> None:
-    """The config's values that no class checks: missing values, NUMBERS that are not numbers,
-    an unknown optimized_metric, and step-only settings given on the command line
-    (`overrides`) for another profile, where they would be ignored."""
-    step = cfg.profile == "step"
-    missing = sorted(
-        key for key in OmegaConf.missing_keys(cfg) if step or key not in ("data.minority",)
-    )
-    if missing:
-        raise ConfigError(f"{missing[0]} has no value: give one, e.g. {missing[0]}=...")
-    for key, types in NUMBERS.items():
-        value = OmegaConf.select(cfg, key)  # None: a data config without the key
-        if value is not None and (isinstance(value, bool) or not isinstance(value, types)):
-            kind = "an integer" if types is int else "a number"
-            raise ConfigError(f"{key}={value} is not {kind}")
-    for key in ("seed", "data.seed"):  # numpy's and torch's seeds are unsigned 32-bit
-        if not 0 <= OmegaConf.select(cfg, key) < 2**32:
-            raise ConfigError(f"{key}={OmegaConf.select(cfg, key)} is outside 0 to 2^32 - 1")
-    if cfg.trainer.max_epochs < 1:
-        raise ConfigError(
-            f"trainer.max_epochs={cfg.trainer.max_epochs} trains nothing; give at least 1"
-        )
-    every_metric = scalar_names(GROUPS)  # before the images are decoded
-    if cfg.optimized_metric not in every_metric:
-        raise ConfigError(
-            f"optimized_metric={cfg.optimized_metric} is not one of {', '.join(every_metric)}"
-        )
-    for override in overrides:
-        key = override.split("=", 1)[0].lstrip("+~")
-        if not step and key in STEP_ONLY:
-            raise ConfigError(
-                f"{key} applies to profile=step only and profile={cfg.profile} would ignore it; "
-                f"drop {key}=... from the command line"
-            )
 
 
 def datamodule(cfg: DictConfig) -> ImbalancedDataModule:
@@ -88,8 +39,8 @@ def build(
     cfg: DictConfig, overrides: Sequence[str] = ()
 ) -> tuple[ImbalancedDataModule, StudyModule]:
     """The run's data, ready, and its LightningModule, as the config describes them;
-    `overrides` are the command line's, for `check_axes`."""
-    check_axes(cfg, overrides)
+    `overrides` are the command line's, for `check_config`."""
+    check_config(cfg, overrides)
     L.seed_everything(cfg.seed, workers=True)
     data = datamodule(cfg)
     data.setup("fit")

@@ -5,6 +5,7 @@ import torch
 from hydra.utils import instantiate
 from torch import nn
 
+from helpers import REPO
 from imbalance.data.augment import RandomAffine
 from imbalance.errors import ConfigError
 from imbalance.train import build
@@ -213,3 +214,33 @@ def test_a_remedy_combining_existing_parts_is_one_yaml_file(tmp_path, config):
     assert type(module.loss).__name__ == "FocalLoss" and module.loss.gamma == 2.0
     assert type(data.samplers[1]).__name__ == "OverSampler"
     assert type(data.train_dataloader().sampler).__name__ == "OverSampler"
+
+
+@pytest.mark.parametrize(
+    "override, message",
+    [
+        ("+reg.dropuot=0.5", "^reg.dropuot is a key that nothing reads \\(reg has: augment, "),
+        ("+data.foo=1", "^data.foo is a key that nothing reads \\(imbalance.data.datamodule"),
+        ("+trainer.bogus=1", "^trainer.bogus is a key that nothing reads \\(lightning.pytorch"),
+        ("+optim.nesterov=true", "^optim.nesterov is a key that nothing reads"),
+        ("+remedy.loss.gama=2", "^remedy.loss.gama is a key that nothing reads"),
+        ("+model.layers.0.strides=2", r"^model.layers\[0\].strides is a key that nothing reads"),
+        ("+ratios=3", "^ratios is a key that nothing reads \\(the top level has: "),
+        ("data.source._target_=nowhere.Nothing", "^data.source._target_=nowhere.Nothing cannot"),
+    ],
+)
+def test_a_key_that_nothing_reads_is_an_error_naming_it(override, message, config):
+    with pytest.raises(ConfigError, match=message):
+        build(config(override, *FAST))
+
+
+def test_trainer_arguments_passed_on_purpose_keep_working(config):
+    build(config("+trainer.gradient_clip_val=1.0", *FAST))
+
+
+def test_every_option_of_every_group_reads_all_its_keys(config):
+    from imbalance.checks import unread_keys
+
+    for group in ("data", "model", "reg", "remedy", "trainer", "experiment"):
+        for option in sorted((REPO / "conf" / group).glob("*.yaml")):
+            assert unread_keys(config(f"{group}={option.stem}")) == [], option
