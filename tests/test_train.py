@@ -383,3 +383,16 @@ def test_a_class_without_test_images_is_undefined_not_zero_and_the_report_says_s
     summary = (tmp_path / "runs" / "summary.md").read_text()
     assert "Runs without test images of some classes" in summary
     assert "'5', '6', '7', '8', '9'" in summary
+
+
+def test_a_job_name_too_long_for_the_file_system_is_cut_with_a_hash(tmp_path):
+    from imbalance import job_name
+
+    long = "data.minority=[" + ",".join(["5", "6", "7", "8", "9"] * 30) + "]"
+    result = run_cli("-m", long, *TINY, f"hydra.sweep.dir={tmp_path}", cwd=tmp_path)
+    assert result.returncode == 0, result.stderr[-3000:]
+    (job,) = [path for path in tmp_path.iterdir() if path.is_dir() and path.name[0] != "."]
+    assert len(job.name.encode()) <= 200 and job.name == job_name(",".join(sorted([*TINY, long])))
+    results = json.loads((job / "results.json").read_text())
+    assert long in results["overrides"]  # the full overrides, in the results
+    assert job_name("a" * 300) != job_name("a" * 299 + "b")  # distinct names stay distinct
