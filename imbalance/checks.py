@@ -6,6 +6,7 @@ of the step profile given to another profile.
 """
 
 import inspect
+import re
 from collections.abc import Sequence
 
 from hydra.utils import get_object
@@ -16,17 +17,20 @@ from imbalance.metrics import GROUPS, scalar_names
 
 # Settings that only the step profile reads (the minority classes and their fraction).
 STEP_ONLY = ("mu", "data.minority")
-# Numbers typed on the command line, where `ratio=abc` is a valid string.
+# Numbers typed on the command line, where `ratio=abc` is a valid string; the first five must
+# be there (the data settings may be missing from a data config of one's own).
 NUMBERS = {
     "ratio": int | float,
     "mu": int | float,
     "seed": int,
     "data.seed": int,
+    "trainer.max_epochs": int,
     "data.per_class": int,
     "data.test_fraction": int | float,
     "data.test_per_class": int,
     "data.val_fraction": int | float,
 }
+REQUIRED = ("ratio", "mu", "seed", "data.seed", "trainer.max_epochs")
 
 
 def check_config(cfg: DictConfig, overrides: Sequence[str] = ()) -> None:
@@ -40,8 +44,10 @@ def check_config(cfg: DictConfig, overrides: Sequence[str] = ()) -> None:
     if missing:
         raise ConfigError(f"{missing[0]} has no value: give one, e.g. {missing[0]}=...")
     for key, types in NUMBERS.items():
-        value = OmegaConf.select(cfg, key)  # None: a data config without the key
-        if value is not None and (isinstance(value, bool) or not isinstance(value, types)):
+        value = OmegaConf.select(cfg, key)
+        if value is None and key not in REQUIRED:
+            continue
+        if isinstance(value, bool) or not isinstance(value, types):
             kind = "an integer" if types is int else "a number"
             raise ConfigError(f"{key}={value} is not {kind}")
     for key in ("seed", "data.seed"):  # numpy's and torch's seeds are unsigned 32-bit
@@ -69,7 +75,7 @@ def check_config(cfg: DictConfig, overrides: Sequence[str] = ()) -> None:
         raise ConfigError(f"{key} is a key that nothing reads ({reader}); drop it or fix its name")
 
 
-# The keys of the config's plain nodes (those without a _target_), by path; "*": any key.
+# The keys of the config's plain nodes (those without a _target_), by path.
 PLAIN = {
     "": {
         "data", "model", "reg", "remedy", "trainer", "ratio", "profile", "mu", "seed", "optim",
@@ -82,30 +88,48 @@ PLAIN = {
     "remedy.head": {"type", "scale"},
 }  # fmt: skip
 LAYER_KEYS = {"type", "out", "kernel", "stride", "padding", "pool", "pool_stride"}
+# Arguments that imbalance.train.build gives these nodes' targets itself: in the config they
+# would be overruled, so nothing reads them there either.
+GIVEN = {
+    "data": {"ratio", "mu", "profile"},
+    "model": {"in_channels", "input_size", "num_classes", "batch_norm", "dropout", "head"},
+    "remedy.loss": {"class_counts", "label_smoothing"},
+    "remedy.sampler": {"labels", "class_counts", "seed"},
+    "remedy.stage2.sampler": {"labels", "class_counts", "seed"},
+    "remedy.correction": {"class_counts"},
+    "trainer": {"logger", "reload_dataloaders_every_n_epochs"},
+}
 HYDRA_KEYS = {"_target_", "_partial_", "_recursive_", "_convert_", "_args_"}
 
 
 def unread_keys(cfg: DictConfig) -> list[tuple[str, str]]:
     """(key, what reads its node) for every key of the config that nothing reads: a key of a
-    `_target_` node that its class or function does not take (unless it takes **kwargs), a
-    key of a plain node not in PLAIN, and a key of a model layer not in LAYER_KEYS."""
+    `_target_` node that its class or function does not take (unless it takes **kwargs) or that
+    the code gives it (GIVEN), a key of a plain node not in PLAIN, and a key of a model layer
+    not in LAYER_KEYS. A key that an interpolation refers to (`data.root: ${paths.data}`) is
+    read."""
     found = []
+    referenced = set(re.findall(r"\$\{([\w.]+)\}", str(OmegaConf.to_container(cfg))))
+
+    def read_elsewhere(path: str) -> bool:
+        return any(ref == path or ref.startswith(f"{path}.") for ref in referenced)
 
     def visit(node: DictConfig, path: str) -> None:
         if "_target_" in node:
             try:
                 target = get_object(node._target_)
             except Exception as error:  # noqa: BLE001 - any import failure reads the same
+                reason = str(error).strip().splitlines()[0]
                 raise ConfigError(
-                    f"{path}._target_={node._target_} cannot be imported ({error})"
+                    f"{path}._target_={node._target_} cannot be imported ({reason})"
                 ) from error
-            signature = inspect.signature(target)
-            parameters = signature.parameters.values()
-            if any(p.kind == inspect.Parameter.VAR_KEYWORD for p in parameters):
-                return
-            takes = {p.name for p in parameters}
-            reader = f"{node._target_} takes: {', '.join(sorted(takes))}"
-            found.extend((f"{path}.{key}", reader) for key in node if key not in takes | HYDRA_KEYS)
+            parameters = inspect.signature(target).parameters.values()
+            if not any(p.kind == inspect.Parameter.VAR_KEYWORD for p in parameters):
+                takes = {p.name for p in parameters} - GIVEN.get(path, set())
+                reader = f"{node._target_} takes: {', '.join(sorted(takes))}"
+                found.extend(
+                    (f"{path}.{key}", reader) for key in node if key not in takes | HYDRA_KEYS
+                )
         elif path in PLAIN:
             reader = f"{path or 'the top level'} has: {', '.join(sorted(PLAIN[path]))}"
             found.extend(
@@ -125,6 +149,10 @@ def unread_keys(cfg: DictConfig) -> list[tuple[str, str]]:
                         for key in layer
                         if key not in LAYER_KEYS
                     )
+            elif isinstance(child, ListConfig):  # e.g. trainer.callbacks: their own targets
+                for i, item in enumerate(child):
+                    if isinstance(item, DictConfig):
+                        visit(item, f"{child_path}[{i}]")
 
     visit(cfg, "")
-    return found
+    return [(key, reader) for key, reader in found if not read_elsewhere(key)]

@@ -78,8 +78,9 @@ class ClassRates(MulticlassStatScores):
         self.groups = {group: [index[name] for name in names] for group, names in groups.items()}
 
     def compute(self) -> dict[str, torch.Tensor]:
-        tp, fp, _, fn, support = super().compute().double().unbind(dim=1)
-        nan = torch.tensor(float("nan"), dtype=torch.float64, device=tp.device)
+        # float32 (counts are exact up to 2^24): float64 does not exist on every GPU (Apple's).
+        tp, fp, _, fn, support = super().compute().float().unbind(dim=1)
+        nan = torch.tensor(float("nan"), device=tp.device)
         present, predicted = support > 0, tp + fp
         recall = torch.where(present, tp / support.clamp_min(1), nan)
         precision = torch.where(predicted > 0, tp / predicted.clamp_min(1), 0.0)
@@ -96,7 +97,7 @@ class ClassRates(MulticlassStatScores):
                 f"{metric}/{name}": value
                 for name, value in zip(self.class_names, per_class, strict=True)
             }
-        return {key: value.float() for key, value in values.items()}
+        return values
 
 
 class PresentClassesAUROC(MulticlassAUROC):

@@ -80,7 +80,9 @@ def test_metric(results: dict, name: str) -> float:
     if name == "macro_f1" and precision:
         pairs = [(precision[c], recall[c]) for c in results["classes"]]
         return sum(2 * p * r / (p + r) if p + r else 0.0 for p, r in pairs) / len(pairs)
+    untested = set(untested_classes(results))
     for group, members in groups(results).items():
-        if name == f"{group}_recall" and recall:
-            return sum(recall[c] for c in members) / len(members)
+        tested = [c for c in members if c not in untested]
+        if name == f"{group}_recall" and recall and tested:
+            return sum(recall[c] for c in tested) / len(tested)
     return float("nan")

@@ -163,6 +163,7 @@ def train(cfg: DictConfig) -> dict:
     started = time.time()
     hydra_cfg = HydraConfig.get()
     run_dir = hydra_cfg.runtime.output_dir
+    check_config(cfg, hydra_cfg.overrides.task)  # before the Trainer reads its arguments
     logger = TensorBoardLogger(run_dir, name="", version="", default_hp_metric=False)
     trainer = make_trainer(cfg, logger=logger)
     check_launch(trainer, hydra_cfg.mode, cfg.remedy)

@@ -227,6 +227,15 @@ def test_a_remedy_combining_existing_parts_is_one_yaml_file(tmp_path, config):
         ("+model.layers.0.strides=2", r"^model.layers\[0\].strides is a key that nothing reads"),
         ("+ratios=3", "^ratios is a key that nothing reads \\(the top level has: "),
         ("data.source._target_=nowhere.Nothing", "^data.source._target_=nowhere.Nothing cannot"),
+        ("+data.ratio=10", "^data.ratio is a key that nothing reads"),  # the code gives ratio
+        ("+model.dropout=0.5", "^model.dropout is a key that nothing reads"),  # reg's switch
+        ("+trainer.logger=false", "^trainer.logger is a key that nothing reads"),
+        (
+            "+trainer.callbacks=[{_target_:lightning.pytorch.callbacks.EarlyStopping,bogus:1}]",
+            r"^trainer.callbacks\[0\].bogus is a key that nothing reads",
+        ),
+        ("trainer.max_epochs=null", "^trainer.max_epochs=None is not an integer"),
+        ("data.seed=null", "^data.seed=None is not an integer"),
     ],
 )
 def test_a_key_that_nothing_reads_is_an_error_naming_it(override, message, config):
@@ -234,8 +243,9 @@ def test_a_key_that_nothing_reads_is_an_error_naming_it(override, message, confi
         build(config(override, *FAST))
 
 
-def test_trainer_arguments_passed_on_purpose_keep_working(config):
+def test_trainer_arguments_passed_on_purpose_and_interpolated_keys_keep_working(config):
     build(config("+trainer.gradient_clip_val=1.0", *FAST))
+    build(config("+paths.pixels=16", "data.image_size=${paths.pixels}", "data.per_class=8"))
 
 
 def test_every_option_of_every_group_reads_all_its_keys(config):

@@ -355,3 +355,18 @@ def test_a_bad_baseline_is_one_line(tmp_path, capsys, baseline, message):
     err = capsys.readouterr().err
     assert err.startswith("error: ") and err.count("\n") == 1
     assert re.search(message, err), err
+
+
+def test_the_report_survives_runs_without_history_and_old_zero_recalls(tmp_path):
+    sweep = fake_sweep(tmp_path / "sweep", RATIOS, REGS, [0])
+
+    def stopped_early_and_old(results):
+        results["history"] = []
+        results["counts"]["test"]["d"] = 0  # written as recall 0 before 2026-11-29
+        results["test"]["recall"]["d"] = 0.0
+
+    rewrite_runs(sweep, stopped_early_and_old)
+    assert main([str(sweep)]) == 0
+    assert not (sweep / "fig1_accuracy.png").exists()
+    rows = [row for row in read_csv(sweep / "table3.csv") if row["class"] == "d"]
+    assert all(row["recall_mean"] == "" for row in rows)  # undefined, not 0

@@ -183,3 +183,17 @@ def test_class_names_in_messages_are_quoted(image_tree):
     root = image_tree({"berries, red": 1, "猫": 1})
     with pytest.raises(ConfigError, match="the folder has: 'berries, red', '猫'"):
         ImageFolder().catalog(str(root), ["dog"])
+
+
+def test_image_files_come_in_torchvisions_order(image_tree):
+    # The order decides which images a seed draws: it must stay torchvision's ImageFolder order.
+    from torchvision.datasets.folder import IMG_EXTENSIONS, make_dataset
+
+    root = image_tree({"b": 3, "a": 2, "a-1": 1})
+    make_image_tree(root / "a" / "2019", {"x": 2, "x-y": 1})
+    make_image_tree(root / "a" / "2019-old", {"z": 1})
+    names = ["b", "a", "a-1"]
+    catalog = ImageFolder().catalog(str(root), names)
+    expected = make_dataset(str(root), {n: i for i, n in enumerate(names)}, IMG_EXTENSIONS)
+    assert catalog.paths == [path for path, _ in expected]
+    assert catalog.labels.tolist() == [label for _, label in expected]

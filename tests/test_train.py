@@ -201,6 +201,7 @@ def caltech_without_metronome(root: Path) -> str:
         (["model=paper", "data.image_size=32"], "model.layers shrink a 32x32 image to nothing"),
         (["mu=1.5"], r"mu=1.5 is outside \(0, 1\)"),
         (["profile=linear", "mu=0.3"], "mu applies to profile=step only"),
+        (["+trainer.bogus=1"], "trainer.bogus is a key that nothing reads"),
         (
             ["-m", "ratio=1,3", "trainer.accelerator=cpu", "trainer.devices=2"],
             "a run on 2 devices cannot be a job of a local sweep",
@@ -219,6 +220,7 @@ def caltech_without_metronome(root: Path) -> str:
         "image too small for the network",
         "bad mu",
         "mu for another profile",
+        "a Trainer key nothing reads",
         "multi-device job in a local sweep",
         "spawned multi-device run",
     ],

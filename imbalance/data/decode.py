@@ -6,7 +6,7 @@
 - Depth: 16-bit images (I;16 and its byte orders) are scaled to 8 bits (v / 257), not clipped;
   32-bit integer images (I) the same when their values fit 16 bits, else stretched from their
   minimum to their maximum; float images (F) are taken as 0-1 when they lie within it, else
-  stretched likewise.
+  stretched likewise (NaN as 0).
 - Transparency (RGBA, LA, PA, and P or L with a transparent colour) is composited onto white.
 - Every other mode PIL opens (1, L, P, RGB, CMYK, YCbCr...) is converted by PIL.
 """
@@ -33,7 +33,7 @@ def to_rgb8(image: Image.Image) -> Image.Image:
         else:
             image = _stretch(values, 0, 65535)
     elif image.mode == "F":
-        values = np.asarray(image)
+        values = np.nan_to_num(np.asarray(image))  # a missing value (NaN) as 0
         inside = values.min() >= 0 and values.max() <= 1
         image = _stretch(values, 0, 1) if inside else _stretch(values, values.min(), values.max())
     if image.mode in WITH_ALPHA or "transparency" in image.info:

@@ -193,10 +193,10 @@ def _folder_catalog(folder: Path, classes: Sequence[str] | None) -> FileCatalog:
     if not names:
         raise ConfigError(f"'{folder}' has no class folders; fix data.root")
     paths, labels = [], []
-    for label, name in enumerate(names):
+    for name in sorted(names):  # torchvision's order: classes by name, whatever their labels
         found = image_files(folder / name)
         paths += found
-        labels += [label] * len(found)
+        labels += [names.index(name)] * len(found)
     labels = np.array(labels, dtype=np.int64)
     empty = [name for i, name in enumerate(names) if not np.any(labels == i)]
     if empty:

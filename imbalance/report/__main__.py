@@ -18,6 +18,7 @@ from imbalance.results import untested_classes
 
 # The metrics compared with a baseline: a group's recall is the smallest classes' (minority or few).
 PAIRED = ["balanced_acc", "minority_recall", "few_recall", "macro_f1", "auroc"]
+CURVES = ["fig1_accuracy.png", "fig2_error.png", "fig3_regularizers.png"]
 WRITES = [
     "summary.md", "summary.csv", "table3.md", "table3.csv",
     "fig1_accuracy.png", "fig2_error.png", "fig3_regularizers.png", "fig_recall.png",
@@ -83,34 +84,37 @@ def write_report(sweep: Sweep, baseline: str | None = None) -> list[Path]:
     )
 
     epochs, classes = tables.per_epoch(runs, columns), tables.per_class(runs, columns)
-    figures.train_test_curves(
-        epochs,
-        columns,
-        "acc",
-        "accuracy",
-        f"Train and test accuracy per epoch\n{context}",
-        out / "fig1_accuracy.png",
-    )
-    figures.train_test_curves(
-        epochs,
-        columns,
-        "loss",
-        "loss (cross-entropy)",
-        f"Train and test error (loss) per epoch\n{context}",
-        out / "fig2_error.png",
-    )
-    figures.regularizer_curves(
-        epochs,
-        columns,
-        f"Test accuracy and error (loss) per epoch, by regularizer\n{context}",
-        out / "fig3_regularizers.png",
-    )
+    if epochs.empty:  # runs stopped before their first epoch ended: no curves to draw
+        missing += "\nNo run has a history of epochs: the curve figures are left out.\n"
+    else:
+        figures.train_test_curves(
+            epochs,
+            columns,
+            "acc",
+            "accuracy",
+            f"Train and test accuracy per epoch\n{context}",
+            out / "fig1_accuracy.png",
+        )
+        figures.train_test_curves(
+            epochs,
+            columns,
+            "loss",
+            "loss (cross-entropy)",
+            f"Train and test error (loss) per epoch\n{context}",
+            out / "fig2_error.png",
+        )
+        figures.regularizer_curves(
+            epochs,
+            columns,
+            f"Test accuracy and error (loss) per epoch, by regularizer\n{context}",
+            out / "fig3_regularizers.png",
+        )
     figures.recall_by_ratio(
         classes, columns,
         f"Per-class test recall against the imbalance ratio\n{context}", out / "fig_recall.png",
     )  # fmt: skip
 
-    written = [out / name for name in WRITES]
+    written = [out / name for name in WRITES if not (epochs.empty and name in CURVES)]
     print(f"{len(runs)} runs in {out} ({context})")
     print(summary_table + missing.rstrip())
     if compared:

@@ -81,7 +81,11 @@ def per_class(runs: list[dict], columns: list[str]) -> pd.DataFrame:
                     "minority": name in minority,
                     "group": group[name],
                     "precision": _number(run["test"]["precision"][name]),
-                    "recall": _number(run["test"]["recall"][name]),
+                    # A class without test images has no recall (results.json from before
+                    # 2026-11-29 wrote 0 for it).
+                    "recall": _number(run["test"]["recall"][name])
+                    if run["counts"]["test"].get(name, 1)
+                    else float("nan"),
                 }
             )
     return pd.DataFrame(rows)
