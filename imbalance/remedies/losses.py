@@ -81,6 +81,7 @@ class CrossEntropy(nn.Module):
         self.label_smoothing = label_smoothing
 
     def set_epoch(self, epoch: int) -> None:
+        """Called at the start of every epoch (counted from 1)."""
         self.weights.set_epoch(epoch)
 
     def forward(self, logits: torch.Tensor, labels: torch.Tensor) -> torch.Tensor:
@@ -89,7 +90,7 @@ class CrossEntropy(nn.Module):
         )
 
 
-class FocalLoss(nn.Module):
+class FocalLoss(CrossEntropy):
     """Focal loss (Lin et al. 2017, eq. 5): -(1 - p_y)^gamma log p_y, averaged over the batch;
     with a weighting, the mean weighted by w_y (divided by the sum of w_y, as F.cross_entropy
     does, so that gamma=0 is exactly `CrossEntropy` with the same weighting; Cui et al.'s code
@@ -105,19 +106,14 @@ class FocalLoss(nn.Module):
         drw_epoch: int = 1,
         label_smoothing: float = 0.0,
     ):
-        super().__init__()
         if label_smoothing:
             raise ConfigError(
                 "the focal loss takes no label smoothing; use a reg with label_smoothing: 0"
             )
         if gamma < 0:
             raise ConfigError(f"gamma={gamma} must be at least 0")
+        super().__init__(class_counts, weighting, beta, drw_epoch)
         self.gamma = gamma
-        self.weights = ClassWeights(class_counts, weighting, beta, drw_epoch)
-        self.label_smoothing = 0.0
-
-    def set_epoch(self, epoch: int) -> None:
-        self.weights.set_epoch(epoch)
 
     def forward(self, logits: torch.Tensor, labels: torch.Tensor) -> torch.Tensor:
         log_p = F.log_softmax(logits, dim=1).gather(1, labels[:, None]).squeeze(1)
@@ -129,7 +125,7 @@ class FocalLoss(nn.Module):
         return (w * losses).sum() / w.sum()
 
 
-class LDAMLoss(nn.Module):
+class LDAMLoss(CrossEntropy):
     """Label-distribution-aware margin loss (Cao et al. 2019, eq. 10): cross-entropy on the
     logits with the true class's logit lowered by scale * m_y, where m_c = C / n_c^(1/4) and C
     makes the largest margin `max_margin`. With a cosine head of scale s (`head: cosine` in the
@@ -146,22 +142,15 @@ class LDAMLoss(nn.Module):
         drw_epoch: int = 1,
         label_smoothing: float = 0.0,
     ):
-        super().__init__()
+        super().__init__(class_counts, weighting, beta, drw_epoch, label_smoothing)
         counts = count_tensor(class_counts, "the LDAM loss")
         margins = counts ** (-0.25)
         self.register_buffer("margins", (margins * max_margin / margins.max()).float())
         self.scale = scale
-        self.weights = ClassWeights(class_counts, weighting, beta, drw_epoch)
-        self.label_smoothing = label_smoothing
-
-    def set_epoch(self, epoch: int) -> None:
-        self.weights.set_epoch(epoch)
 
     def forward(self, logits: torch.Tensor, labels: torch.Tensor) -> torch.Tensor:
         shifted = logits - self.scale * F.one_hot(labels, logits.shape[1]) * self.margins
-        return F.cross_entropy(
-            shifted, labels, weight=self.weights(), label_smoothing=self.label_smoothing
-        )
+        return super().forward(shifted, labels)
 
 
 class LogitAdjustedLoss(nn.Module):
