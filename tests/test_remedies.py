@@ -284,7 +284,19 @@ def test_tau_auto_is_fitted_on_the_validation_split_every_epoch(config, tmp_path
         "data.image_size=16",
         "trainer.max_epochs=2",
     )
-    data, module = fit(cfg, tmp_path)
+    data, module = build(cfg)
+    fitted_on = []  # the labels of what tau was chosen on, each time
+    fit_tau = module.correction.fit
+    module.correction.fit = lambda logits, labels: (
+        fitted_on.append(labels) or fit_tau(logits, labels)
+    )
+    make_trainer(cfg, accelerator="cpu", logger=False, default_root_dir=tmp_path).fit(
+        module, datamodule=data
+    )
+    # Once an epoch, on the whole validation split, never on the test split.
+    val_labels = sorted(data.val_set.tensors[1].tolist())
+    assert [sorted(labels.tolist()) for labels in fitted_on] == [val_labels] * 2
+    assert sorted(data.test_set.tensors[1].tolist()) != val_labels
     # The last epoch's tau, fitted again here on the final network's validation logits.
     module.eval()
     with torch.no_grad():

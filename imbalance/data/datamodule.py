@@ -167,19 +167,19 @@ class ImbalancedDataModule(L.LightningDataModule):
         catalog = self.source.catalog(self.root, self.classes)
         self.class_names = catalog.class_names
         self.channels = catalog.channels
-        labels = catalog.labels
+        labels, ids = catalog.labels, catalog.ids  # ids: one relative path per file, made once
         if self.profile == "step":
             self.minority_names = self._minority_names()
         if self.manifest is not None:
             content = read_manifest(self.manifest)
             self._check_manifest_run(content)
             where = self.root or type(self.source).__name__
-            splits = select_from_manifest(self.class_names, labels, catalog.ids, content, where)
+            splits = select_from_manifest(self.class_names, labels, ids, content, where)
             splits.setdefault("val", np.array([], dtype=np.int64))
         else:
             splits = self._draw(labels)
         self._set_groups(np.bincount(labels[splits["train"]], minlength=len(self.class_names)))
-        self.splits = manifest_of(self.class_names, labels, catalog.ids, splits)
+        self.splits = manifest_of(self.class_names, labels, ids, splits)
         self.splits_hash = splits_hash(self.splits)
         return catalog, splits
 

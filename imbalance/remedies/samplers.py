@@ -17,8 +17,9 @@ from imbalance.remedies.counts import count_tensor
 
 
 class _EpochSampler(Sampler[int]):
-    def __init__(self, labels: torch.Tensor, seed: int):
+    def __init__(self, labels: torch.Tensor, class_counts: Mapping[str, int], seed: int):
         self.labels = np.asarray(torch.as_tensor(labels).cpu())
+        self.members = [np.flatnonzero(self.labels == c) for c in range(len(class_counts))]
         self.seed = seed
         self.epoch = 0
 
@@ -38,9 +39,8 @@ class OverSampler(_EpochSampler):
     """
 
     def __init__(self, labels: torch.Tensor, class_counts: Mapping[str, int], seed: int):
-        super().__init__(labels, seed)
+        super().__init__(labels, class_counts, seed)
         self.largest = int(count_tensor(class_counts, "oversampling").max())
-        self.members = [np.flatnonzero(self.labels == c) for c in range(len(class_counts))]
 
     def __len__(self) -> int:
         return self.largest * len(self.members)
@@ -69,7 +69,7 @@ class ClassPowerSampler(_EpochSampler):
         seed: int,
         power: float = 0.0,
     ):
-        super().__init__(labels, seed)
+        super().__init__(labels, class_counts, seed)
         if power < 0:
             raise ConfigError(f"sampler power={power} must be at least 0")
         counts = count_tensor(class_counts, "a class sampler").numpy()
@@ -93,9 +93,8 @@ class UnderSampler(_EpochSampler):
     """
 
     def __init__(self, labels: torch.Tensor, class_counts: Mapping[str, int], seed: int):
-        super().__init__(labels, seed)
+        super().__init__(labels, class_counts, seed)
         self.smallest = int(count_tensor(class_counts, "undersampling").min())
-        self.members = [np.flatnonzero(self.labels == c) for c in range(len(class_counts))]
 
     def __len__(self) -> int:
         return self.smallest * len(self.members)

@@ -33,10 +33,6 @@ class SecondStage:
         """The stage's first epoch, counted from 1."""
         return self.first_stage_epochs + 1
 
-    @property
-    def last_epoch(self) -> int:
-        return self.first_stage_epochs + self.epochs
-
     def on_train_epoch_start(self, module: L.LightningModule, epoch: int) -> None:
         """Called by the module at the start of every epoch (counted from 1)."""
         if epoch < self.first_epoch:

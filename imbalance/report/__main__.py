@@ -54,9 +54,9 @@ def write_report(sweep: Sweep, baseline: str | None = None) -> list[Path]:
     missing = "".join(f"\n- {job}" for job in sweep.missing)
     missing = f"\n\nMissing jobs, left out:{missing}\n" if missing else "\n"
     untested = "".join(
-        f"\n- {run['job'] or 'run'}: {quoted(untested_classes(run))}"
+        f"\n- {run['job'] or 'run'}: {quoted(classes)}"
         for run in runs
-        if untested_classes(run)
+        if (classes := untested_classes(run))
     )
     if untested:
         missing += (
