@@ -4,7 +4,7 @@ VENV := .venv
 BIN := $(VENV)/bin
 DATA ?= ../shared/data/caltech101
 
-.PHONY: install train paper report bench bench-sweep test lint tensorboard clean
+.PHONY: install train paper report bench bench-sweep test test-wheel lint tensorboard clean
 
 install: $(VENV)/.installed
 
@@ -32,6 +32,9 @@ test: install
 	$(BIN)/ruff check .
 	$(BIN)/ruff format --check .
 	$(BIN)/python -m pytest
+
+test-wheel:  ## a built wheel in a fresh venv runs a tiny sweep and its report outside the repo
+	PYTHON=$(PYTHON) bash .ci/wheel
 
 lint: install
 	$(BIN)/ruff check --fix .

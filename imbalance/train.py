@@ -231,7 +231,7 @@ def train(cfg: DictConfig) -> dict:
     return results
 
 
-@hydra.main(config_path="../conf", config_name="train", version_base="1.3")
+@hydra.main(config_path="pkg://imbalance.conf", config_name="train", version_base="1.3")
 def main(cfg: DictConfig) -> float:
     try:
         results = train(cfg)

@@ -1,16 +1,17 @@
 from pathlib import Path
 
 import pytest
-from hydra import compose, initialize_config_dir
+from hydra import compose, initialize_config_module
 from omegaconf import DictConfig
 
-from helpers import REPO, TINY, make_image_tree, run_cli
+from helpers import TINY, make_image_tree, run_cli
 
 
 def compose_train(*overrides: str, hydra: bool = False) -> DictConfig:
     """conf/train.yaml with these command-line overrides, composed as Hydra composes a run's
-    config (with its `hydra` node when `hydra`)."""
-    with initialize_config_dir(config_dir=str(REPO / "conf"), version_base="1.3"):
+    config (with its `hydra` node when `hydra`), from the package as `python -m imbalance.train`
+    finds it."""
+    with initialize_config_module("imbalance.conf", version_base="1.3"):
         return compose("train", overrides=list(overrides), return_hydra_config=hydra)
 
 

@@ -65,11 +65,11 @@ def overrides(args, epochs: int | None = None, ratio=None, reg=None) -> list[str
 
 def baseline(args) -> None:
     """In a child process: one baseline's seconds per epoch, as JSON on the last line."""
-    from hydra import compose, initialize
+    from hydra import compose, initialize_config_module
 
     from imbalance.bench import baselines
 
-    with initialize(config_path="../../conf", version_base="1.3"):
+    with initialize_config_module("imbalance.conf", version_base="1.3"):
         cfg = compose("train", overrides=overrides(args))
     torch.set_flush_denormal(cfg.flush_denormal)  # as (a) does, before any CPU thread starts
     seconds = (
@@ -148,7 +148,7 @@ SWEEP = {"ratio": "1,3,7,15", "reg": "none,full,norm"}
 
 def measure_sweep(args) -> str:
     """The 12-run paper sweep, one command, its jobs in parallel processes."""
-    from hydra import compose, initialize
+    from hydra import compose, initialize_config_module
 
     from imbalance.train import datamodule
 
@@ -156,7 +156,7 @@ def measure_sweep(args) -> str:
     args.cache = args.cache or work / "cache"
     # A warm cache, as every sweep after the first finds it: decode every ratio's images now.
     decoding = time.perf_counter()
-    with initialize(config_path="../../conf", version_base="1.3"):
+    with initialize_config_module("imbalance.conf", version_base="1.3"):
         for ratio in SWEEP["ratio"].split(","):
             cfg = compose("train", overrides=overrides(args, ratio=ratio))
             datamodule(cfg).setup()
