@@ -2,12 +2,16 @@
 
 import hashlib
 import warnings
+from pathlib import Path
 
 from omegaconf import OmegaConf
 
 # Lightning 2.6 uses a torch pytree API that torch 2.14 deprecates, and warns on import: nothing
 # a user can act on.
 warnings.filterwarnings("ignore", message=r".*isinstance\(treespec, LeafSpec\).*")
+# On a SLURM login node Lightning suggests srun for every local run; a sweep reaches the cluster
+# through hydra/launcher=slurm instead.
+warnings.filterwarnings("ignore", message=r".*The `srun` command is available on your system.*")
 
 # For schedules that must fit the run, e.g. conf/remedy/drw.yaml's
 # drw_epoch: ${min:${optim.lr_step_epochs},${trainer.max_epochs}}
@@ -29,3 +33,20 @@ def job_name(overrides: str) -> str:
 
 
 OmegaConf.register_new_resolver("job_name", job_name, replace=True)
+
+
+def fresh_dir(path: str) -> str:
+    """`path`, created now; `path_2`, `path_3`... when another sweep (or run) made it first,
+    say in the same second. mkdir succeeds for one process only, so two never share a
+    directory. Registered with a cache: every job of a sweep gets the sweep's one value."""
+    candidate, number = Path(path), 1
+    while True:
+        try:
+            candidate.mkdir(parents=True)
+            return str(candidate)
+        except FileExistsError:
+            number += 1
+            candidate = Path(f"{path}_{number}")
+
+
+OmegaConf.register_new_resolver("fresh_dir", fresh_dir, use_cache=True, replace=True)

@@ -79,7 +79,7 @@ def check_config(cfg: DictConfig, overrides: Sequence[str] = ()) -> None:
 PLAIN = {
     "": {
         "data", "model", "reg", "remedy", "trainer", "ratio", "profile", "mu", "seed", "optim",
-        "flush_denormal", "optimized_metric",
+        "flush_denormal", "optimized_metric", "rerun",
     },
     "optim": {"lr", "momentum", "lr_step_epochs", "lr_gamma"},
     "reg": {"weight_decay", "augment", "dropout", "batch_norm", "label_smoothing"},

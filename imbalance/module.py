@@ -218,6 +218,14 @@ class StudyModule(L.LightningModule):
         }
         self.confusion.reset()
 
+    def on_save_checkpoint(self, checkpoint: dict) -> None:
+        checkpoint["history"] = self.history
+        checkpoint["epoch_seconds"] = self.epoch_seconds
+
+    def on_load_checkpoint(self, checkpoint: dict) -> None:
+        self.history = checkpoint["history"]
+        self.epoch_seconds = checkpoint["epoch_seconds"]
+
     def configure_optimizers(self):
         # L2 regularization applies to weights, not to biases or batch-norm parameters.
         decay = [p for p in self.parameters() if p.ndim > 1]

@@ -17,12 +17,15 @@ from lightning.pytorch.loggers import TensorBoardLogger
 from lightning.pytorch.strategies.launchers import _SubprocessScriptLauncher
 from omegaconf import DictConfig, OmegaConf
 
+from imbalance import resume
 from imbalance.checks import check_config
 from imbalance.data.datamodule import ImbalancedDataModule
 from imbalance.data.sources import UnreadableImages
 from imbalance.errors import ConfigError, quoted
 from imbalance.metrics import scalar_names, summary_names
 from imbalance.module import StudyModule
+from imbalance.provenance import provenance
+from imbalance.remedies.samplers import Shuffle
 from imbalance.remedies.stages import SecondStage
 from imbalance.results import write_results
 
@@ -91,7 +94,7 @@ def remedy(cfg: DictConfig, data: ImbalancedDataModule) -> tuple:
 
     def sampler(config):
         if config is None:
-            return None
+            return Shuffle(labels, counts, cfg.seed)
         return instantiate(config, labels=labels, class_counts=counts, seed=cfg.seed)
 
     data.samplers = {1: sampler(parts.sampler)}
@@ -112,15 +115,17 @@ def remedy(cfg: DictConfig, data: ImbalancedDataModule) -> tuple:
     return loss, correction, stage
 
 
-def make_trainer(cfg: DictConfig, **kwargs) -> L.Trainer:
-    """The run's Trainer from `cfg.trainer` (and `kwargs`, e.g. the logger). A remedy's second
-    stage trains after trainer.max_epochs, drawing with its own sampler: new loaders each
-    epoch."""
+def make_trainer(cfg: DictConfig, callbacks: Sequence = (), **kwargs) -> L.Trainer:
+    """The run's Trainer from `cfg.trainer` (and `kwargs`, e.g. the logger), with `callbacks`
+    after the user's own (+trainer.callbacks=[...]). A remedy's second stage trains after
+    trainer.max_epochs, drawing with its own sampler: new loaders each epoch."""
     stage2 = cfg.remedy.stage2
+    given = instantiate(cfg.trainer.get("callbacks")) or []
     return instantiate(
         cfg.trainer,
         max_epochs=cfg.trainer.max_epochs + (stage2.epochs if stage2 else 0),
         reload_dataloaders_every_n_epochs=1 if stage2 else 0,
+        callbacks=[*given, *callbacks],
         **kwargs,
     )
 
@@ -156,16 +161,47 @@ def check_launch(trainer: L.Trainer, mode: RunMode, remedy: DictConfig) -> None:
         )
 
 
+def run_config(cfg: DictConfig) -> dict:
+    """The resolved config that decides a run's numbers: everything but `rerun`."""
+    config = OmegaConf.to_container(cfg, resolve=True)
+    del config["rerun"]
+    return config
+
+
 def train(cfg: DictConfig) -> dict:
-    """Train and test one run; write and return its results."""
+    """Train and test one run; write and return its results. A run directory that holds this
+    run's results is skipped (they are returned), one with its checkpoint is resumed."""
     # First, before torch starts its CPU threads: they take the setting from this one.
     torch.set_flush_denormal(cfg.flush_denormal)
     started = time.time()
     hydra_cfg = HydraConfig.get()
-    run_dir = hydra_cfg.runtime.output_dir
+    run_dir = Path(hydra_cfg.runtime.output_dir)
     check_config(cfg, hydra_cfg.overrides.task)  # before the Trainer reads its arguments
-    logger = TensorBoardLogger(run_dir, name="", version="", default_hp_metric=False)
-    trainer = make_trainer(cfg, logger=logger)
+    config = run_config(cfg)
+    if cfg.rerun:
+        resume.start_afresh(run_dir)
+    elif (results := resume.finished(run_dir, config)) is not None:
+        log.info(f"skipped: {run_dir} holds this run's results.json (rerun=true trains it again)")
+        return results
+    checkpoint = resume.resumable(run_dir)
+    if checkpoint is not None and not cfg.trainer.enable_checkpointing:
+        raise ConfigError(
+            f"{checkpoint} is the checkpoint of an unfinished run, and this one has "
+            f"trainer.enable_checkpointing=false: drop that to resume it, or add rerun=true"
+        )
+    resumed_after = resume.epochs_done(checkpoint) if checkpoint else None
+    logger = TensorBoardLogger(
+        run_dir,
+        name="",
+        version="",
+        default_hp_metric=False,
+        # TensorBoard hides what an interrupted run logged after its checkpoint.
+        purge_step=None if checkpoint is None else resumed_after + 1,
+    )
+    callbacks = []
+    if cfg.trainer.enable_checkpointing:
+        callbacks.append(resume.EpochCheckpoint(run_dir / resume.CHECKPOINT, config))
+    trainer = make_trainer(cfg, logger=logger, callbacks=callbacks)
     check_launch(trainer, hydra_cfg.mode, cfg.remedy)
     try:
         data, module = build(cfg, hydra_cfg.overrides.task)
@@ -178,8 +214,11 @@ def train(cfg: DictConfig) -> dict:
         f"images: {', '.join(f'{split} {len(images)}' for split, images in data.sets.items())}; "
         f"training images per class: {sizes}; splits sha256 {data.splits_hash}"
     )
+    if checkpoint is not None:
+        log.info(f"resuming from {checkpoint}: {resumed_after} epoch(s) done")
     ready = time.time()
-    trainer.fit(module, datamodule=data)
+    # The run's own checkpoint: its RNG states are NumPy arrays, which weights_only refuses.
+    trainer.fit(module, datamodule=data, ckpt_path=checkpoint, weights_only=False)
     fitted = time.time()
     trainer.test(module, datamodule=data, verbose=False)
 
@@ -191,7 +230,7 @@ def train(cfg: DictConfig) -> dict:
             for group, option in hydra_cfg.runtime.choices.items()
             if not group.startswith("hydra/")
         },
-        "config": OmegaConf.to_container(cfg, resolve=True),
+        "config": config,
         "classes": data.class_names,
         "minority": data.minority_names,
         "groups": data.groups,
@@ -207,7 +246,9 @@ def train(cfg: DictConfig) -> dict:
             "epochs": module.epoch_seconds,
             "test": time.time() - fitted,
             "torch_threads": torch.get_num_threads(),
+            "resumed_after_epoch": resumed_after,  # null: ran without interruption
         },
+        "provenance": provenance(trainer.strategy.root_device, trainer.num_devices),
     }
     if trainer.is_global_zero:  # the other processes of a multi-device run hold the same results
         # Imported only now: its sklearn and matplotlib would add 0.3 s to every job's start-up.

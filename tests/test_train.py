@@ -142,17 +142,6 @@ def test_results_json_holds_what_a_run_produced(sweep, ratio, reg):
     assert test["loss"] == pytest.approx(history[-1]["test_loss"], rel=1e-5)
 
 
-def test_same_seed_and_config_give_the_same_results(tmp_path):
-    runs = []
-    for name in ("first", "second"):
-        run_dir = tmp_path / name
-        result = run_cli("reg=full", *TINY, f"hydra.run.dir={run_dir}", cwd=tmp_path)
-        assert result.returncode == 0, result.stderr[-3000:]
-        runs.append(json.loads((run_dir / "results.json").read_text()))
-    assert runs[0]["history"] == runs[1]["history"]
-    assert runs[0]["test"] == runs[1]["test"]
-
-
 def test_a_new_regularizer_from_outside_the_package_trains(tmp_path):
     (tmp_path / "conf" / "reg").mkdir(parents=True)
     (tmp_path / "conf" / "reg" / "strong.yaml").write_text(

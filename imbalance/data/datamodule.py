@@ -136,7 +136,8 @@ class ImbalancedDataModule(L.LightningDataModule):
         self.cache_dir = None if cache_dir is None else Path(expand(cache_dir))
         self.on_device = on_device
         self.sets: dict[str, InMemoryImages] = {}
-        # A remedy's samplers by the first epoch they draw for; None: every image once, shuffled.
+        # Samplers by the first epoch they draw for; None: every image once, shuffled by torch.
+        # A run's come from train.remedy: the remedy's, or a Shuffle.
         self.samplers: dict[int, Sampler | None] = {1: None}
 
     @property
@@ -293,6 +294,10 @@ class ImbalancedDataModule(L.LightningDataModule):
             shuffle=sampler is None,
             sampler=sampler,
             collate_fn=already_batched,
+            # With a sampler, which draws from (seed, epoch), the loader takes nothing from the
+            # global RNG either (each new iterator would draw a seed there, and where Lightning
+            # makes one differs between a resumed run and the original).
+            generator=None if sampler is None else torch.Generator(),
         )
 
     @property

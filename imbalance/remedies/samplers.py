@@ -30,6 +30,18 @@ class _EpochSampler(Sampler[int]):
         return np.random.default_rng([self.seed, self.epoch])
 
 
+class Shuffle(_EpochSampler):
+    """No remedy: every training image once per epoch, in an order drawn anew each epoch, as
+    DataLoader(shuffle=True) draws it, but from (seed, epoch) instead of the global RNG: a run
+    resumed from a checkpoint draws the order the uninterrupted run drew."""
+
+    def __len__(self) -> int:
+        return len(self.labels)
+
+    def __iter__(self) -> Iterator[int]:
+        return iter(self._rng().permutation(len(self.labels)).tolist())
+
+
 class OverSampler(_EpochSampler):
     """Random oversampling (Buda et al. 2018): every epoch shows every training image once and
     tops up every other class to the largest class's count n_max with randomly chosen copies of

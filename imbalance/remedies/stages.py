@@ -34,16 +34,19 @@ class SecondStage:
         return self.first_stage_epochs + 1
 
     def on_train_epoch_start(self, module: L.LightningModule, epoch: int) -> None:
-        """Called by the module at the start of every epoch (counted from 1)."""
+        """Called by the module at the start of every epoch (counted from 1). Freezes at every
+        epoch of the stage, not only its first: a run resumed from a checkpoint midway through
+        the stage freezes again."""
         if epoch < self.first_epoch:
             return
         last = module.net.classifier[-1]
         optimizer = module.trainer.optimizers[0]
+        for parameter in module.net.parameters():
+            parameter.requires_grad_(False)
+        for parameter in last.parameters():
+            parameter.requires_grad_(True)
         if epoch == self.first_epoch:
-            for parameter in module.net.parameters():
-                parameter.requires_grad_(False)
             for parameter in last.parameters():
-                parameter.requires_grad_(True)
                 optimizer.state.pop(parameter, None)  # no momentum from the first stage
             if self.reinit:
                 module.net.reset_last_layer()

@@ -1,0 +1,140 @@
+"""Runs that survive a kill. Every epoch ends with a checkpoint; the same command, into the same
+run directory, resumes from it and ends as an uninterrupted run would, to the last digit on the
+CPU; a job whose results.json is written is finished and skipped, unless `rerun=true`."""
+
+import logging
+import random
+import shutil
+from pathlib import Path
+
+import lightning as L
+import numpy as np
+import torch
+from lightning.pytorch.callbacks import Checkpoint
+
+from imbalance.errors import ConfigError
+from imbalance.results import FILENAME, read_results
+
+log = logging.getLogger(__name__)
+
+CHECKPOINT = Path("checkpoints") / "last.ckpt"
+
+
+def rng_states() -> dict:
+    """Every random number generator a run draws from: Python's, NumPy's global one, torch's CPU
+    generator and, when CUDA is in use, every GPU's."""
+    states = {
+        "python": random.getstate(),
+        "numpy": np.random.get_state(),
+        "torch": torch.get_rng_state(),
+    }
+    if torch.cuda.is_initialized():
+        states["cuda"] = torch.cuda.get_rng_state_all()
+    return states
+
+
+def set_rng_states(states: dict) -> None:
+    random.setstate(states["python"])
+    np.random.set_state(states["numpy"])
+    torch.set_rng_state(states["torch"])
+    if "cuda" in states and torch.cuda.is_available():
+        torch.cuda.set_rng_state_all(states["cuda"])
+
+
+class EpochCheckpoint(Checkpoint):
+    """Writes `path` at the end of every training epoch, atomically (a temporary file beside it,
+    then a rename: a kill while writing leaves the previous checkpoint whole). It holds what
+    Lightning checkpoints (weights, optimizer and schedule, loop counters, the module's
+    history), the run's `config` and the RNG states of the moment, which a resumed run sets
+    again when its next epoch starts: it shuffles, augments and drops out as the uninterrupted
+    run did.
+
+    Lightning calls checkpoint callbacks after the module's own epoch-end hook, so the epoch's
+    history is in. Loading a checkpoint of another config raises ConfigError.
+    """
+
+    def __init__(self, path: Path, config: dict):
+        self.path = Path(path)
+        self.config = config
+        self._resumed_states: dict | None = None
+
+    def on_train_epoch_end(self, trainer: L.Trainer, module: L.LightningModule) -> None:
+        self.path.parent.mkdir(parents=True, exist_ok=True)
+        temporary = self.path.with_name(f".{self.path.name}.tmp")
+        trainer.save_checkpoint(temporary)  # written by the global-zero process only
+        if trainer.is_global_zero:
+            temporary.replace(self.path)
+        trainer.strategy.barrier("checkpoint written")
+
+    def state_dict(self) -> dict:
+        return {"config": self.config, "rng": rng_states()}
+
+    def load_state_dict(self, state: dict) -> None:
+        if state["config"] != self.config:
+            raise ConfigError(
+                f"{self.path} is a checkpoint of another config "
+                f"({', '.join(differences(state['config'], self.config))} differ): "
+                f"resume with the config it was written with, or start afresh with rerun=true"
+            )
+        self._resumed_states = state["rng"]
+
+    def on_train_epoch_start(self, trainer: L.Trainer, module: L.LightningModule) -> None:
+        # The last epoch's scalars reach the loggers after its checkpoint: on disk now, a kill
+        # loses none of what a checkpoint holds (a resumed run hides what came after).
+        for logger in trainer.loggers:
+            logger.save()
+        if self._resumed_states is not None:
+            set_rng_states(self._resumed_states)
+            self._resumed_states = None
+
+
+def differences(stored: dict, current: dict, prefix: str = "") -> list[str]:
+    """The dotted keys whose values differ between two nested configs."""
+    keys = sorted(set(stored) | set(current))
+    found = []
+    for key in keys:
+        a, b = stored.get(key), current.get(key)
+        if isinstance(a, dict) and isinstance(b, dict):
+            found += differences(a, b, f"{prefix}{key}.")
+        elif a != b:
+            found.append(f"{prefix}{key}")
+    return found
+
+
+def finished(run_dir: Path, config: dict) -> dict | None:
+    """The results of `run_dir` when it holds a finished run of `config` (its results.json is
+    written atomically: there means complete), None when it holds none.
+
+    Raises ConfigError when it holds a finished run of another config.
+    """
+    if not (run_dir / FILENAME).exists():
+        return None
+    results = read_results(run_dir)
+    if results["config"] != config:
+        raise ConfigError(
+            f"{run_dir} holds a finished run of another config "
+            f"({', '.join(differences(results['config'], config))} differ): choose another "
+            f"hydra.sweep.dir (or hydra.run.dir), or replace it with rerun=true"
+        )
+    return results
+
+
+def start_afresh(run_dir: Path) -> None:
+    """Removes what an earlier run left in `run_dir` (results, checkpoint, TensorBoard events),
+    for `rerun=true`."""
+    removed = [run_dir / FILENAME, *run_dir.glob("events.out.tfevents.*")]
+    for path in removed:
+        path.unlink(missing_ok=True)
+    shutil.rmtree(run_dir / CHECKPOINT.parent, ignore_errors=True)
+
+
+def resumable(run_dir: Path) -> Path | None:
+    """The checkpoint a run in `run_dir` resumes from, or None."""
+    path = run_dir / CHECKPOINT
+    return path if path.exists() else None
+
+
+def epochs_done(checkpoint: Path) -> int:
+    """The epochs the run of `checkpoint` had trained (memory-mapped: its weights stay on disk)."""
+    state = torch.load(checkpoint, map_location="cpu", weights_only=False, mmap=True)
+    return len(state["history"])

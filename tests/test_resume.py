@@ -1,0 +1,203 @@
+"""Runs that survive a kill, sweeps that resume, and what a run records of where it ran."""
+
+import json
+import os
+import signal
+import subprocess
+import sys
+import time
+from pathlib import Path
+
+import pytest
+import torch
+
+import imbalance
+from helpers import REPO, TINY, run_cli
+from imbalance.errors import ConfigError
+from imbalance.provenance import git_state
+from imbalance.resume import CHECKPOINT, EpochCheckpoint, epochs_done, finished
+
+# Epochs long enough (0.2 to 0.5 s on 2 cores) to be killed in the middle of one; reg=full
+# draws augmentation and dropout from the global RNG, crt adds a sampler and a second stage.
+KILLED = [
+    "data.per_class=100",
+    "reg=full",
+    "remedy=crt",
+    "trainer.max_epochs=3",
+    "remedy.stage2.epochs=3",
+]
+
+
+def train(*args: str, cwd: Path) -> subprocess.Popen:
+    return subprocess.Popen(
+        [sys.executable, "-m", "imbalance.train", *args],
+        cwd=cwd,
+        env={**os.environ, "PYTHONWARNINGS": "ignore"},
+        stdout=subprocess.DEVNULL,
+        stderr=subprocess.PIPE,
+        text=True,
+    )
+
+
+def test_a_run_killed_mid_epoch_resumes_to_the_same_numbers(tmp_path):
+    """SIGKILL in the middle of the second stage's second epoch, the same command again: the
+    history and the test results equal an uninterrupted run's to the last digit."""
+    uninterrupted = run_cli(*KILLED, f"hydra.run.dir={tmp_path / 'whole'}", cwd=tmp_path)
+    assert uninterrupted.returncode == 0, uninterrupted.stderr[-3000:]
+
+    command = [*KILLED, f"hydra.run.dir={tmp_path / 'killed'}"]
+    checkpoint = tmp_path / "killed" / CHECKPOINT
+    process = train(*command, cwd=tmp_path)
+    deadline = time.monotonic() + 120
+    while not (checkpoint.exists() and epochs_done(checkpoint) >= 4):
+        assert process.poll() is None, process.stderr.read()[-3000:]
+        assert time.monotonic() < deadline, "no checkpoint of epoch 4 within 2 minutes"
+        time.sleep(0.02)
+    time.sleep(0.1)  # into epoch 5
+    process.send_signal(signal.SIGKILL)
+    process.wait()
+    assert not (tmp_path / "killed" / "results.json").exists()
+    done = epochs_done(checkpoint)
+    assert 4 <= done < 6, f"killed after {done} epochs: not midway"
+
+    resumed = run_cli(*command, cwd=tmp_path)
+    assert resumed.returncode == 0, resumed.stderr[-3000:]
+    assert f"resuming from {checkpoint}: {done} epoch(s) done" in resumed.stdout
+    whole, killed = (
+        json.loads((tmp_path / name / "results.json").read_text()) for name in ("whole", "killed")
+    )
+    assert [epoch["stage"] for epoch in killed["history"]] == [1, 1, 1, 2, 2, 2]
+    assert killed["history"] == whole["history"]
+    assert killed["test"] == whole["test"]
+    assert killed["timing"]["resumed_after_epoch"] == done
+    assert whole["timing"]["resumed_after_epoch"] is None
+
+
+def test_a_sweep_again_skips_finished_jobs_and_resumes_unfinished_ones(tmp_path):
+    sweep = tmp_path / "sweep"
+    args = ["-m", "ratio=1,3", *TINY, f"hydra.sweep.dir={sweep}"]
+    first = run_cli(*args, cwd=tmp_path)
+    assert first.returncode == 0, first.stderr[-3000:]
+    finished_job, unfinished_job = (sweep / ",".join(sorted([*TINY, f"ratio={r}"])) for r in (1, 3))
+    kept = (finished_job / "results.json").stat().st_mtime_ns
+    # As a job killed after its last epoch leaves it: a checkpoint, no results.json.
+    (unfinished_job / "results.json").unlink()
+
+    again = run_cli(*args, cwd=tmp_path)
+    assert again.returncode == 0, again.stderr[-3000:]
+    assert f"skipped: {finished_job} holds this run's results.json" in again.stdout
+    assert f"resuming from {unfinished_job / CHECKPOINT}: 2 epoch(s) done" in again.stdout
+    assert (finished_job / "results.json").stat().st_mtime_ns == kept
+    assert (unfinished_job / "results.json").exists()
+
+    rerun = run_cli(*args, "rerun=true", cwd=tmp_path)
+    assert rerun.returncode == 0, rerun.stderr[-3000:]
+    assert "skipped" not in rerun.stdout and "resuming" not in rerun.stdout
+    assert (finished_job / "results.json").stat().st_mtime_ns != kept
+    assert sorted(p.name for p in sweep.iterdir() if p.name[0] != ".") == sorted(
+        [finished_job.name, unfinished_job.name, "multirun.yaml"]
+    ), "rerun=true is not part of the job's name: the same directories"
+
+    # The job's directory holds a finished run of another config: say so, keep its results.
+    results = json.loads((finished_job / "results.json").read_text())
+    results["config"]["optim"]["lr"] = 0.5
+    (finished_job / "results.json").write_text(json.dumps(results))
+    clash = run_cli(*args, cwd=tmp_path)
+    assert clash.returncode == 2
+    assert f"error: {finished_job} holds a finished run of another config (optim.lr differ)" in (
+        clash.stderr
+    )
+    assert json.loads((finished_job / "results.json").read_text())["config"]["optim"]["lr"] == 0.5
+
+
+def test_finished_reads_results_only_of_the_same_config(tmp_path):
+    assert finished(tmp_path, {"seed": 0}) is None
+    (tmp_path / "results.json").write_text(json.dumps({"config": {"seed": 0, "optim": {"lr": 1}}}))
+    assert finished(tmp_path, {"seed": 0, "optim": {"lr": 1}})["config"]["seed"] == 0
+    with pytest.raises(ConfigError, match=r"another config \(optim.lr, seed differ\)"):
+        finished(tmp_path, {"seed": 1, "optim": {"lr": 2}})
+
+
+def test_a_checkpoint_of_another_config_is_refused(tmp_path):
+    saved = EpochCheckpoint(tmp_path / "last.ckpt", {"seed": 0, "ratio": 3})
+    state = saved.state_dict()
+    assert set(state["rng"]) >= {"python", "numpy", "torch"}
+    EpochCheckpoint(tmp_path / "last.ckpt", {"seed": 0, "ratio": 3}).load_state_dict(state)
+    with pytest.raises(ConfigError, match=r"another config \(ratio differ\).*rerun=true"):
+        EpochCheckpoint(tmp_path / "last.ckpt", {"seed": 0, "ratio": 7}).load_state_dict(state)
+
+
+def test_a_resumed_run_draws_what_the_original_drew_next(tmp_path):
+    """The RNG states of the checkpoint's moment are set again when the next epoch starts."""
+    callback = EpochCheckpoint(tmp_path / "last.ckpt", {})
+    torch.manual_seed(1)
+    state = callback.state_dict()
+    expected = torch.rand(3)
+    torch.manual_seed(2)
+    callback.load_state_dict(state)
+    trainer = type("Trainer", (), {"loggers": []})()
+    callback.on_train_epoch_start(trainer, None)
+    assert torch.equal(torch.rand(3), expected)
+
+
+def test_two_sweeps_started_in_the_same_second_get_two_directories(tmp_path, monkeypatch, config):
+    import hydra.core.utils
+
+    class Frozen:  # Hydra's ${now:...} reads hydra.core.utils.datetime.now()
+        @staticmethod
+        def now():
+            from datetime import datetime
+
+            return datetime(2026, 11, 29, 12, 0, 0)
+
+    monkeypatch.setattr(hydra.core.utils, "datetime", Frozen)
+    monkeypatch.chdir(tmp_path)
+    dirs = []
+    for _ in range(2):
+        cfg = config(hydra=True)
+        dirs.append(cfg.hydra.sweep.dir)
+        assert cfg.hydra.sweep.dir == dirs[-1], "a sweep's directory is resolved once"
+    assert dirs == [
+        "outputs/multirun/2026-11-29_12-00-00",
+        "outputs/multirun/2026-11-29_12-00-00_2",
+    ]
+    assert all((tmp_path / path).is_dir() for path in dirs)
+
+
+def test_fresh_dir_never_hands_out_a_directory_twice(tmp_path):
+    paths = [imbalance.fresh_dir(str(tmp_path / "sweep")) for _ in range(3)]
+    assert [Path(path).name for path in paths] == ["sweep", "sweep_2", "sweep_3"]
+
+
+def test_git_state_names_the_commit_and_whether_the_tree_changed(tmp_path):
+    def git(*args):
+        subprocess.run(["git", "-C", str(tmp_path), *args], check=True, capture_output=True)
+
+    git("init", "-q")
+    (tmp_path / "a.py").write_text("x = 1\n")
+    git("add", "a.py")
+    git("-c", "user.name=t", "-c", "user.email=t@t", "commit", "-qm", "first")
+    commit = subprocess.run(
+        ["git", "-C", str(tmp_path), "rev-parse", "HEAD"], capture_output=True, text=True
+    ).stdout.strip()
+    assert git_state(tmp_path) == {"commit": commit, "dirty": False}
+    (tmp_path / "a.py").write_text("x = 2\n")
+    assert git_state(tmp_path) == {"commit": commit, "dirty": True}
+    (tmp_path / "inner").mkdir()
+    assert git_state(tmp_path / "inner") is None, "a folder inside a repository is not its root"
+    assert git_state(tmp_path.parent / "nowhere") is None
+
+
+def test_results_record_what_the_run_ran_on(real_sweep):
+    results = json.loads(next(real_sweep.glob("*/results.json")).read_text())
+    provenance = results["provenance"]
+    for package in ("torch", "torchvision", "lightning", "torchmetrics", "hydra-core", "numpy"):
+        assert provenance["versions"][package], package
+    assert provenance["versions"]["torch"] == torch.__version__.split("+")[0]
+    assert provenance["device"]["type"] == "cpu" and provenance["device"]["count"] == 1
+    assert "-m imbalance.train -m ratio=1,3 reg=none,norm" in provenance["command"]
+    if (REPO / ".git").exists():  # this repository's checkout, as the editable install runs it
+        head = subprocess.run(
+            ["git", "-C", str(REPO), "rev-parse", "HEAD"], capture_output=True, text=True
+        ).stdout.strip()
+        assert provenance["git"]["commit"] == head
