@@ -1,14 +1,62 @@
 """What a finished run adds to TensorBoard: its hyperparameters against its final test metrics
 (the HPARAMS tab), and its confusion matrix as an image."""
 
+import functools
+import logging
 import math
 
+import matplotlib
 import numpy as np
 from lightning.pytorch.loggers import TensorBoardLogger
+from matplotlib import font_manager
 from matplotlib.figure import Figure
+from matplotlib.ft2font import FT2Font
 from sklearn.metrics import ConfusionMatrixDisplay
 
+from imbalance.errors import quoted
 from imbalance.metrics import summary_names
+
+log = logging.getLogger(__name__)
+
+
+@functools.cache
+def _characters(path: str) -> frozenset[int]:
+    return frozenset(FT2Font(path).get_charmap())
+
+
+@functools.cache
+def _installed_fonts() -> list[tuple[str, str]]:
+    """(family, file) of every font matplotlib finds, its placeholder font left out."""
+    return [
+        (font.name, font.fname)
+        for font in font_manager.fontManager.ttflist
+        if not font.name.startswith("Last Resort")
+    ]
+
+
+def drawable(names: list[str]) -> tuple[list[str], list[str]]:
+    """Class names as a figure can draw them, and the font families to draw them with: the
+    default font first, then installed fonts that hold the characters it lacks (a CJK font for
+    Chinese names, say). A character no installed font holds is written as its code point,
+    U+732B, rather than drawn as an empty box, and a warning says which names and what to
+    install."""
+    default = font_manager.findfont(font_manager.FontProperties(family=["sans-serif"]))
+    families = [matplotlib.rcParams["font.sans-serif"][0]]
+    missing = {ord(c) for name in names for c in name} - _characters(default)
+    for family, path in _installed_fonts():
+        if missing & _characters(path):
+            families.append(family)
+            missing -= _characters(path)
+    if not missing:
+        return names, families
+    unshown = [name for name in names if any(ord(c) in missing for c in name)]
+    log.warning(
+        f"class name(s) {quoted(unshown)} have characters that no installed font draws: the "
+        f"confusion matrix writes them as code points (U+...); install a font for their script "
+        f"(e.g. Debian's fonts-noto-cjk) to see them drawn"
+    )
+    shown = ["".join(f"U+{ord(c):04X}" if ord(c) in missing else c for c in n) for n in names]
+    return shown, families
 
 
 def log_run_summary(logger: TensorBoardLogger, results: dict) -> None:
@@ -32,11 +80,14 @@ def log_run_summary(logger: TensorBoardLogger, results: dict) -> None:
 
     minority = set(results["minority"])
     labels = [f"{name}*" if name in minority else name for name in results["classes"]]
+    labels, families = drawable(labels)
     size = 2.5 + 0.45 * len(labels)
     figure = Figure(figsize=(size, size), layout="constrained")  # no pyplot: no GUI backend
     axes = figure.subplots()
     ConfusionMatrixDisplay(np.array(test["confusion_matrix"]), display_labels=labels).plot(
         ax=axes, cmap="Blues", colorbar=False, xticks_rotation=45
     )
+    for label in [*axes.get_xticklabels(), *axes.get_yticklabels()]:
+        label.set_fontfamily(families)
     axes.set_title(f"{results['job'] or 'run'}: test set, final epoch (* minority)")
     logger.experiment.add_figure("test/confusion_matrix", figure, global_step=epochs, close=False)
