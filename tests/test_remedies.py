@@ -202,6 +202,19 @@ def test_thresholding_changes_a_prediction_as_computed_by_hand():
     assert logits.argmax().item() == 0 and correction(logits).argmax().item() == 1
 
 
+def test_tau_auto_scores_only_the_classes_present_in_the_validation_split():
+    """Class c has no validation image. At tau=0, recalls (a, b) = (1, 0.5): 0.75. From
+    tau=0.5, one image of a goes to c and every image of b to b: (0.75, 1), 0.875. A macro
+    average that counts c (predicted, never right: recall 0) would score that 0.583 and keep 0."""
+    correction = LogitAdjustment({"a": 100, "b": 10, "c": 1}, tau="auto")
+    logits = torch.tensor(
+        [[20.0, 0, 0], [20, 0, 0], [20, 0, 0], [2, 0, 0]]  # class a
+        + [[0, 1, -10], [0, 1, -10], [1, 0, -10], [1, 0, -10]]  # class b
+    )
+    labels = torch.tensor([0] * 4 + [1] * 4)
+    assert correction.fit(logits, labels) == pytest.approx(0.5)
+
+
 def test_tau_auto_is_chosen_by_balanced_accuracy_on_the_logits_it_is_given():
     correction = LogitAdjustment({"a": 90, "b": 10}, tau="auto")
     # log 0.9 - log 0.1 = 2.197: tau * 2.197 must exceed a class-a margin of 0.5 to turn the b

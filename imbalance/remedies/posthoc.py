@@ -5,9 +5,9 @@ from collections.abc import Mapping
 
 import torch
 from torch import nn
-from torchmetrics.functional.classification import multiclass_accuracy
 
 from imbalance.errors import ConfigError
+from imbalance.metrics import ClassRates
 from imbalance.remedies.counts import priors
 
 # tau=auto tries these: 0 (no correction) to 2 in steps of 0.1.
@@ -37,10 +37,14 @@ class LogitAdjustment(nn.Module):
         """Sets tau (with auto) to the value of TAUS with the best balanced accuracy of these
         validation logits [n, C] and labels [n]; returns it."""
         if self.auto:
-            n = logits.shape[1]
-            scores = [
-                multiclass_accuracy(logits - tau * self.log_prior, labels, n, average="macro")
-                for tau in TAUS
-            ]
+            # The study's balanced accuracy: the mean recall of the classes in the split.
+            # The logits are every process's already: no gathering.
+            classes = [str(c) for c in range(logits.shape[1])]
+            rates = ClassRates(classes, {}, sync_on_compute=False).to(logits.device)
+            scores = []
+            for tau in TAUS:
+                rates.reset()
+                rates.update((logits - tau * self.log_prior).argmax(dim=1), labels)
+                scores.append(rates.compute()["balanced_acc"])
             self.tau.fill_(TAUS[int(torch.stack(scores).argmax())])
         return self.tau.item()
