@@ -31,6 +31,7 @@ def saved(image: Image.Image, path) -> str:
         ("L", lambda: Image.fromarray(LEVELS), "png", 0),
         ("I;16", lambda: Image.fromarray(LEVELS.astype(np.uint16) * 257), "png", 0),
         ("I", lambda: Image.fromarray(LEVELS.astype(np.int32) * 257), "tiff", 0),
+        ("I", lambda: Image.fromarray(LEVELS.astype(np.int32)), "tiff", 0),  # 8-bit values
         ("F", lambda: Image.fromarray(LEVELS.astype(np.float32) / 255), "tiff", 0),
         ("P", lambda: Image.fromarray(LEVELS).convert("P"), "png", 0),
         ("RGB", lambda: Image.fromarray(LEVELS).convert("RGB"), "png", 0),
@@ -77,6 +78,22 @@ def test_transparency_is_composited_onto_white(tmp_path, mode):
         Image.fromarray(rgba).convert(mode).save(tmp_path / "alpha.png")
     pixels = grey(FileCatalog.decode_file(str(tmp_path / "alpha.png"), 8))
     assert (pixels[:, :4] == 0).all() and (pixels[:, 4:] == 255).all()
+
+
+def test_a_transparent_grey_value_of_a_16_bit_image_becomes_white(tmp_path):
+    values = (np.arange(16).reshape(4, 4) * 4369).astype(np.uint16)  # 0, 17, 34... as 8 bits
+    Image.fromarray(values).save(tmp_path / "deep.png", transparency=4369 * 3)
+    with Image.open(tmp_path / "deep.png") as image:
+        assert image.mode == "I;16" and image.info["transparency"] == 4369 * 3
+    pixels = grey(FileCatalog.decode_file(str(tmp_path / "deep.png"), 4)).flatten().tolist()
+    assert pixels == [255 if i == 3 else i * 17 for i in range(16)]
+
+
+def test_premultiplied_grey_and_alpha_is_composited_onto_white():
+    image = Image.new("La", (2, 1))
+    image.putpixel((0, 0), (0, 255))  # opaque black
+    image.putpixel((1, 0), (0, 0))  # transparent
+    assert grey(to_rgb8(image)).tolist() == [[0, 255]]
 
 
 def test_exif_orientation_is_applied(tmp_path):

@@ -58,7 +58,7 @@ class FileCatalog:
         return [Path(os.path.relpath(path, self.folder)).as_posix() for path in self.paths]
 
     # Part of every cache key: change it whenever `decode_file` changes what it returns.
-    DECODER = "PIL, imbalance.data.decode.to_rgb8, bicubic resize, HWC uint8, v2"
+    DECODER = "PIL, imbalance.data.decode.to_rgb8, bicubic resize, HWC uint8, v3"
 
     def decode(
         self, indices: Sequence[int], size: int, cache_dir: Path | None = None
