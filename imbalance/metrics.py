@@ -71,9 +71,7 @@ class ClassRates(MulticlassStatScores):
     precision when it is not in the split either.
     """
 
-    def __init__(
-        self, class_names: Sequence[str], groups: Mapping[str, Sequence[str]], **kwargs
-    ):
+    def __init__(self, class_names: Sequence[str], groups: Mapping[str, Sequence[str]], **kwargs):
         super().__init__(len(class_names), average=None, **kwargs)
         self.class_names = list(class_names)
         index = {name: c for c, name in enumerate(class_names)}
