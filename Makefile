@@ -22,8 +22,9 @@ paper: install  ## the paper's 12 runs on Caltech101 (DATA=<dir>)
 report: install  ## tables and figures of the newest sweep (or SWEEP=<dir>)
 	$(BIN)/python -m imbalance.report $(SWEEP)
 
-bench: install  ## the paper preset: framework vs bare loop vs naive pipeline -> BENCHMARKS.md
-	$(BIN)/python -m imbalance.bench --data $(DATA)
+bench: install  ## digits and paper presets: framework vs bare loop vs naive -> BENCHMARKS.md
+	$(BIN)/python -m imbalance.bench --preset digits
+	$(BIN)/python -m imbalance.bench --preset paper --data $(DATA)
 
 bench-sweep: install  ## the paper's 12-run sweep, jobs in parallel, one command -> BENCHMARKS.md
 	$(BIN)/python -m imbalance.bench --sweep --data $(DATA)

@@ -2,8 +2,8 @@
 
 - `floor`: the same network, data, batch size and steps as a bare PyTorch loop over tensors
   already in memory: the compute floor.
-- `naive`: the pipeline most users would write: a DataLoader over the image files that decodes
-  and resizes with PIL every epoch, in a plain Lightning module.
+- `naive`: the pipeline most users would write: a DataLoader that decodes (image files) and
+  resizes every image with PIL every epoch, in a plain Lightning module.
 
 Both train then evaluate on the test split every epoch, as a framework run does.
 """
@@ -55,18 +55,32 @@ def floor(cfg) -> list[float]:
     return seconds
 
 
-class ImageFiles(Dataset):
-    def __init__(self, paths: list[str], labels: np.ndarray, size: int):
-        self.paths, self.labels, self.size = paths, labels, size
+class DecodedEveryEpoch(Dataset):
+    """Image `i` opened with `open_image(i)`, a PIL image, and resized on every access."""
+
+    def __init__(self, open_image, labels: np.ndarray, size: int):
+        self.open_image, self.labels, self.size = open_image, labels, size
 
     def __len__(self) -> int:
-        return len(self.paths)
+        return len(self.labels)
 
     def __getitem__(self, i):
-        with Image.open(self.paths[i]) as image:
-            image = image.convert("RGB").resize((self.size, self.size), Image.Resampling.BICUBIC)
-        pixels = torch.from_numpy(np.array(image)).permute(2, 0, 1).float()
-        return pixels, int(self.labels[i])
+        with self.open_image(i) as image:
+            image = image.resize((self.size, self.size), Image.Resampling.BICUBIC)
+        pixels = torch.from_numpy(np.array(image))
+        pixels = pixels.unsqueeze(0) if pixels.ndim == 2 else pixels.permute(2, 0, 1)
+        return pixels.float(), int(self.labels[i])
+
+
+def _opener(catalog, indices: np.ndarray):
+    """Image j of the split as a PIL image: a file decoded to RGB, or an array in memory."""
+    if hasattr(catalog, "paths"):
+        paths = np.array(catalog.paths)[indices]
+        return lambda j: Image.open(paths[j]).convert("RGB")
+    images = catalog.images[torch.as_tensor(indices)].numpy()  # uint8 [n, channels, h, w]
+    return lambda j: Image.fromarray(
+        images[j].squeeze(0) if len(images[j]) == 1 else images[j].transpose(1, 2, 0)
+    )
 
 
 class PlainModule(L.LightningModule):
@@ -104,13 +118,15 @@ class EpochTimer(L.Callback):
 
 
 def naive(cfg, workers: int) -> list[float]:
-    """Seconds per epoch of a DataLoader that decodes every file every epoch, in plain Lightning."""
+    """Seconds per epoch of a DataLoader that decodes and resizes every image every epoch, in
+    plain Lightning."""
     data, module = build(cfg)
     catalog, splits = data.select()
-    paths = np.array(catalog.paths)
     loaders = [
         DataLoader(
-            ImageFiles(list(paths[indices]), catalog.labels[indices], data.image_size),
+            DecodedEveryEpoch(
+                _opener(catalog, np.asarray(indices)), catalog.labels[indices], data.image_size
+            ),
             batch_size=size,
             shuffle=shuffle,
             num_workers=workers,
