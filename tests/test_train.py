@@ -387,3 +387,42 @@ def test_a_job_name_too_long_for_the_file_system_is_cut_with_a_hash(tmp_path):
     results = json.loads((job / "results.json").read_text())
     assert long in results["overrides"]  # the full overrides, in the results
     assert job_name("a" * 300) != job_name("a" * 299 + "b")  # distinct names stay distinct
+
+
+def test_a_short_run_gives_the_numbers_recorded_before_the_speed_work(tmp_path):
+    """tests/data/reference_run.json: a run's history and test results, recorded before the
+    per-step overhead was cut; the same config, seed and thread count must give them again,
+    to the last digit on the CPU model it was recorded on (others round differently)."""
+    reference = json.loads((REPO / "tests" / "data" / "reference_run.json").read_text())
+    run_dir = tmp_path / "run"
+    result = run_cli(
+        *reference["overrides"],
+        f"hydra.run.dir={run_dir}",
+        "trainer.accelerator=cpu",
+        cwd=tmp_path,
+        env={"OMP_NUM_THREADS": "1"},
+    )
+    assert result.returncode == 0, result.stderr[-3000:]
+    results = json.loads((run_dir / "results.json").read_text())
+    assert results["timing"]["torch_threads"] == 1
+    expected = flat({"history": reference["history"], "test": reference["test"]})
+    actual = flat({"history": results["history"], "test": results["test"]})
+    if results["provenance"]["device"]["name"] == reference["cpu"]:
+        assert actual == expected
+    else:
+        assert actual.keys() == expected.keys()
+        for key, value in expected.items():
+            assert actual[key] == (value if value is None else pytest.approx(value, rel=1e-3)), key
+
+
+def flat(value, prefix: str = "") -> dict:
+    """{"history.0.train_acc": 0.1, ...}: every number of a nested structure by its path."""
+    if isinstance(value, dict):
+        return {
+            k: v for key, item in value.items() for k, v in flat(item, f"{prefix}{key}.").items()
+        }
+    if isinstance(value, list):
+        return {
+            k: v for i, item in enumerate(value) for k, v in flat(item, f"{prefix}{i}.").items()
+        }
+    return {prefix.rstrip("."): value}
