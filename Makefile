@@ -4,7 +4,7 @@ VENV := .venv
 BIN := $(VENV)/bin
 DATA ?= ../shared/data/caltech101
 
-.PHONY: install train paper report bench bench-sweep test lint tensorboard clean
+.PHONY: install train paper report bench bench-sweep test test-slurm lint tensorboard clean
 
 install: $(VENV)/.installed
 
@@ -32,6 +32,9 @@ test: install
 	$(BIN)/ruff check .
 	$(BIN)/ruff format --check .
 	$(BIN)/python -m pytest
+
+test-slurm: install  ## a 2-job sweep on a one-node SLURM cluster started here (root, Debian), then stopped
+	PYTHON=$(BIN)/python .ci/slurm
 
 lint: install
 	$(BIN)/ruff check --fix .
