@@ -4,7 +4,7 @@ VENV := .venv
 BIN := $(VENV)/bin
 DATA ?= ../shared/data/caltech101
 
-.PHONY: install train paper report bench bench-sweep test test-wheel lint tensorboard clean
+.PHONY: install train paper report bench bench-sweep test test-wheel test-slurm lint tensorboard clean
 
 install: $(VENV)/.installed
 
@@ -36,6 +36,9 @@ test: install
 
 test-wheel:  ## a built wheel in a fresh venv runs a tiny sweep and its report outside the repo
 	PYTHON=$(PYTHON) bash .ci/wheel
+
+test-slurm: install  ## a 2-job sweep on a one-node SLURM cluster started here (root, Debian), then stopped
+	PYTHON=$(BIN)/python .ci/slurm
 
 lint: install
 	$(BIN)/ruff check --fix .

@@ -121,15 +121,24 @@ def test_a_regularizer_from_outside_the_package_is_one_yaml_file(tmp_path, confi
     }
 
 
-def test_slurm_launcher_composes_with_the_cluster_settings(config):
-    cfg = config("hydra/launcher=slurm", "hydra.launcher.partition=gpu", hydra=True)
+def test_slurm_launcher_composes_with_defaults_for_a_cpu_node(config):
+    cfg = config("hydra/launcher=slurm", hydra=True)
     launcher = cfg.hydra.launcher
-    assert (
-        launcher._target_ == "hydra_plugins.hydra_submitit_launcher.submitit_launcher.SlurmLauncher"
-    )
-    assert launcher.partition == "gpu"
-    assert (launcher.gpus_per_node, launcher.tasks_per_node, launcher.cpus_per_task) == (1, 1, 8)
-    assert (launcher.array_parallelism, launcher.timeout_min, launcher.mem_gb) == (64, 60, 16)
+    # The launcher that checks the request against the cluster before submitting.
+    assert launcher._target_ == "hydra_plugins.imbalance_launcher.slurm.SlurmLauncher"
+    # The cluster's default partition, no GPU request (null: no line reaches sbatch), 2 CPUs.
+    assert (launcher.partition, launcher.gpus_per_node) == (None, None)
+    assert (launcher.tasks_per_node, launcher.cpus_per_task, launcher.mem_gb) == (1, 2, 4)
+    assert (launcher.array_parallelism, launcher.timeout_min) == (64, 60)
+    assert launcher.submitit_folder == f"{cfg.hydra.sweep.dir}/.submitit/%j"  # beside the jobs
+    gpu = config(
+        "hydra/launcher=slurm",
+        "hydra.launcher.partition=gpu",
+        "hydra.launcher.gpus_per_node=1",
+        "hydra.launcher.cpus_per_task=8",
+        hydra=True,
+    ).hydra.launcher
+    assert (gpu.partition, gpu.gpus_per_node, gpu.cpus_per_task) == ("gpu", 1, 8)
 
 
 def test_joblib_launcher_is_available(config):
