@@ -104,8 +104,8 @@ class PresentClassesAUROC(MulticlassAUROC):
     """Macro one-vs-rest AUROC over the classes present in the split (a class without images
     has no AUROC; torchmetrics would count it as 0)."""
 
-    def __init__(self, num_classes: int):
-        super().__init__(num_classes, average="none", thresholds=None)
+    def __init__(self, num_classes: int, **kwargs):
+        super().__init__(num_classes, average="none", thresholds=None, **kwargs)
 
     def compute(self) -> torch.Tensor:
         with warnings.catch_warnings():  # about absent classes, which are left out below
@@ -128,12 +128,13 @@ def study_metrics(
     al. 2017).
     """
     n = len(class_names)
+    fast = {"validate_args": False}  # inputs are the module's own: no checks, no host syncs
     return MetricCollection(
         {
-            "acc": MulticlassAccuracy(n, average="micro"),
-            "rates": ClassRates(class_names, groups),
-            "auroc": PresentClassesAUROC(n),
-            "ece": MulticlassCalibrationError(n, n_bins=15, norm="l1"),
+            "acc": MulticlassAccuracy(n, average="micro", **fast),
+            "rates": ClassRates(class_names, groups, **fast),
+            "auroc": PresentClassesAUROC(n, **fast),
+            "ece": MulticlassCalibrationError(n, n_bins=15, norm="l1", **fast),
         },
         compute_groups=False,
     )

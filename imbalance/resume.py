@@ -2,7 +2,9 @@
 run directory, resumes from it and ends as an uninterrupted run would, to the last digit on the
 CPU; a job whose results.json is written is finished and skipped, unless `rerun=true`."""
 
+import json
 import logging
+import pickle
 import random
 import shutil
 from pathlib import Path
@@ -67,7 +69,8 @@ class EpochCheckpoint(Checkpoint):
         trainer.strategy.barrier("checkpoint written")
 
     def state_dict(self) -> dict:
-        return {"config": self.config, "rng": rng_states()}
+        # Pickled once here: Python's state alone is 625 numbers, each an object to torch.save.
+        return {"config": self.config, "rng": pickle.dumps(rng_states())}
 
     def load_state_dict(self, state: dict) -> None:
         if state["config"] != self.config:
@@ -76,7 +79,7 @@ class EpochCheckpoint(Checkpoint):
                 f"({', '.join(differences(state['config'], self.config))} differ): "
                 f"resume with the config it was written with, or start afresh with rerun=true"
             )
-        self._resumed_states = state["rng"]
+        self._resumed_states = pickle.loads(state["rng"])
 
     def on_train_epoch_start(self, trainer: L.Trainer, module: L.LightningModule) -> None:
         # The last epoch's scalars reach the loggers after its checkpoint: on disk now, a kill
@@ -137,4 +140,4 @@ def resumable(run_dir: Path) -> Path | None:
 def epochs_done(checkpoint: Path) -> int:
     """The epochs the run of `checkpoint` had trained (memory-mapped: its weights stay on disk)."""
     state = torch.load(checkpoint, map_location="cpu", weights_only=False, mmap=True)
-    return len(state["history"])
+    return len(json.loads(state["history"]))
