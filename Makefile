@@ -13,8 +13,8 @@ $(VENV)/.installed: pyproject.toml
 	$(BIN)/pip install --quiet -e ".[dev]"
 	touch $@
 
-train: install  ## the 12-run study on the embedded digits, a few minutes on 2 CPU cores
-	$(BIN)/python -m imbalance.train -m ratio=1,3,7,15 reg=none,full,norm
+train: install  ## the 12-run study on the embedded digits, jobs in parallel: under a minute on 2 cores
+	$(BIN)/python -m imbalance.train -m hydra/launcher=joblib ratio=1,3,7,15 reg=none,full,norm
 
 paper: install  ## the paper's 12 runs on Caltech101 (DATA=<dir>)
 	$(BIN)/python -m imbalance.train -m experiment=paper data.root=$(DATA) ratio=1,3,7,15 reg=none,full,norm
@@ -26,8 +26,9 @@ bench: install  ## digits and paper presets: framework vs bare loop vs naive -> 
 	$(BIN)/python -m imbalance.bench --preset digits
 	$(BIN)/python -m imbalance.bench --preset paper --data $(DATA)
 
-bench-sweep: install  ## the paper's 12-run sweep, jobs in parallel, one command -> BENCHMARKS.md
-	$(BIN)/python -m imbalance.bench --sweep --data $(DATA)
+bench-sweep: install  ## the digits' study and remedies sweeps, basic vs joblib launcher -> BENCHMARKS.md
+	$(BIN)/python -m imbalance.bench --preset digits --sweep study
+	$(BIN)/python -m imbalance.bench --preset digits --sweep remedies
 
 test: install
 	$(BIN)/ruff check .

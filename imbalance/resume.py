@@ -4,6 +4,7 @@ CPU; a job whose results.json is written is finished and skipped, unless `rerun=
 
 import json
 import logging
+import os
 import pickle
 import random
 import shutil
@@ -12,6 +13,7 @@ from pathlib import Path
 import lightning as L
 import numpy as np
 import torch
+from lightning.fabric.plugins import TorchCheckpointIO
 from lightning.pytorch.callbacks import Checkpoint
 
 from imbalance.errors import ConfigError
@@ -43,13 +45,30 @@ def set_rng_states(states: dict) -> None:
         torch.cuda.set_rng_state_all(states["cuda"])
 
 
+class AtomicCheckpointIO(TorchCheckpointIO):
+    """Checkpoints written atomically: torch.save to a temporary file beside the checkpoint,
+    then a rename; a kill while writing leaves the previous checkpoint whole. (Lightning's own
+    writer goes through a temporary file in the system's temporary folder, which on a cluster
+    may lie on another file system: a copy, not a rename, and a third slower.)"""
+
+    def save_checkpoint(self, checkpoint: dict, path, storage_options=None) -> None:
+        path = Path(path)
+        path.parent.mkdir(parents=True, exist_ok=True)
+        temporary = path.with_name(f".{path.name}.tmp")
+        try:
+            torch.save(checkpoint, temporary)
+            os.replace(temporary, path)
+        finally:
+            temporary.unlink(missing_ok=True)
+
+
 class EpochCheckpoint(Checkpoint):
-    """Writes `path` at the end of every training epoch, atomically (a temporary file beside it,
-    then a rename: a kill while writing leaves the previous checkpoint whole). It holds what
-    Lightning checkpoints (weights, optimizer and schedule, loop counters, the module's
-    history), the run's `config` and the RNG states of the moment, which a resumed run sets
-    again when its next epoch starts: it shuffles, augments and drops out as the uninterrupted
-    run did.
+    """Writes `path` at the end of every training epoch, through the trainer's checkpoint
+    writer (a run's: AtomicCheckpointIO, so a kill while writing leaves the previous one
+    whole). It holds what Lightning checkpoints (weights, optimizer and schedule, loop
+    counters, the module's history), the run's `config` and the RNG states of the moment,
+    which a resumed run sets again when its next epoch starts: it shuffles, augments and drops
+    out as the uninterrupted run did.
 
     Lightning calls checkpoint callbacks after the module's own epoch-end hook, so the epoch's
     history is in. Loading a checkpoint of another config raises ConfigError.
@@ -61,12 +80,7 @@ class EpochCheckpoint(Checkpoint):
         self._resumed_states: dict | None = None
 
     def on_train_epoch_end(self, trainer: L.Trainer, module: L.LightningModule) -> None:
-        self.path.parent.mkdir(parents=True, exist_ok=True)
-        temporary = self.path.with_name(f".{self.path.name}.tmp")
-        trainer.save_checkpoint(temporary)  # written by the global-zero process only
-        if trainer.is_global_zero:
-            temporary.replace(self.path)
-        trainer.strategy.barrier("checkpoint written")
+        trainer.save_checkpoint(self.path)  # the global-zero process writes, the others wait
 
     def state_dict(self) -> dict:
         # Pickled once here: Python's state alone is 625 numbers, each an object to torch.save.

@@ -115,17 +115,21 @@ def remedy(cfg: DictConfig, data: ImbalancedDataModule) -> tuple:
     return loss, correction, stage
 
 
-def make_trainer(cfg: DictConfig, callbacks: Sequence = (), **kwargs) -> L.Trainer:
+def make_trainer(
+    cfg: DictConfig, callbacks: Sequence = (), plugins: Sequence = (), **kwargs
+) -> L.Trainer:
     """The run's Trainer from `cfg.trainer` (and `kwargs`, e.g. the logger), with `callbacks`
-    after the user's own (+trainer.callbacks=[...]). A remedy's second stage trains after
-    trainer.max_epochs, drawing with its own sampler: new loaders each epoch."""
+    and `plugins` after the user's own (+trainer.callbacks=[...], +trainer.plugins=[...]). A
+    remedy's second stage trains after trainer.max_epochs, drawing with its own sampler: new
+    loaders each epoch."""
     stage2 = cfg.remedy.stage2
-    given = instantiate(cfg.trainer.get("callbacks")) or []
+    given = {key: instantiate(cfg.trainer.get(key)) or [] for key in ("callbacks", "plugins")}
     return instantiate(
         cfg.trainer,
         max_epochs=cfg.trainer.max_epochs + (stage2.epochs if stage2 else 0),
         reload_dataloaders_every_n_epochs=1 if stage2 else 0,
-        callbacks=[*given, *callbacks],
+        callbacks=[*given["callbacks"], *callbacks],
+        plugins=[*given["plugins"], *plugins],
         **kwargs,
     )
 
@@ -198,10 +202,15 @@ def train(cfg: DictConfig) -> dict:
         # TensorBoard hides what an interrupted run logged after its checkpoint.
         purge_step=None if checkpoint is None else resumed_after + 1,
     )
-    callbacks = []
-    if cfg.trainer.enable_checkpointing:
-        callbacks.append(resume.EpochCheckpoint(run_dir / resume.CHECKPOINT, config))
-    trainer = make_trainer(cfg, logger=logger, callbacks=callbacks)
+    checkpoints = cfg.trainer.enable_checkpointing
+    trainer = make_trainer(
+        cfg,
+        logger=logger,
+        callbacks=[resume.EpochCheckpoint(run_dir / resume.CHECKPOINT, config)]
+        if checkpoints
+        else [],
+        plugins=[resume.AtomicCheckpointIO()] if checkpoints else [],
+    )
     check_launch(trainer, hydra_cfg.mode, cfg.remedy)
     try:
         data, module = build(cfg, hydra_cfg.overrides.task)

@@ -16,7 +16,13 @@ import imbalance
 from helpers import REPO, TINY, run_cli
 from imbalance.errors import ConfigError
 from imbalance.provenance import git_state
-from imbalance.resume import CHECKPOINT, EpochCheckpoint, epochs_done, finished
+from imbalance.resume import (
+    CHECKPOINT,
+    AtomicCheckpointIO,
+    EpochCheckpoint,
+    epochs_done,
+    finished,
+)
 
 # Epochs long enough (0.2 to 0.5 s on 2 cores) to be killed in the middle of one; reg=full
 # draws augmentation and dropout from the global RNG, crt adds a sampler and a second stage.
@@ -126,6 +132,16 @@ def test_a_checkpoint_of_another_config_is_refused(tmp_path):
     EpochCheckpoint(tmp_path / "last.ckpt", {"seed": 0, "ratio": 3}).load_state_dict(state)
     with pytest.raises(ConfigError, match=r"another config \(ratio differ\).*rerun=true"):
         EpochCheckpoint(tmp_path / "last.ckpt", {"seed": 0, "ratio": 7}).load_state_dict(state)
+
+
+def test_a_checkpoint_that_fails_to_write_leaves_the_last_one_whole(tmp_path):
+    path = tmp_path / "checkpoints" / "last.ckpt"
+    writer = AtomicCheckpointIO()
+    writer.save_checkpoint({"epoch": 1, "weights": torch.ones(3)}, path)
+    with pytest.raises(pickle.PicklingError):
+        writer.save_checkpoint({"epoch": 2, "weights": lambda: None}, path)
+    assert torch.load(path, weights_only=True)["epoch"] == 1
+    assert [p.name for p in path.parent.iterdir()] == ["last.ckpt"], "no temporary file left"
 
 
 def test_a_resumed_run_draws_what_the_original_drew_next(tmp_path):

@@ -169,56 +169,75 @@ def measure(args) -> str:
     )
 
 
-SWEEP = {"ratio": "1,3,7,15", "reg": "none,full,norm"}
+# The sweeps --sweep times: the study's 12 runs (make train, make paper) and every remedy at
+# the largest ratio.
+SWEEPS = {
+    "study": {"ratio": "1,3,7,15", "reg": "none,full,norm"},
+    "remedies": {"ratio": "15", "remedy": "glob(*)"},
+}
 # Per-epoch framework / bare loop: small images show every per-step cost, 227x227 hide them.
 GOALS = {"digits": 1.15, "paper": 1.10}
 
 
 def measure_sweep(args) -> str:
-    """The 12-run paper sweep, one command, its jobs in parallel processes."""
+    """A sweep as one command, run by Hydra's basic launcher (jobs one after another, each with
+    every core's threads) and by the joblib launcher (--jobs processes at once, joblib giving
+    each its share of the cores' threads)."""
     from hydra import compose, initialize_config_module
 
     from imbalance.train import datamodule
 
+    axes = SWEEPS[args.sweep]
     work = Path(tempfile.mkdtemp(prefix="imbalance-bench-sweep-"))
     args.cache = args.cache or work / "cache"
     # A warm cache, as every sweep after the first finds it: decode every ratio's images now.
     decoding = time.perf_counter()
     with initialize_config_module("imbalance.conf", version_base="1.3"):
-        for ratio in SWEEP["ratio"].split(","):
+        for ratio in axes["ratio"].split(","):
             cfg = compose("train", overrides=overrides(args, ratio=ratio))
             datamodule(cfg).setup()
     decoding = time.perf_counter() - decoding
-    sweep = [
-        sys.executable,
-        "-m",
-        "imbalance.train",
-        "-m",
-        *overrides(args, ratio=SWEEP["ratio"], reg=SWEEP["reg"]),
-        "hydra/launcher=joblib",
-        f"hydra.launcher.n_jobs={args.jobs}",
-        f"hydra.sweep.dir={work / 'sweep'}",
-    ]
-    wall, memory = run_child(sweep, work / "sweep.log")
-    runs = [read_results(path.parent) for path in (work / "sweep").glob("*/results.json")]
-    if len(runs) != 12:
-        sys.exit(f"error: {len(runs)} of the sweep's 12 jobs wrote results; see {work}")
-    fits = [run["timing"]["fit"] for run in runs]
-    threads = sorted({run["timing"]["torch_threads"] for run in runs})
+    extra = [f"{key}={value}" for key, value in axes.items() if key not in ("ratio", "reg")]
+    launchers = {
+        "basic": [],
+        "joblib": ["hydra/launcher=joblib", f"hydra.launcher.n_jobs={args.jobs}"],
+    }
+    lines = []
+    for name, launcher in launchers.items():
+        command = [
+            *[sys.executable, "-m", "imbalance.train", "-m"],
+            *overrides(args, ratio=axes["ratio"], reg=axes.get("reg")),
+            *extra,
+            *launcher,
+            f"hydra.sweep.dir={work / name}",
+        ]
+        wall, memory = run_child(command, work / f"{name}.log")
+        runs = [read_results(path.parent) for path in (work / name).glob("*/results.json")]
+        started = len(list((work / name).glob("*/.hydra")))
+        if len(runs) != started:
+            sys.exit(f"error: {len(runs)} of the sweep's {started} jobs wrote results; see {work}")
+        fits = [run["timing"]["fit"] for run in runs]
+        threads = sorted({run["timing"]["torch_threads"] for run in runs})
+        lines.append(
+            f"| {name}{f', {args.jobs} jobs at once' if launcher else ''} | {wall:.1f} s "
+            f"| {statistics.median(fits):.1f} s (max {max(fits):.1f}) "
+            f"| {', '.join(map(str, threads))} | {memory / 2**30:.2f} GiB |"
+        )
+    described = " ".join(f"{key}={value}" for key, value in axes.items())
     return "\n".join(
         [
-            f"## {time.strftime('%Y-%m-%d')}: the 12-run {args.preset} sweep, {machine()}",
+            f"## {time.strftime('%Y-%m-%d')}: the {args.sweep} sweep of the {args.preset} preset, "
+            f"{machine()}",
             "",
-            f"`python -m imbalance.bench --preset={args.preset} --sweep --jobs={args.jobs} "
-            f"--epochs={args.epochs} "
-            f"--accelerator={args.accelerator}`: `ratio={SWEEP['ratio']} reg={SWEEP['reg']}`, "
-            f"{args.epochs} epochs each, `hydra/launcher=joblib hydra.launcher.n_jobs="
-            f"{args.jobs}`, warm image cache (filling it took {decoding:.1f} s).",
+            f"`python -m imbalance.bench --preset={args.preset} --sweep={args.sweep} "
+            f"--jobs={args.jobs} --epochs={args.epochs} --accelerator={args.accelerator}`: "
+            f"`{described}`, {len(runs)} jobs of {args.epochs} epochs (image cache warmed first: "
+            f"{decoding:.1f} s).",
             "",
-            f"- wall time of the whole command, start-up included: {wall:.1f} s",
-            f"- training per job (fit): median {statistics.median(fits):.1f} s, "
-            f"max {max(fits):.1f} s; torch threads per job: {', '.join(map(str, threads))}",
-            f"- peak resident memory of the largest process: {memory / 2**30:.2f} GiB",
+            "| launcher | wall, whole command | training per job (fit) | torch threads per job "
+            "| peak memory, largest process |",
+            "|---|---|---|---|---|",
+            *lines,
             "",
         ]
     )
@@ -240,12 +259,19 @@ def main(argv: list[str] | None = None) -> None:
         help="(a) and (b) runs, taking turns (default: 3 for digits, 1 for paper); the figures "
         "are over all their epochs, walls the median run's",
     )
-    parser.add_argument("--sweep", action="store_true", help="time the 12-run sweep instead")
+    parser.add_argument(
+        "--sweep",
+        nargs="?",
+        const="study",
+        choices=sorted(SWEEPS),
+        help="time a sweep instead, with the basic and the joblib launchers: the study's 12 "
+        "runs (the default) or every remedy at 15:1",
+    )
     parser.add_argument(
         "--jobs",
         type=int,
-        default=min(12, os.cpu_count()),
-        help="jobs at once in --sweep (default: one per core, at most the 12 jobs)",
+        default=os.cpu_count(),
+        help="jobs at once with the joblib launcher in --sweep (default: one per core)",
     )
     parser.add_argument("--out", type=Path, default=Path("BENCHMARKS.md"))
     parser.add_argument("--baseline", choices=["floor", "naive"], help=argparse.SUPPRESS)
