@@ -1,10 +1,6 @@
 """Studies of how class imbalance hurts the training of convolutional networks."""
 
-import hashlib
 import warnings
-from pathlib import Path
-
-from omegaconf import OmegaConf
 
 # Lightning 2.6 uses a torch pytree API that torch 2.14 deprecates, and warns on import: nothing
 # a user can act on.
@@ -13,40 +9,4 @@ warnings.filterwarnings("ignore", message=r".*isinstance\(treespec, LeafSpec\).*
 # through hydra/launcher=slurm instead.
 warnings.filterwarnings("ignore", message=r".*The `srun` command is available on your system.*")
 
-# For schedules that must fit the run, e.g. conf/remedy/drw.yaml's
-# drw_epoch: ${min:${optim.lr_step_epochs},${trainer.max_epochs}}
-OmegaConf.register_new_resolver("min", min, replace=True)
-
-# Job directories are named by their overrides (conf/train.yaml: ${job_name:...}).
-MAX_NAME_BYTES = 200  # file systems allow 255 bytes a name
-
-
-def job_name(overrides: str) -> str:
-    """`overrides` (Hydra's override dirname), cut to MAX_NAME_BYTES with a short hash of the
-    whole appended when longer, so that every job of a sweep keeps a distinct, legal name;
-    results.json keeps the full overrides."""
-    if len(overrides.encode()) <= MAX_NAME_BYTES:
-        return overrides
-    digest = hashlib.sha256(overrides.encode()).hexdigest()[:10]
-    head = overrides.encode()[: MAX_NAME_BYTES - 12].decode(errors="ignore")
-    return f"{head}~{digest}"
-
-
-OmegaConf.register_new_resolver("job_name", job_name, replace=True)
-
-
-def fresh_dir(path: str) -> str:
-    """`path`, created now; `path_2`, `path_3`... when another sweep (or run) made it first,
-    say in the same second. mkdir succeeds for one process only, so two never share a
-    directory. Registered with a cache: every job of a sweep gets the sweep's one value."""
-    candidate, number = Path(path), 1
-    while True:
-        try:
-            candidate.mkdir(parents=True)
-            return str(candidate)
-        except FileExistsError:
-            number += 1
-            candidate = Path(f"{path}_{number}")
-
-
-OmegaConf.register_new_resolver("fresh_dir", fresh_dir, use_cache=True, replace=True)
+from imbalance import resolvers  # noqa: E402, F401 (registers what the configs use)

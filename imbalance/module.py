@@ -222,6 +222,8 @@ class StudyModule(L.LightningModule):
         of the digits, half a compact network's epoch on a CPU. These are computed once an
         epoch by torchmetrics and are the same in every process: nothing to reduce.
         """
+        if self.trainer.sanity_checking:  # +trainer.num_sanity_val_steps: not an epoch
+            return
         for logger in self.loggers:
             logger.log_metrics(values | (per_class or {}), step=self.current_epoch + 1)
         self.trainer.callback_metrics.update(

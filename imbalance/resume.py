@@ -4,10 +4,8 @@ CPU; a job whose results.json is written is finished and skipped, unless `rerun=
 
 import json
 import logging
-import os
 import pickle
 import random
-import shutil
 from pathlib import Path
 
 import lightning as L
@@ -17,7 +15,7 @@ from lightning.fabric.plugins import TorchCheckpointIO
 from lightning.pytorch.callbacks import Checkpoint
 
 from imbalance.errors import ConfigError
-from imbalance.results import FILENAME, read_results
+from imbalance.results import FILENAME, atomic_write, read_results
 
 log = logging.getLogger(__name__)
 
@@ -42,24 +40,26 @@ def set_rng_states(states: dict) -> None:
     np.random.set_state(states["numpy"])
     torch.set_rng_state(states["torch"])
     if "cuda" in states and torch.cuda.is_available():
-        torch.cuda.set_rng_state_all(states["cuda"])
+        if len(states["cuda"]) == torch.cuda.device_count():
+            torch.cuda.set_rng_state_all(states["cuda"])
+        else:
+            log.warning(
+                f"the checkpoint holds the random states of {len(states['cuda'])} GPUs and "
+                f"{torch.cuda.device_count()} are visible: their random numbers start afresh"
+            )
 
 
 class AtomicCheckpointIO(TorchCheckpointIO):
-    """Checkpoints written atomically: torch.save to a temporary file beside the checkpoint,
-    then a rename; a kill while writing leaves the previous checkpoint whole. (Lightning's own
-    writer goes through a temporary file in the system's temporary folder, which on a cluster
-    may lie on another file system: a copy, not a rename, and a third slower.)"""
+    """Checkpoints written atomically (`results.atomic_write`: a temporary file beside the
+    checkpoint, then a rename); a kill while writing leaves the previous checkpoint whole.
+    (Lightning's own writer goes through a temporary file in the system's temporary folder,
+    which on a cluster may lie on another file system: a copy, not a rename, and a third
+    slower.)"""
 
     def save_checkpoint(self, checkpoint: dict, path, storage_options=None) -> None:
         path = Path(path)
         path.parent.mkdir(parents=True, exist_ok=True)
-        temporary = path.with_name(f".{path.name}.tmp")
-        try:
-            torch.save(checkpoint, temporary)
-            os.replace(temporary, path)
-        finally:
-            temporary.unlink(missing_ok=True)
+        atomic_write(path, lambda file: torch.save(checkpoint, file))
 
 
 class EpochCheckpoint(Checkpoint):
@@ -76,10 +76,14 @@ class EpochCheckpoint(Checkpoint):
 
     def __init__(self, path: Path, config: dict):
         self.path = Path(path)
-        self.config = config
+        self.config = comparable(config)
         self._resumed_states: dict | None = None
 
     def on_train_epoch_end(self, trainer: L.Trainer, module: L.LightningModule) -> None:
+        # The epoch's scalars on disk first: a kill loses none of what the checkpoint holds
+        # (a resumed run hides what was logged after it, TensorBoard's purge_step).
+        for logger in trainer.loggers:
+            logger.save()
         trainer.save_checkpoint(self.path)  # the global-zero process writes, the others wait
 
     def state_dict(self) -> dict:
@@ -96,13 +100,20 @@ class EpochCheckpoint(Checkpoint):
         self._resumed_states = pickle.loads(state["rng"])
 
     def on_train_epoch_start(self, trainer: L.Trainer, module: L.LightningModule) -> None:
-        # The last epoch's scalars reach the loggers after its checkpoint: on disk now, a kill
-        # loses none of what a checkpoint holds (a resumed run hides what came after).
-        for logger in trainer.loggers:
-            logger.save()
         if self._resumed_states is not None:
             set_rng_states(self._resumed_states)
             self._resumed_states = None
+
+
+# Where the images lie: a sweep's directory still holds its runs after the data moved. (Which
+# images a run used is its splits_hash.)
+PLACES = ("root", "cache_dir")
+
+
+def comparable(config: dict) -> dict:
+    """`config` without what does not decide a run's numbers (PLACES)."""
+    data = {key: value for key, value in config["data"].items() if key not in PLACES}
+    return config | {"data": data}
 
 
 def differences(stored: dict, current: dict, prefix: str = "") -> list[str]:
@@ -127,22 +138,23 @@ def finished(run_dir: Path, config: dict) -> dict | None:
     if not (run_dir / FILENAME).exists():
         return None
     results = read_results(run_dir)
-    if results["config"] != config:
+    stored, config = comparable(results["config"]), comparable(config)
+    if stored != config:
         raise ConfigError(
             f"{run_dir} holds a finished run of another config "
-            f"({', '.join(differences(results['config'], config))} differ): choose another "
+            f"({', '.join(differences(stored, config))} differ): choose another "
             f"hydra.sweep.dir (or hydra.run.dir), or replace it with rerun=true"
         )
     return results
 
 
-def start_afresh(run_dir: Path) -> None:
-    """Removes what an earlier run left in `run_dir` (results, checkpoint, TensorBoard events),
-    for `rerun=true`."""
-    removed = [run_dir / FILENAME, *run_dir.glob("events.out.tfevents.*")]
-    for path in removed:
-        path.unlink(missing_ok=True)
-    shutil.rmtree(run_dir / CHECKPOINT.parent, ignore_errors=True)
+def start_afresh(run_dir: Path, before: float) -> None:
+    """Removes what earlier commands left in `run_dir` (results, checkpoint, TensorBoard
+    events), for `rerun=true`: the files last written before `before` (Unix time, when this
+    command started). A job that SLURM requeued keeps what it wrote itself, and resumes."""
+    for path in [run_dir / FILENAME, run_dir / CHECKPOINT, *run_dir.glob("events.out.tfevents.*")]:
+        if path.exists() and path.stat().st_mtime < before:
+            path.unlink()
 
 
 def resumable(run_dir: Path) -> Path | None:

@@ -43,10 +43,12 @@ def drawable(names: list[str]) -> tuple[list[str], list[str]]:
     default = font_manager.findfont(font_manager.FontProperties(family=["sans-serif"]))
     families = [matplotlib.rcParams["font.sans-serif"][0]]
     missing = {ord(c) for name in names for c in name} - _characters(default)
-    for family, path in _installed_fonts():
+    for family, path in _installed_fonts() if missing else []:
         if missing & _characters(path):
             families.append(family)
             missing -= _characters(path)
+            if not missing:
+                break
     if not missing:
         return names, families
     unshown = [name for name in names if any(ord(c) in missing for c in name)]

@@ -1,5 +1,6 @@
 """python -m imbalance.train [-m] [overrides]: one run (or a sweep) of the imbalance study."""
 
+import json
 import logging
 import sys
 import time
@@ -27,7 +28,7 @@ from imbalance.module import StudyModule
 from imbalance.provenance import provenance
 from imbalance.remedies.samplers import Shuffle
 from imbalance.remedies.stages import SecondStage
-from imbalance.results import write_results
+from imbalance.results import undefined_as_null, write_results
 
 log = logging.getLogger(__name__)
 
@@ -166,10 +167,11 @@ def check_launch(trainer: L.Trainer, mode: RunMode, remedy: DictConfig) -> None:
 
 
 def run_config(cfg: DictConfig) -> dict:
-    """The resolved config that decides a run's numbers: everything but `rerun`."""
+    """The resolved config, as results.json holds it (and reads back from JSON): without
+    `rerun`, which says how this command treats the run's directory, not what the run is."""
     config = OmegaConf.to_container(cfg, resolve=True)
     del config["rerun"]
-    return config
+    return json.loads(json.dumps(undefined_as_null(config)))
 
 
 def train(cfg: DictConfig) -> dict:
@@ -183,7 +185,11 @@ def train(cfg: DictConfig) -> dict:
     check_config(cfg, hydra_cfg.overrides.task)  # before the Trainer reads its arguments
     config = run_config(cfg)
     if cfg.rerun:
-        resume.start_afresh(run_dir)
+        # What earlier commands left; not what this sweep's own job wrote before SLURM
+        # requeued it (a sweep's jobs start later than its multirun.yaml).
+        sweep_file = Path(hydra_cfg.sweep.dir) / "multirun.yaml"
+        multirun = hydra_cfg.mode == RunMode.MULTIRUN and sweep_file.exists()
+        resume.start_afresh(run_dir, before=sweep_file.stat().st_mtime if multirun else started)
     elif (results := resume.finished(run_dir, config)) is not None:
         log.info(f"skipped: {run_dir} holds this run's results.json (rerun=true trains it again)")
         return results
@@ -233,7 +239,8 @@ def train(cfg: DictConfig) -> dict:
 
     results = {
         "job": hydra_cfg.job.override_dirname,
-        "overrides": list(hydra_cfg.overrides.task),
+        # rerun=true says how this command treated the directory, not what the run was.
+        "overrides": [o for o in hydra_cfg.overrides.task if not o.startswith("rerun=")],
         "choices": {
             group: option
             for group, option in hydra_cfg.runtime.choices.items()

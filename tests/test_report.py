@@ -105,6 +105,19 @@ def test_a_missing_job_is_named_and_not_fatal(sweep, capsys):
     assert len(read_csv(sweep / "summary.csv")) == 4
 
 
+def test_a_sweep_run_again_with_rerun_true_is_the_same_sweep(sweep, capsys):
+    """rerun=true is in multirun.yaml and the jobs' .hydra/overrides.yaml, not in results.json:
+    it names no setting, and no job is missing for it."""
+    multirun = sweep / "multirun.yaml"
+    multirun.write_text(multirun.read_text() + "    - rerun=true\n")
+    for file in sweep.glob("*/.hydra/overrides.yaml"):
+        file.write_text(file.read_text() + "- rerun=true\n")
+    assert main([str(sweep)]) == 0
+    out = capsys.readouterr().out
+    assert "ratio=3,reg=norm,seed=2 (failed or unfinished)" in out
+    assert "never ran" not in out and "rerun" not in (sweep / "summary.md").read_text()
+
+
 def test_one_seed_gives_plain_values(tmp_path):
     sweep = fake_sweep(tmp_path / "one", RATIOS, REGS, [0])
     assert main([str(sweep)]) == 0

@@ -12,16 +12,17 @@ from pathlib import Path
 import pytest
 import torch
 
-import imbalance
 from helpers import REPO, TINY, run_cli
 from imbalance.errors import ConfigError
 from imbalance.provenance import git_state
+from imbalance.resolvers import fresh_dir
 from imbalance.resume import (
     CHECKPOINT,
     AtomicCheckpointIO,
     EpochCheckpoint,
     epochs_done,
     finished,
+    start_afresh,
 )
 
 # Epochs long enough (0.2 to 0.5 s on 2 cores) to be killed in the middle of one; reg=full
@@ -117,27 +118,46 @@ def test_a_sweep_again_skips_finished_jobs_and_resumes_unfinished_ones(tmp_path)
     assert json.loads((finished_job / "results.json").read_text())["config"]["optim"]["lr"] == 0.5
 
 
+def config(seed=0, lr=1, root="/data"):
+    return {"seed": seed, "optim": {"lr": lr}, "data": {"root": root, "cache_dir": root}}
+
+
 def test_finished_reads_results_only_of_the_same_config(tmp_path):
-    assert finished(tmp_path, {"seed": 0}) is None
-    (tmp_path / "results.json").write_text(json.dumps({"config": {"seed": 0, "optim": {"lr": 1}}}))
-    assert finished(tmp_path, {"seed": 0, "optim": {"lr": 1}})["config"]["seed"] == 0
+    assert finished(tmp_path, config()) is None
+    (tmp_path / "results.json").write_text(json.dumps({"config": config()}))
+    assert finished(tmp_path, config())["config"]["seed"] == 0
+    # Where the images lie does not decide the numbers: the data may move.
+    assert finished(tmp_path, config(root="/moved")) is not None
     with pytest.raises(ConfigError, match=r"another config \(optim.lr, seed differ\)"):
-        finished(tmp_path, {"seed": 1, "optim": {"lr": 2}})
+        finished(tmp_path, config(seed=1, lr=2))
 
 
 def test_a_checkpoint_of_another_config_is_refused(tmp_path):
-    saved = EpochCheckpoint(tmp_path / "last.ckpt", {"seed": 0, "ratio": 3})
+    saved = EpochCheckpoint(tmp_path / "last.ckpt", config())
     state = saved.state_dict()
     assert set(pickle.loads(state["rng"])) >= {"python", "numpy", "torch"}
-    EpochCheckpoint(tmp_path / "last.ckpt", {"seed": 0, "ratio": 3}).load_state_dict(state)
-    with pytest.raises(ConfigError, match=r"another config \(ratio differ\).*rerun=true"):
-        EpochCheckpoint(tmp_path / "last.ckpt", {"seed": 0, "ratio": 7}).load_state_dict(state)
+    EpochCheckpoint(tmp_path / "last.ckpt", config(root="/moved")).load_state_dict(state)
+    with pytest.raises(ConfigError, match=r"another config \(seed differ\).*rerun=true"):
+        EpochCheckpoint(tmp_path / "last.ckpt", config(seed=7)).load_state_dict(state)
+
+
+def test_rerun_removes_only_what_earlier_commands_left(tmp_path):
+    """A job that SLURM requeues runs its command again, rerun=true included: what the job
+    wrote after its sweep started is its own, and stays for it to resume from."""
+    old, own = tmp_path / "results.json", tmp_path / CHECKPOINT
+    own.parent.mkdir()
+    old.write_text("{}")
+    own.write_bytes(b"checkpoint")
+    os.utime(old, (1000, 1000))
+    start_afresh(tmp_path, before=2000)
+    assert not old.exists() and own.exists()
 
 
 def test_a_checkpoint_that_fails_to_write_leaves_the_last_one_whole(tmp_path):
     path = tmp_path / "checkpoints" / "last.ckpt"
     writer = AtomicCheckpointIO()
     writer.save_checkpoint({"epoch": 1, "weights": torch.ones(3)}, path)
+
     class Unpicklable:
         def __reduce__(self):
             raise RuntimeError("cannot be saved")
@@ -150,7 +170,7 @@ def test_a_checkpoint_that_fails_to_write_leaves_the_last_one_whole(tmp_path):
 
 def test_a_resumed_run_draws_what_the_original_drew_next(tmp_path):
     """The RNG states of the checkpoint's moment are set again when the next epoch starts."""
-    callback = EpochCheckpoint(tmp_path / "last.ckpt", {})
+    callback = EpochCheckpoint(tmp_path / "last.ckpt", config())
     torch.manual_seed(1)
     state = callback.state_dict()
     expected = torch.rand(3)
@@ -186,7 +206,7 @@ def test_two_sweeps_started_in_the_same_second_get_two_directories(tmp_path, mon
 
 
 def test_fresh_dir_never_hands_out_a_directory_twice(tmp_path):
-    paths = [imbalance.fresh_dir(str(tmp_path / "sweep")) for _ in range(3)]
+    paths = [fresh_dir(str(tmp_path / "sweep")) for _ in range(3)]
     assert [Path(path).name for path in paths] == ["sweep", "sweep_2", "sweep_3"]
 
 

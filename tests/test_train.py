@@ -377,7 +377,7 @@ def test_a_class_without_test_images_is_undefined_not_zero_and_the_report_says_s
 
 
 def test_a_job_name_too_long_for_the_file_system_is_cut_with_a_hash(tmp_path):
-    from imbalance import job_name
+    from imbalance.resolvers import job_name
 
     long = "data.minority=[" + ",".join(["5", "6", "7", "8", "9"] * 30) + "]"
     result = run_cli("-m", long, *TINY, f"hydra.sweep.dir={tmp_path}", cwd=tmp_path)

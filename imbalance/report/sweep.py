@@ -48,8 +48,16 @@ def read_sweep(path: Path) -> Sweep:
     return Sweep(path, runs, sorted(missing))
 
 
+# Overrides that say how a command treated the jobs' directories, not what the jobs are.
+NOT_SETTINGS = ("rerun",)
+
+
 def _job_key(overrides) -> frozenset[str]:
-    return frozenset(str(override) for override in overrides)
+    return frozenset(
+        str(override)
+        for override in overrides
+        if str(override).split("=", 1)[0] not in NOT_SETTINGS
+    )
 
 
 def _position(overrides: list[str], axes: list[list[str]] | None) -> tuple:
@@ -75,6 +83,8 @@ def _sweep_axes(path: Path, started: set[frozenset[str]]) -> list[list[str]] | N
     axes = []
     for override in overrides:
         key = override.get_key_element()
+        if key in NOT_SETTINGS:
+            continue
         if isinstance(override.value(), Glob):
             prefix = f"{key}="
             axes.append(sorted({o for job in started for o in job if o.startswith(prefix)}))
