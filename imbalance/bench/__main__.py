@@ -285,7 +285,8 @@ def main(argv: list[str] | None = None) -> None:
         "# Benchmarks\n\nNewest first; `make bench` adds a section. a/b is the whole-process "
         "wall time of (a), start-up included, over the summed epoch times of (b); c/a is the "
         "summed epoch times of (c) over the whole-process wall time of (a): both are "
-        "conservative for the framework.\n\n"
+        "conservative for the framework. The goals are per epoch: the median epoch of (a) over the "
+        "median epoch of (b).\n\n"
     )
     previous = args.out.read_text().removeprefix(title) if args.out.exists() else ""
     args.out.write_text(title + section + "\n" + previous)
