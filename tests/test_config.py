@@ -121,7 +121,8 @@ def test_a_regularizer_from_outside_the_package_is_one_yaml_file(tmp_path, confi
     }
 
 
-def test_slurm_launcher_composes_with_defaults_for_a_cpu_node(config):
+def test_slurm_launcher_composes_with_defaults_for_a_cpu_node(config, tmp_path, monkeypatch):
+    monkeypatch.chdir(tmp_path)  # resolving hydra.sweep.dir makes the directory
     cfg = config("hydra/launcher=slurm", hydra=True)
     launcher = cfg.hydra.launcher
     # The launcher that checks the request against the cluster before submitting.
