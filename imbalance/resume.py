@@ -11,6 +11,7 @@ from pathlib import Path
 import lightning as L
 import numpy as np
 import torch
+from hydra.types import RunMode
 from lightning.fabric.plugins import TorchCheckpointIO
 from lightning.pytorch.callbacks import Checkpoint
 
@@ -148,6 +149,41 @@ def finished(run_dir: Path, config: dict) -> dict | None:
     return results
 
 
+def command_start(hydra_cfg, started: float) -> float:
+    """When the command that started this job started (Unix time): its sweep's, whose
+    multirun.yaml Hydra writes before any job starts, or the run's own `started`. A job that
+    SLURM requeues runs later, with the same sweep, and so the same answer."""
+    sweep_file = Path(hydra_cfg.sweep.dir) / "multirun.yaml"
+    if hydra_cfg.mode == RunMode.MULTIRUN and sweep_file.exists():
+        return sweep_file.stat().st_mtime
+    return started
+
+
+def earlier_run(
+    run_dir: Path, config: dict, rerun_since: float | None, checkpointing: bool
+) -> tuple[dict | None, Path | None]:
+    """What `run_dir` holds of this run: its results when it finished (then skipped), else the
+    checkpoint to resume from, or None. With `rerun_since` (rerun=true, the command's start)
+    what earlier commands left is removed first.
+
+    Raises ConfigError for a finished run of another config, and for a checkpoint that a run
+    without checkpoints (trainer.enable_checkpointing=false) would silently leave behind.
+    """
+    if rerun_since is not None:
+        start_afresh(run_dir, before=rerun_since)
+    elif (results := finished(run_dir, config)) is not None:
+        return results, None
+    checkpoint = run_dir / CHECKPOINT
+    if not checkpoint.exists():
+        return None, None
+    if not checkpointing:
+        raise ConfigError(
+            f"{checkpoint} is the checkpoint of an unfinished run, and this one has "
+            f"trainer.enable_checkpointing=false: drop that to resume it, or add rerun=true"
+        )
+    return None, checkpoint
+
+
 def start_afresh(run_dir: Path, before: float) -> None:
     """Removes what earlier commands left in `run_dir` (results, checkpoint, TensorBoard
     events), for `rerun=true`: the files last written before `before` (Unix time, when this
@@ -155,12 +191,6 @@ def start_afresh(run_dir: Path, before: float) -> None:
     for path in [run_dir / FILENAME, run_dir / CHECKPOINT, *run_dir.glob("events.out.tfevents.*")]:
         if path.exists() and path.stat().st_mtime < before:
             path.unlink()
-
-
-def resumable(run_dir: Path) -> Path | None:
-    """The checkpoint a run in `run_dir` resumes from, or None."""
-    path = run_dir / CHECKPOINT
-    return path if path.exists() else None
 
 
 def epochs_done(checkpoint: Path) -> int:

@@ -184,21 +184,15 @@ def train(cfg: DictConfig) -> dict:
     run_dir = Path(hydra_cfg.runtime.output_dir)
     check_config(cfg, hydra_cfg.overrides.task)  # before the Trainer reads its arguments
     config = run_config(cfg)
-    if cfg.rerun:
-        # What earlier commands left; not what this sweep's own job wrote before SLURM
-        # requeued it (a sweep's jobs start later than its multirun.yaml).
-        sweep_file = Path(hydra_cfg.sweep.dir) / "multirun.yaml"
-        multirun = hydra_cfg.mode == RunMode.MULTIRUN and sweep_file.exists()
-        resume.start_afresh(run_dir, before=sweep_file.stat().st_mtime if multirun else started)
-    elif (results := resume.finished(run_dir, config)) is not None:
+    earlier, checkpoint = resume.earlier_run(
+        run_dir,
+        config,
+        rerun_since=resume.command_start(hydra_cfg, started) if cfg.rerun else None,
+        checkpointing=cfg.trainer.enable_checkpointing,
+    )
+    if earlier is not None:
         log.info(f"skipped: {run_dir} holds this run's results.json (rerun=true trains it again)")
-        return results
-    checkpoint = resume.resumable(run_dir)
-    if checkpoint is not None and not cfg.trainer.enable_checkpointing:
-        raise ConfigError(
-            f"{checkpoint} is the checkpoint of an unfinished run, and this one has "
-            f"trainer.enable_checkpointing=false: drop that to resume it, or add rerun=true"
-        )
+        return earlier
     resumed_after = resume.epochs_done(checkpoint) if checkpoint else None
     logger = TensorBoardLogger(
         run_dir,

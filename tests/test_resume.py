@@ -20,6 +20,7 @@ from imbalance.resume import (
     CHECKPOINT,
     AtomicCheckpointIO,
     EpochCheckpoint,
+    earlier_run,
     epochs_done,
     finished,
     start_afresh,
@@ -139,6 +140,18 @@ def test_a_checkpoint_of_another_config_is_refused(tmp_path):
     EpochCheckpoint(tmp_path / "last.ckpt", config(root="/moved")).load_state_dict(state)
     with pytest.raises(ConfigError, match=r"another config \(seed differ\).*rerun=true"):
         EpochCheckpoint(tmp_path / "last.ckpt", config(seed=7)).load_state_dict(state)
+
+
+def test_a_checkpoint_left_for_a_run_without_checkpoints_is_an_error(tmp_path):
+    (tmp_path / CHECKPOINT).parent.mkdir()
+    (tmp_path / CHECKPOINT).write_bytes(b"checkpoint")
+    assert earlier_run(tmp_path, config(), None, checkpointing=True) == (
+        None,
+        tmp_path / CHECKPOINT,
+    )
+    with pytest.raises(ConfigError, match="enable_checkpointing=false: drop that to resume it"):
+        earlier_run(tmp_path, config(), None, checkpointing=False)
+    assert earlier_run(tmp_path, config(), 2e9, checkpointing=False) == (None, None)  # rerun
 
 
 def test_rerun_removes_only_what_earlier_commands_left(tmp_path):
