@@ -11,7 +11,6 @@ from collections.abc import Mapping, Sequence
 import torch
 from torchmetrics import MetricCollection
 from torchmetrics.classification import (
-    MulticlassAccuracy,
     MulticlassAUROC,
     MulticlassCalibrationError,
     MulticlassStatScores,
@@ -59,8 +58,9 @@ def in_order(values: Mapping[str, float], groups: Sequence[str]) -> dict[str, fl
 
 
 class ClassRates(MulticlassStatScores):
-    """Per-class precision, recall and F1, and the averages of the study, from one count per
-    class of true and false positives and negatives.
+    """Accuracy, per-class precision, recall and F1, and the averages of the study, from one
+    count per class of true and false positives and negatives (accuracy: the true positives
+    over all images).
 
     A class with no image in the split has no recall and no F1 (NaN; null in results.json), and
     every average leaves it out, as scikit-learn's balanced accuracy does: balanced accuracy is
@@ -87,6 +87,7 @@ class ClassRates(MulticlassStatScores):
         precision = torch.where(present | (predicted > 0), precision, nan)
         f1 = torch.where(present, 2 * tp / (2 * tp + fp + fn).clamp_min(1), nan)
         values = {
+            "acc": tp.sum() / support.sum(),
             "balanced_acc": recall.nanmean(),
             "macro_f1": f1.nanmean(),
             "g_mean": recall[present].log().mean().exp(),
@@ -131,7 +132,6 @@ def study_metrics(
     fast = {"validate_args": False}  # inputs are the module's own: no checks, no host syncs
     return MetricCollection(
         {
-            "acc": MulticlassAccuracy(n, average="micro", **fast),
             "rates": ClassRates(class_names, groups, **fast),
             "auroc": PresentClassesAUROC(n, **fast),
             "ece": MulticlassCalibrationError(n, n_bins=15, norm="l1", **fast),

@@ -14,7 +14,6 @@ from hydra.core.hydra_config import HydraConfig
 from hydra.errors import InstantiationException
 from hydra.types import RunMode
 from hydra.utils import instantiate
-from lightning.pytorch.loggers import TensorBoardLogger
 from lightning.pytorch.strategies.launchers import _SubprocessScriptLauncher
 from omegaconf import DictConfig, OmegaConf
 
@@ -29,6 +28,7 @@ from imbalance.provenance import provenance
 from imbalance.remedies.samplers import Shuffle
 from imbalance.remedies.stages import SecondStage
 from imbalance.results import undefined_as_null, write_results
+from imbalance.tensorboard_logger import TensorBoardLogger
 
 log = logging.getLogger(__name__)
 

@@ -1,4 +1,4 @@
-"""The benchmark's two baselines run the same work as a framework run (their speed is measured
+"""The benchmark's baselines run the same work as a framework run (their speed is measured
 by `make bench`, not here)."""
 
 import pytest
@@ -8,14 +8,18 @@ from imbalance.bench import baselines
 
 
 @pytest.mark.parametrize("source", ["folder", "digits"])
-def test_floor_and_naive_pipelines_train_for_the_configured_epochs(tmp_path, config, source):
+def test_the_baselines_train_for_the_configured_epochs(tmp_path, config, source):
     common = ["data.image_size=16", "reg=full", "trainer.max_epochs=2", "trainer.accelerator=cpu"]
     if source == "folder":
         classes = [f"c{i}" for i in range(4)]
         root = make_image_tree(tmp_path / "images", {name: 6 for name in classes})
         common += [f"data.root={root}", "data.minority=[c2,c3]", "data.cache_dir=null"]
     cfg = config(f"data={source}", "data.per_class=4", *common)
-    for seconds in (baselines.floor(cfg), baselines.naive(cfg, workers=0)):
+    for seconds in (
+        baselines.floor(cfg),
+        baselines.lightning(cfg),
+        baselines.naive(cfg, workers=0),
+    ):
         assert len(seconds) == 2 and all(s > 0 for s in seconds)
 
 

@@ -1,12 +1,12 @@
-"""python -m imbalance.bench --preset digits|paper (make bench: both): a preset timed three
+"""python -m imbalance.bench --preset digits|paper (make bench: both): a preset timed four
 ways on this machine.
 
 (a) the framework's run as a user launches it, a whole process (once to fill the image cache,
-    then the measured run); (b) the compute floor and (c) the naive pipeline of
-    `imbalance.bench.baselines`, each in a process of its own. With --sweep (make bench-sweep),
-    instead: the preset's 12-run sweep (4 ratios x 3 regularizers) as one command, its jobs run
-    by the joblib launcher, --jobs at a time. Prints the figures and adds them at the top of
-    BENCHMARKS.md.
+    then the measured run); (b) the compute floor, (c) the naive pipeline and (d) the floor's
+    loop in Lightning's Trainer, from `imbalance.bench.baselines`, each in a process of its own.
+    With --sweep (make bench-sweep), instead: the preset's 12-run sweep (4 ratios x 3
+    regularizers) as one command, its jobs run by the joblib launcher, --jobs at a time. Prints
+    the figures and adds them at the top of BENCHMARKS.md.
 """
 
 import argparse
@@ -82,10 +82,12 @@ def baseline(args) -> None:
     with initialize_config_module("imbalance.conf", version_base="1.3"):
         cfg = compose("train", overrides=overrides(args))
     torch.set_flush_denormal(cfg.flush_denormal)  # as (a) does, before any CPU thread starts
-    seconds = (
-        baselines.floor(cfg) if args.baseline == "floor" else baselines.naive(cfg, args.workers)
-    )
-    print(json.dumps(seconds))
+    measured = {
+        "floor": baselines.floor,
+        "lightning": baselines.lightning,
+        "naive": lambda cfg: baselines.naive(cfg, args.workers),
+    }
+    print(json.dumps(measured[args.baseline](cfg)))
 
 
 def measure(args) -> str:
@@ -109,9 +111,9 @@ def measure(args) -> str:
         run_child([*python, "imbalance.bench", *forwarded, f"--baseline={name}"], log)
         return json.loads(log.read_text().strip().splitlines()[-1])
 
-    # (a), as measured: a warm cache, as every job of a sweep but the first finds it; (a) and
-    # (b) take turns, --repeat times, so that a slow spell of the machine falls on both.
-    a_epochs, floor_epochs, a_walls = [], [], []
+    # (a), as measured: a warm cache, as every job of a sweep but the first finds it; (a), (b)
+    # and (d) take turns, --repeat times, so that a slow spell of the machine falls on all.
+    a_epochs, floor_epochs, lightning_epochs, a_walls = [], [], [], []
     for turn in range(args.repeat):
         launched = time.time()
         run = work / f"warm{turn}"
@@ -120,10 +122,16 @@ def measure(args) -> str:
         warm = read_results(run)
         a_epochs += warm["timing"]["epochs"]
         floor_epochs += baseline_run("floor", work / f"floor{turn}.log")
+        lightning_epochs += baseline_run("lightning", work / f"lightning{turn}.log")
     timing, cold_timing = warm["timing"], cold["timing"]
     a_wall = statistics.median(a_walls)
     seconds = {"floor": floor_epochs, "naive": baseline_run("naive", work / "naive.log")}
     b, c = sum(seconds["floor"]) / args.repeat, sum(seconds["naive"])
+    d = sum(lightning_epochs) / args.repeat
+    median = {
+        name: statistics.median(values)
+        for name, values in (("a", a_epochs), ("b", floor_epochs), ("d", lightning_epochs))
+    }
 
     def per_epoch(values: list[float]) -> str:
         ms = statistics.median(values) < 1  # small images: milliseconds tell more
@@ -154,10 +162,15 @@ def measure(args) -> str:
             f"| (c) DataLoader decoding with PIL every epoch, plain Lightning, "
             f"{args.workers} workers "
             f"| {c:.1f} s (epochs only) | {per_epoch(seconds['naive'])} |",
+            f"| (d) the loop of (b) in Lightning's Trainer, a module with only the loss "
+            f"| {d:.1f} s (epochs only) | {per_epoch(lightning_epochs)} |",
             "",
             f"- a/b = {a_wall / b:.2f}; per epoch, median (a) / median (b) = "
-            f"{statistics.median(a_epochs) / statistics.median(seconds['floor']):.2f} "
-            f"(goal <= {GOALS[args.preset]:.2f}); c/a = {c / a_wall:.2f}",
+            f"{median['a'] / median['b']:.2f} (goal <= {GOALS[args.preset]:.2f}); "
+            f"c/a = {c / a_wall:.2f}",
+            f"- per epoch, Lightning's own loop: median (d) / median (b) = "
+            f"{median['d'] / median['b']:.2f}; the framework over it: median (a) / median (d) = "
+            f"{median['a'] / median['d']:.2f}",
             f"- start-up of (a), launch to data ready: {timing['data_ready_at'] - launched:.1f} s "
             f"with a warm cache; data preparation inside it "
             f"{timing['data_ready_at'] - timing['job_started_at']:.1f} s "
@@ -256,8 +269,8 @@ def main(argv: list[str] | None = None) -> None:
     parser.add_argument(
         "--repeat",
         type=int,
-        help="(a) and (b) runs, taking turns (default: 3 for digits, 1 for paper); the figures "
-        "are over all their epochs, walls the median run's",
+        help="(a), (b) and (d) runs, taking turns (default: 3 for digits, 1 for paper); the "
+        "figures are over all their epochs, walls the median run's",
     )
     parser.add_argument(
         "--sweep",
@@ -274,7 +287,9 @@ def main(argv: list[str] | None = None) -> None:
         help="jobs at once with the joblib launcher in --sweep (default: one per core)",
     )
     parser.add_argument("--out", type=Path, default=Path("BENCHMARKS.md"))
-    parser.add_argument("--baseline", choices=["floor", "naive"], help=argparse.SUPPRESS)
+    parser.add_argument(
+        "--baseline", choices=["floor", "lightning", "naive"], help=argparse.SUPPRESS
+    )
     args = parser.parse_args(argv)
     args.repeat = args.repeat or {"digits": 3, "paper": 1}[args.preset]
     if args.baseline:

@@ -2,10 +2,13 @@
 
 - `floor`: the same network, data, batch size and steps as a bare PyTorch loop over tensors
   already in memory: the compute floor.
+- `lightning`: the same loop in Lightning's Trainer, in the smallest LightningModule (the loss,
+  a test forward pass, nothing logged, no checkpoint): what Lightning's own loop costs, the
+  floor of anything trained through it.
 - `naive`: the pipeline most users would write: a DataLoader that decodes (image files) and
   resizes every image with PIL every epoch, in a plain Lightning module.
 
-Both train then evaluate on the test split every epoch, as a framework run does.
+All train then evaluate on the test split every epoch, as a framework run does.
 """
 
 import time
@@ -84,37 +87,77 @@ def _opener(catalog, indices: np.ndarray):
 
 
 class PlainModule(L.LightningModule):
-    def __init__(self, net, optimizer, augment):
+    """Cross-entropy and the run's optimizer; with `log`, the training loss and the test
+    split's loss and accuracy through `self.log`, as Lightning's examples do."""
+
+    def __init__(self, net, optimizer, augment, log: bool = True):
         super().__init__()
-        self.net, self.optimizer, self.augment = net, optimizer, augment
+        self.net, self.optimizer, self.augment, self.logs = net, optimizer, augment, log
 
     def training_step(self, batch, batch_idx):
         images, labels = batch
+        images = images.float()  # uint8 from memory, float from the naive pipeline
         if self.augment is not None:  # the same augmentation as a framework run, if any
             images = self.augment(images)
         loss = F.cross_entropy(self.net(images), labels)
-        self.log("train_loss", loss)
+        if self.logs:
+            self.log("train_loss", loss)
         return loss
 
     def validation_step(self, batch, batch_idx):
         images, labels = batch
-        logits = self.net(images)
-        self.log("val_loss", F.cross_entropy(logits, labels))
-        self.log("val_acc", (logits.argmax(dim=1) == labels).float().mean())
+        logits = self.net(images.float())
+        if self.logs:
+            self.log("val_loss", F.cross_entropy(logits, labels))
+            self.log("val_acc", (logits.argmax(dim=1) == labels).float().mean())
 
     def configure_optimizers(self):
         return self.optimizer
 
 
 class EpochTimer(L.Callback):
+    """Seconds per epoch, from one epoch's start to the next's (its test pass and Lightning's
+    work between epochs included, as a framework run's are), the last to the end of fit."""
+
     def __init__(self):
-        self.seconds = []
+        self.starts = []
 
     def on_train_epoch_start(self, trainer, module):
-        self._started = time.perf_counter()
+        self.starts.append(time.perf_counter())
 
-    def on_train_epoch_end(self, trainer, module):
-        self.seconds.append(time.perf_counter() - self._started)
+    def on_train_end(self, trainer, module):
+        ends = [*self.starts[1:], time.perf_counter()]
+        self.seconds = [end - start for start, end in zip(self.starts, ends, strict=True)]
+
+
+def fit_timed(cfg, module: L.LightningModule, **data) -> list[float]:
+    """Seconds per epoch of `module` fitted on `data` (Trainer.fit's arguments) by a Trainer
+    with nothing of its own: no logger, checkpoint, progress bar or summary."""
+    timer = EpochTimer()
+    trainer = L.Trainer(
+        max_epochs=cfg.trainer.max_epochs,
+        accelerator=cfg.trainer.accelerator,
+        devices=1,
+        logger=False,
+        callbacks=[timer],
+        enable_checkpointing=False,
+        enable_progress_bar=False,
+        enable_model_summary=False,
+        num_sanity_val_steps=0,
+    )
+    trainer.fit(module, **data)
+    return timer.seconds
+
+
+def lightning(cfg) -> list[float]:
+    """Seconds per epoch of the floor's network, data and steps in Lightning's Trainer: the
+    run's own data (on the device, as a run's), a module that only computes the loss and the
+    test forward pass."""
+    data, module = build(cfg)
+    optimizer = module.configure_optimizers()["optimizer"]
+    return fit_timed(
+        cfg, PlainModule(module.net, optimizer, module.augment, log=False), datamodule=data
+    )
 
 
 def naive(cfg, workers: int) -> list[float]:
@@ -137,18 +180,6 @@ def naive(cfg, workers: int) -> list[float]:
             (splits["test"], data.eval_batch_size, False),
         )
     ]
-    timer = EpochTimer()
-    trainer = L.Trainer(
-        max_epochs=cfg.trainer.max_epochs,
-        accelerator=cfg.trainer.accelerator,
-        devices=1,
-        logger=False,
-        callbacks=[timer],
-        enable_checkpointing=False,
-        enable_progress_bar=False,
-        enable_model_summary=False,
-        num_sanity_val_steps=0,
-    )
     optimizer = module.configure_optimizers()["optimizer"]
-    trainer.fit(PlainModule(module.net, optimizer, module.augment), *loaders)
-    return timer.seconds
+    plain = PlainModule(module.net, optimizer, module.augment)
+    return fit_timed(cfg, plain, train_dataloaders=loaders[0], val_dataloaders=loaders[1])
