@@ -30,3 +30,24 @@ def test_callbacks_that_monitor_a_metric_see_the_epochs_numbers(tmp_path, config
     metrics = trainer.callback_metrics
     assert metrics["test/loss"].item() == pytest.approx(module.history[-1]["test_loss"])
     assert {"train/acc", "train/loss", "test/balanced_acc", "test/auroc"} <= set(metrics)
+
+
+def test_train_accuracy_and_loss_are_over_every_image_of_the_epoch(tmp_path, config):
+    """With a learning rate of 0 the network does not change: the epoch's train accuracy and
+    loss are its accuracy and mean loss per image over the training split, the smaller last
+    batch (7 images a batch) weighted by its size."""
+    import torch
+    import torch.nn.functional as F
+
+    cfg = config("data.per_class=8", "data.image_size=16", "data.batch_size=7", "optim.lr=0")
+    cfg.trainer.max_epochs = 1
+    data, module = build(cfg)
+    images, labels = data.train_set.tensors
+    assert len(labels) % 7 != 0
+    trainer = make_trainer(cfg, logger=False, enable_checkpointing=False, default_root_dir=tmp_path)
+    trainer.fit(module, datamodule=data)
+    with torch.no_grad():
+        logits = module.net(images.float())
+    (epoch,) = module.history
+    assert epoch["train_acc"] == pytest.approx((logits.argmax(dim=1) == labels).float().mean())
+    assert epoch["train_loss"] == pytest.approx(F.cross_entropy(logits, labels).item(), rel=1e-5)
