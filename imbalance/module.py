@@ -42,6 +42,8 @@ class StudyModule(L.LightningModule):
     validation split before the test split is evaluated; `stage` is a `SecondStage`.
     """
 
+    STEPS_KEPT = 256
+
     def __init__(
         self,
         net: nn.Module,
@@ -73,8 +75,9 @@ class StudyModule(L.LightningModule):
         self.eval_splits = list(eval_splits)
         self.groups = list(groups)
 
-        # Updated at the epoch's end from what each step kept (_train_steps): an update costs
-        # 50 to 100 us a step on a CPU, and MeanMetric's NaN test waits for a GPU.
+        # Updated from what the steps kept (_train_steps), every STEPS_KEPT steps and at the
+        # epoch's end: an update costs 50 to 100 us on a CPU, and MeanMetric's NaN test waits
+        # for a GPU.
         self.train_acc = MulticlassAccuracy(len(class_names), average="micro", validate_args=False)
         self.train_loss = MeanMetric()
         self._train_steps: list[tuple[torch.Tensor, torch.Tensor, torch.Tensor]] = []
@@ -118,6 +121,8 @@ class StudyModule(L.LightningModule):
         logits = self.net(images)
         loss = self.loss(logits, labels)
         self._train_steps.append((logits.detach().argmax(dim=1), labels, loss.detach()))
+        if len(self._train_steps) == self.STEPS_KEPT:  # memory stays bounded in long epochs
+            self._update_train_metrics()
         return loss
 
     def _update_train_metrics(self) -> None:

@@ -32,18 +32,21 @@ def test_callbacks_that_monitor_a_metric_see_the_epochs_numbers(tmp_path, config
     assert {"train/acc", "train/loss", "test/balanced_acc", "test/auroc"} <= set(metrics)
 
 
-def test_train_accuracy_and_loss_are_over_every_image_of_the_epoch(tmp_path, config):
+@pytest.mark.parametrize("steps_kept", [256, 2])
+def test_train_accuracy_and_loss_are_over_every_image_of_the_epoch(tmp_path, config, steps_kept):
     """With a learning rate of 0 the network does not change: the epoch's train accuracy and
     loss are its accuracy and mean loss per image over the training split, the smaller last
-    batch (7 images a batch) weighted by its size."""
+    batch (7 images a batch) weighted by its size; also when the steps' outputs enter the
+    metrics every 2 steps."""
     import torch
     import torch.nn.functional as F
 
     cfg = config("data.per_class=8", "data.image_size=16", "data.batch_size=7", "optim.lr=0")
     cfg.trainer.max_epochs = 1
     data, module = build(cfg)
+    module.STEPS_KEPT = steps_kept
     images, labels = data.train_set.tensors
-    assert len(labels) % 7 != 0
+    assert len(labels) % 7 != 0 and len(labels) > 4 * 7
     trainer = make_trainer(cfg, logger=False, enable_checkpointing=False, default_root_dir=tmp_path)
     trainer.fit(module, datamodule=data)
     with torch.no_grad():

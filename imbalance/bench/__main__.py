@@ -301,7 +301,8 @@ def main(argv: list[str] | None = None) -> None:
         "wall time of (a), start-up included, over the summed epoch times of (b); c/a is the "
         "summed epoch times of (c) over the whole-process wall time of (a): both are "
         "conservative for the framework. The goals are per epoch: the median epoch of (a) over the "
-        "median epoch of (b).\n\n"
+        "median epoch of (b); (d), since the evening of 2026-11-29, is (b)'s loop in Lightning's "
+        "Trainer, what Lightning alone costs.\n\n"
     )
     previous = args.out.read_text().removeprefix(title) if args.out.exists() else ""
     args.out.write_text(title + section + "\n" + previous)
