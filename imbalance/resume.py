@@ -92,12 +92,7 @@ class EpochCheckpoint(Checkpoint):
         return {"config": self.config, "rng": pickle.dumps(rng_states())}
 
     def load_state_dict(self, state: dict) -> None:
-        if state["config"] != self.config:
-            raise ConfigError(
-                f"{self.path} is a checkpoint of another config "
-                f"({', '.join(differences(state['config'], self.config))} differ): "
-                f"resume with the config it was written with, or start afresh with rerun=true"
-            )
+        refuse_other_config(state["config"], self.config, self.path)
         self._resumed_states = pickle.loads(state["rng"])
 
     def on_train_epoch_start(self, trainer: L.Trainer, module: L.LightningModule) -> None:
@@ -115,6 +110,17 @@ def comparable(config: dict) -> dict:
     """`config` without what does not decide a run's numbers (PLACES)."""
     data = {key: value for key, value in config["data"].items() if key not in PLACES}
     return config | {"data": data}
+
+
+def refuse_other_config(stored: dict, config: dict, checkpoint: Path) -> None:
+    """Raises ConfigError when `checkpoint`'s `stored` config is not `config` (both
+    `comparable`)."""
+    if stored != config:
+        raise ConfigError(
+            f"{checkpoint} is a checkpoint of another config "
+            f"({', '.join(differences(stored, config))} differ): "
+            f"resume with the config it was written with, or start afresh with rerun=true"
+        )
 
 
 def differences(stored: dict, current: dict, prefix: str = "") -> list[str]:
@@ -161,27 +167,48 @@ def command_start(hydra_cfg, started: float) -> float:
 
 def earlier_run(
     run_dir: Path, config: dict, rerun_since: float | None, checkpointing: bool
-) -> tuple[dict | None, Path | None]:
-    """What `run_dir` holds of this run: its results when it finished (then skipped), else the
-    checkpoint to resume from, or None. With `rerun_since` (rerun=true, the command's start)
-    what earlier commands left is removed first.
+) -> tuple[dict | None, Path | None, int | None]:
+    """What `run_dir` holds of this run: its results when it finished (then skipped); else the
+    checkpoint to resume from and the epochs it had trained; else nothing (None, None, None).
+    With `rerun_since` (rerun=true, the command's start) what earlier commands left is removed
+    first.
 
-    Raises ConfigError for a finished run of another config, and for a checkpoint that a run
-    without checkpoints (trainer.enable_checkpointing=false) would silently leave behind.
+    Raises ConfigError, before the run builds its data, for a finished run or a checkpoint of
+    another config, a checkpoint that cannot be read, and a checkpoint that a run without
+    checkpoints (trainer.enable_checkpointing=false) would silently leave behind.
     """
     if rerun_since is not None:
         start_afresh(run_dir, before=rerun_since)
     elif (results := finished(run_dir, config)) is not None:
-        return results, None
+        return results, None, None
     checkpoint = run_dir / CHECKPOINT
     if not checkpoint.exists():
-        return None, None
+        return None, None, None
     if not checkpointing:
         raise ConfigError(
             f"{checkpoint} is the checkpoint of an unfinished run, and this one has "
             f"trainer.enable_checkpointing=false: drop that to resume it, or add rerun=true"
         )
-    return None, checkpoint
+    stored, epochs = stored_run(checkpoint)
+    refuse_other_config(stored, comparable(config), checkpoint)
+    return None, checkpoint, epochs
+
+
+def stored_run(checkpoint: Path) -> tuple[dict, int]:
+    """The config (`comparable`) of the run that wrote `checkpoint`, and the epochs it had
+    trained; read memory-mapped, its weights stay on disk.
+
+    Raises ConfigError for a file that is not such a checkpoint.
+    """
+    try:
+        state = torch.load(checkpoint, map_location="cpu", weights_only=False, mmap=True)
+        config, history = state["callbacks"][EpochCheckpoint.__name__]["config"], state["history"]
+    except Exception as error:  # what a file that is not such a checkpoint raises varies
+        raise ConfigError(
+            f"{checkpoint} is not a checkpoint of an imbalance run ({type(error).__name__}: "
+            f"{error}): move it away, or start afresh with rerun=true"
+        ) from error
+    return config, len(json.loads(history))
 
 
 def start_afresh(run_dir: Path, before: float) -> None:
@@ -191,9 +218,3 @@ def start_afresh(run_dir: Path, before: float) -> None:
     for path in [run_dir / FILENAME, run_dir / CHECKPOINT, *run_dir.glob("events.out.tfevents.*")]:
         if path.exists() and path.stat().st_mtime < before:
             path.unlink()
-
-
-def epochs_done(checkpoint: Path) -> int:
-    """The epochs the run of `checkpoint` had trained (memory-mapped: its weights stay on disk)."""
-    state = torch.load(checkpoint, map_location="cpu", weights_only=False, mmap=True)
-    return len(json.loads(state["history"]))

@@ -184,7 +184,7 @@ def train(cfg: DictConfig) -> dict:
     run_dir = Path(hydra_cfg.runtime.output_dir)
     check_config(cfg, hydra_cfg.overrides.task)  # before the Trainer reads its arguments
     config = run_config(cfg)
-    earlier, checkpoint = resume.earlier_run(
+    earlier, checkpoint, resumed_after = resume.earlier_run(
         run_dir,
         config,
         rerun_since=resume.command_start(hydra_cfg, started) if cfg.rerun else None,
@@ -193,7 +193,6 @@ def train(cfg: DictConfig) -> dict:
     if earlier is not None:
         log.info(f"skipped: {run_dir} holds this run's results.json (rerun=true trains it again)")
         return earlier
-    resumed_after = resume.epochs_done(checkpoint) if checkpoint else None
     logger = TensorBoardLogger(
         run_dir,
         name="",

@@ -21,9 +21,9 @@ from imbalance.resume import (
     AtomicCheckpointIO,
     EpochCheckpoint,
     earlier_run,
-    epochs_done,
     finished,
     start_afresh,
+    stored_run,
 )
 
 # Epochs long enough (0.2 to 0.5 s on 2 cores) to be killed in the middle of one; reg=full
@@ -58,7 +58,7 @@ def test_a_run_killed_mid_epoch_resumes_to_the_same_numbers(tmp_path):
     checkpoint = tmp_path / "killed" / CHECKPOINT
     process = train(*command, cwd=tmp_path)
     deadline = time.monotonic() + 120
-    while not (checkpoint.exists() and epochs_done(checkpoint) >= 4):
+    while not (checkpoint.exists() and stored_run(checkpoint)[1] >= 4):
         assert process.poll() is None, process.stderr.read()[-3000:]
         assert time.monotonic() < deadline, "no checkpoint of epoch 4 within 2 minutes"
         time.sleep(0.02)
@@ -66,7 +66,7 @@ def test_a_run_killed_mid_epoch_resumes_to_the_same_numbers(tmp_path):
     process.send_signal(signal.SIGKILL)
     process.wait()
     assert not (tmp_path / "killed" / "results.json").exists()
-    done = epochs_done(checkpoint)
+    done = stored_run(checkpoint)[1]
     assert 4 <= done < 6, f"killed after {done} epochs: not midway"
 
     resumed = run_cli(*command, cwd=tmp_path)
@@ -142,16 +142,33 @@ def test_a_checkpoint_of_another_config_is_refused(tmp_path):
         EpochCheckpoint(tmp_path / "last.ckpt", config(seed=7)).load_state_dict(state)
 
 
+def write_checkpoint(run_dir: Path, config: dict, epochs: int) -> Path:
+    """What a run's checkpoint holds of its config and history."""
+    path = run_dir / CHECKPOINT
+    path.parent.mkdir(parents=True, exist_ok=True)
+    callback = EpochCheckpoint(path, config)
+    history = json.dumps([{"epoch": epoch} for epoch in range(1, epochs + 1)])
+    torch.save({"callbacks": {"EpochCheckpoint": callback.state_dict()}, "history": history}, path)
+    return path
+
+
 def test_a_checkpoint_left_for_a_run_without_checkpoints_is_an_error(tmp_path):
-    (tmp_path / CHECKPOINT).parent.mkdir()
-    (tmp_path / CHECKPOINT).write_bytes(b"checkpoint")
-    assert earlier_run(tmp_path, config(), None, checkpointing=True) == (
-        None,
-        tmp_path / CHECKPOINT,
-    )
+    checkpoint = write_checkpoint(tmp_path, config(), epochs=3)
+    assert earlier_run(tmp_path, config(), None, checkpointing=True) == (None, checkpoint, 3)
     with pytest.raises(ConfigError, match="enable_checkpointing=false: drop that to resume it"):
         earlier_run(tmp_path, config(), None, checkpointing=False)
-    assert earlier_run(tmp_path, config(), 2e9, checkpointing=False) == (None, None)  # rerun
+    rerun = earlier_run(tmp_path, config(), 2e9, checkpointing=False)
+    assert rerun == (None, None, None)
+
+
+def test_a_checkpoint_of_another_config_or_none_is_refused_before_the_data_is_built(tmp_path):
+    write_checkpoint(tmp_path, config(), epochs=2)
+    assert earlier_run(tmp_path, config(root="/moved"), None, checkpointing=True)[2] == 2
+    with pytest.raises(ConfigError, match=r"checkpoint of another config \(optim.lr differ\)"):
+        earlier_run(tmp_path, config(lr=2), None, checkpointing=True)
+    (tmp_path / CHECKPOINT).write_bytes(b"not a checkpoint")
+    with pytest.raises(ConfigError, match="is not a checkpoint of an imbalance run.*rerun=true"):
+        earlier_run(tmp_path, config(), None, checkpointing=True)
 
 
 def test_rerun_removes_only_what_earlier_commands_left(tmp_path):
