@@ -76,8 +76,8 @@ class StudyModule(L.LightningModule):
         self.groups = list(groups)
 
         # Updated from what the steps kept (_train_steps), every STEPS_KEPT steps and at the
-        # epoch's end: an update costs 50 to 100 us on a CPU, and MeanMetric's NaN test waits
-        # for a GPU.
+        # epoch's end, not inside the step: an update costs 50 to 100 us there on a CPU, and
+        # MeanMetric's NaN test waits for a GPU.
         self.train_acc = MulticlassAccuracy(len(class_names), average="micro", validate_args=False)
         self.train_loss = MeanMetric()
         self._train_steps: list[tuple[torch.Tensor, torch.Tensor, torch.Tensor]] = []
@@ -121,7 +121,7 @@ class StudyModule(L.LightningModule):
         logits = self.net(images)
         loss = self.loss(logits, labels)
         self._train_steps.append((logits.detach().argmax(dim=1), labels, loss.detach()))
-        if len(self._train_steps) == self.STEPS_KEPT:  # memory stays bounded in long epochs
+        if len(self._train_steps) >= self.STEPS_KEPT:  # memory stays bounded in long epochs
             self._update_train_metrics()
         return loss
 
@@ -217,9 +217,11 @@ class StudyModule(L.LightningModule):
         self._evaluate(local[0], local[1].long(), "val")
 
     def on_validation_epoch_end(self):
+        computed = {split: self._compute(split) for split in self.eval_splits}  # and reset
+        if self.trainer.sanity_checking:  # +trainer.num_sanity_val_steps: not an epoch
+            return
         logged, per_class = {}, {}
-        for split in self.eval_splits:
-            values = self._compute(split)
+        for split, values in computed.items():
             scalars = {key: value for key, value in values.items() if "/" not in key}
             self._last_eval[split] = scalars
             logged |= {f"{split}/{key}": value for key, value in scalars.items()}
@@ -238,8 +240,6 @@ class StudyModule(L.LightningModule):
         of the digits, half a compact network's epoch on a CPU. These are computed once an
         epoch by torchmetrics and are the same in every process: nothing to reduce.
         """
-        if self.trainer.sanity_checking:  # +trainer.num_sanity_val_steps: not an epoch
-            return
         for logger in self.loggers:
             logger.log_metrics(values | (per_class or {}), step=self.current_epoch + 1)
         self.trainer.callback_metrics.update(

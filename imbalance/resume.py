@@ -6,6 +6,7 @@ import json
 import logging
 import pickle
 import random
+import zipfile
 from pathlib import Path
 
 import lightning as L
@@ -92,6 +93,7 @@ class EpochCheckpoint(Checkpoint):
         return {"config": self.config, "rng": pickle.dumps(rng_states())}
 
     def load_state_dict(self, state: dict) -> None:
+        # A run has checked already (earlier_run); this guards any other fit from this file.
         refuse_other_config(state["config"], self.config, self.path)
         self._resumed_states = pickle.loads(state["rng"])
 
@@ -198,17 +200,22 @@ def stored_run(checkpoint: Path) -> tuple[dict, int]:
     """The config (`comparable`) of the run that wrote `checkpoint`, and the epochs it had
     trained; read memory-mapped, its weights stay on disk.
 
-    Raises ConfigError for a file that is not such a checkpoint.
+    Raises ConfigError for a file that is not such a checkpoint; OSError when it cannot be
+    read (then it may well be one: nothing to advise removing).
     """
+    not_one = (
+        f"{checkpoint} is not a checkpoint of an imbalance run: move it away, or start afresh "
+        f"with rerun=true"
+    )
+    if not zipfile.is_zipfile(checkpoint):  # what torch.save writes
+        raise ConfigError(not_one)
     try:
         state = torch.load(checkpoint, map_location="cpu", weights_only=False, mmap=True)
-        config, history = state["callbacks"][EpochCheckpoint.__name__]["config"], state["history"]
-    except Exception as error:  # what a file that is not such a checkpoint raises varies
-        raise ConfigError(
-            f"{checkpoint} is not a checkpoint of an imbalance run ({type(error).__name__}: "
-            f"{error}): move it away, or start afresh with rerun=true"
-        ) from error
-    return config, len(json.loads(history))
+        # Lightning keeps a callback's state under its state_key, the class's qualified name.
+        stored = state["callbacks"][EpochCheckpoint.__qualname__]
+        return stored["config"], len(json.loads(state["history"]))
+    except (RuntimeError, pickle.UnpicklingError, EOFError, KeyError, TypeError) as error:
+        raise ConfigError(f"{not_one} ({type(error).__name__}: {error})") from error
 
 
 def start_afresh(run_dir: Path, before: float) -> None:

@@ -171,6 +171,18 @@ def test_a_checkpoint_of_another_config_or_none_is_refused_before_the_data_is_bu
         earlier_run(tmp_path, config(), None, checkpointing=True)
 
 
+def test_a_file_that_is_no_checkpoint_stops_the_run_before_any_image_is_read(tmp_path):
+    run_dir = tmp_path / "run"
+    (run_dir / CHECKPOINT).parent.mkdir(parents=True)
+    (run_dir / CHECKPOINT).write_text("not a checkpoint")
+    result = run_cli(*TINY, f"hydra.run.dir={run_dir}", cwd=tmp_path)
+    assert result.returncode == 2
+    assert f"error: {run_dir / CHECKPOINT} is not a checkpoint of an imbalance run" in (
+        result.stderr
+    )
+    assert "images:" not in result.stdout, "the data was built first"
+
+
 def test_rerun_removes_only_what_earlier_commands_left(tmp_path):
     """A job that SLURM requeues runs its command again, rerun=true included: what the job
     wrote after its sweep started is its own, and stays for it to resume from."""

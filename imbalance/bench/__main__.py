@@ -70,6 +70,7 @@ def overrides(args, epochs: int | None = None, ratio=None, reg=None) -> list[str
         f"reg={reg or args.reg}",
         f"trainer.max_epochs={epochs or args.epochs}",
         f"trainer.accelerator={args.accelerator}",
+        *([f"data.per_class={args.per_class}"] if args.per_class else []),
     ]
 
 
@@ -84,7 +85,7 @@ def baseline(args) -> None:
     torch.set_flush_denormal(cfg.flush_denormal)  # as (a) does, before any CPU thread starts
     measured = {
         "floor": baselines.floor,
-        "lightning": baselines.lightning,
+        "lightning": baselines.lightning_floor,
         "naive": lambda cfg: baselines.naive(cfg, args.workers),
     }
     print(json.dumps(measured[args.baseline](cfg)))
@@ -102,9 +103,9 @@ def measure(args) -> str:
     run_child([*cold_run, f"hydra.run.dir={work / 'cold'}"], work / "cold.log")
     cold = read_results(work / "cold")
     forwarded = [
-        f"--{key}={value}"
+        f"--{key.replace('_', '-')}={value}"
         for key, value in vars(args).items()
-        if key not in ("out", "baseline", "sweep", "jobs", "repeat")
+        if value is not None and key not in ("out", "baseline", "sweep", "jobs", "repeat")
     ]
 
     def baseline_run(name: str, log: Path) -> list[float]:
@@ -147,7 +148,8 @@ def measure(args) -> str:
             "",
             f"`python -m imbalance.bench --preset={args.preset} --epochs={args.epochs} "
             f"--ratio={args.ratio} --reg={args.reg} --accelerator={args.accelerator} "
-            f"--workers={args.workers} --repeat={args.repeat}` ({args.preset} preset, "
+            f"--workers={args.workers} --repeat={args.repeat}"
+            f"{f' --per-class={args.per_class}' if args.per_class else ''}` ({args.preset} preset, "
             f"{sum(warm['counts']['train'].values())} training and "
             f"{sum(warm['counts']['test'].values())} test images of "
             f"{warm['config']['data']['image_size']} pixels a side, "
@@ -263,6 +265,12 @@ def main(argv: list[str] | None = None) -> None:
     parser.add_argument("--epochs", type=int, default=50, help="the paper's 50 by default")
     parser.add_argument("--ratio", default="1")
     parser.add_argument("--reg", default="none")
+    parser.add_argument(
+        "--per-class",
+        type=int,
+        help="images per class at 1:1 (the preset's by default): more steps an epoch show what "
+        "a step costs apart from what an epoch costs",
+    )
     parser.add_argument("--accelerator", default="auto")
     parser.add_argument("--workers", type=int, default=2, help="DataLoader workers of (c)")
     parser.add_argument("--cache", help="image cache of (a) (default: a new, empty one)")

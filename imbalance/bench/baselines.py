@@ -2,9 +2,9 @@
 
 - `floor`: the same network, data, batch size and steps as a bare PyTorch loop over tensors
   already in memory: the compute floor.
-- `lightning`: the same loop in Lightning's Trainer, in the smallest LightningModule (the loss,
-  a test forward pass, nothing logged, no checkpoint): what Lightning's own loop costs, the
-  floor of anything trained through it.
+- `lightning_floor`: the same loop in Lightning's Trainer, in the smallest LightningModule (the
+  loss, a test forward pass, nothing logged, no checkpoint): what Lightning's own loop costs,
+  the floor of anything trained through it.
 - `naive`: the pipeline most users would write: a DataLoader that decodes (image files) and
   resizes every image with PIL every epoch, in a plain Lightning module.
 
@@ -92,7 +92,8 @@ class PlainModule(L.LightningModule):
 
     def __init__(self, net, optimizer, augment, log: bool = True):
         super().__init__()
-        self.net, self.optimizer, self.augment, self.logs = net, optimizer, augment, log
+        self.net, self.optimizer, self.augment = net, optimizer, augment
+        self.with_logging = log
 
     def training_step(self, batch, batch_idx):
         images, labels = batch
@@ -100,14 +101,14 @@ class PlainModule(L.LightningModule):
         if self.augment is not None:  # the same augmentation as a framework run, if any
             images = self.augment(images)
         loss = F.cross_entropy(self.net(images), labels)
-        if self.logs:
+        if self.with_logging:
             self.log("train_loss", loss)
         return loss
 
-    def validation_step(self, batch, batch_idx):
+    def validation_step(self, batch, batch_idx, dataloader_idx=0):  # a validation split too
         images, labels = batch
         logits = self.net(images.float())
-        if self.logs:
+        if self.with_logging:
             self.log("val_loss", F.cross_entropy(logits, labels))
             self.log("val_acc", (logits.argmax(dim=1) == labels).float().mean())
 
@@ -120,7 +121,7 @@ class EpochTimer(L.Callback):
     work between epochs included, as a framework run's are), the last to the end of fit."""
 
     def __init__(self):
-        self.starts = []
+        self.starts, self.seconds = [], []
 
     def on_train_epoch_start(self, trainer, module):
         self.starts.append(time.perf_counter())
@@ -130,9 +131,9 @@ class EpochTimer(L.Callback):
         self.seconds = [end - start for start, end in zip(self.starts, ends, strict=True)]
 
 
-def fit_timed(cfg, module: L.LightningModule, **data) -> list[float]:
-    """Seconds per epoch of `module` fitted on `data` (Trainer.fit's arguments) by a Trainer
-    with nothing of its own: no logger, checkpoint, progress bar or summary."""
+def fit_timed(cfg, module: L.LightningModule, **fit_args) -> list[float]:
+    """Seconds per epoch of `module` fitted with `fit_args` (Trainer.fit's: the data) by a
+    Trainer with nothing of its own: no logger, checkpoint, progress bar or summary."""
     timer = EpochTimer()
     trainer = L.Trainer(
         max_epochs=cfg.trainer.max_epochs,
@@ -145,14 +146,15 @@ def fit_timed(cfg, module: L.LightningModule, **data) -> list[float]:
         enable_model_summary=False,
         num_sanity_val_steps=0,
     )
-    trainer.fit(module, **data)
+    trainer.fit(module, **fit_args)
     return timer.seconds
 
 
-def lightning(cfg) -> list[float]:
+def lightning_floor(cfg) -> list[float]:
     """Seconds per epoch of the floor's network, data and steps in Lightning's Trainer: the
     run's own data (on the device, as a run's), a module that only computes the loss and the
-    test forward pass."""
+    forward pass of the evaluation splits (the test split, and a validation split if the run
+    has one, as a run evaluates them)."""
     data, module = build(cfg)
     optimizer = module.configure_optimizers()["optimizer"]
     return fit_timed(
