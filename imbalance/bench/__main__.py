@@ -4,9 +4,9 @@ ways on this machine.
 (a) the framework's run as a user launches it, a whole process (once to fill the image cache,
     then the measured run); (b) the compute floor, (c) the naive pipeline and (d) the floor's
     loop in Lightning's Trainer, from `imbalance.bench.baselines`, each in a process of its own.
-    With --sweep (make bench-sweep), instead: the preset's 12-run sweep (4 ratios x 3
-    regularizers) as one command, its jobs run by the joblib launcher, --jobs at a time. Prints
-    the figures and adds them at the top of BENCHMARKS.md.
+    With --sweep (make bench-sweep), instead: a sweep of the preset (the study's 12 runs, or
+    every remedy at 15:1) as one command, run by Hydra's basic launcher and by the joblib
+    launcher, --jobs at a time. Prints the figures and adds them at the top of BENCHMARKS.md.
 """
 
 import argparse
