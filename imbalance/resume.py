@@ -94,7 +94,7 @@ class EpochCheckpoint(Checkpoint):
 
     def load_state_dict(self, state: dict) -> None:
         # A run has checked already (earlier_run); this guards any other fit from this file.
-        refuse_other_config(state["config"], self.config, self.path)
+        refuse_other_config(state["config"], self.config, f"{self.path} is a checkpoint", RESUME)
         self._resumed_states = pickle.loads(state["rng"])
 
     def on_train_epoch_start(self, trainer: L.Trainer, module: L.LightningModule) -> None:
@@ -114,14 +114,16 @@ def comparable(config: dict) -> dict:
     return config | {"data": data}
 
 
-def refuse_other_config(stored: dict, config: dict, checkpoint: Path) -> None:
-    """Raises ConfigError when `checkpoint`'s `stored` config is not `config` (both
-    `comparable`)."""
+# What to do about a checkpoint of another config.
+RESUME = "resume with the config it was written with, or start afresh with rerun=true"
+
+
+def refuse_other_config(stored: dict, config: dict, what: str, advice: str) -> None:
+    """Raises ConfigError when the `stored` config of `what` (a run directory's results, a
+    checkpoint) is not `config` (both `comparable`), naming the keys that differ."""
     if stored != config:
         raise ConfigError(
-            f"{checkpoint} is a checkpoint of another config "
-            f"({', '.join(differences(stored, config))} differ): "
-            f"resume with the config it was written with, or start afresh with rerun=true"
+            f"{what} of another config ({', '.join(differences(stored, config))} differ): {advice}"
         )
 
 
@@ -147,13 +149,12 @@ def finished(run_dir: Path, config: dict) -> dict | None:
     if not (run_dir / FILENAME).exists():
         return None
     results = read_results(run_dir)
-    stored, config = comparable(results["config"]), comparable(config)
-    if stored != config:
-        raise ConfigError(
-            f"{run_dir} holds a finished run of another config "
-            f"({', '.join(differences(stored, config))} differ): choose another "
-            f"hydra.sweep.dir (or hydra.run.dir), or replace it with rerun=true"
-        )
+    refuse_other_config(
+        comparable(results["config"]),
+        comparable(config),
+        f"{run_dir} holds a finished run",
+        "choose another hydra.sweep.dir (or hydra.run.dir), or replace it with rerun=true",
+    )
     return results
 
 
@@ -192,7 +193,7 @@ def earlier_run(
             f"trainer.enable_checkpointing=false: drop that to resume it, or add rerun=true"
         )
     stored, epochs = stored_run(checkpoint)
-    refuse_other_config(stored, comparable(config), checkpoint)
+    refuse_other_config(stored, comparable(config), f"{checkpoint} is a checkpoint", RESUME)
     return None, checkpoint, epochs
 
 

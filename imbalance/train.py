@@ -184,11 +184,12 @@ def train(cfg: DictConfig) -> dict:
     run_dir = Path(hydra_cfg.runtime.output_dir)
     check_config(cfg, hydra_cfg.overrides.task)  # before the Trainer reads its arguments
     config = run_config(cfg)
+    checkpoints = cfg.trainer.enable_checkpointing
     earlier, checkpoint, resumed_after = resume.earlier_run(
         run_dir,
         config,
         rerun_since=resume.command_start(hydra_cfg, started) if cfg.rerun else None,
-        checkpointing=cfg.trainer.enable_checkpointing,
+        checkpointing=checkpoints,
     )
     if earlier is not None:
         log.info(f"skipped: {run_dir} holds this run's results.json (rerun=true trains it again)")
@@ -201,7 +202,6 @@ def train(cfg: DictConfig) -> dict:
         # TensorBoard hides what an interrupted run logged after its checkpoint.
         purge_step=None if checkpoint is None else resumed_after + 1,
     )
-    checkpoints = cfg.trainer.enable_checkpointing
     trainer = make_trainer(
         cfg,
         logger=logger,
