@@ -91,6 +91,16 @@ def test_images_move_once_to_the_trainers_device_unless_told_not_to(on_device):
     assert images.device.type == labels.device.type == expected
 
 
+@pytest.mark.parametrize(("on_device", "device", "pinned"), [
+    (False, "cuda", True), (True, "cuda", False), (False, "cpu", False)
+])  # fmt: skip
+def test_batches_copied_to_a_gpu_at_every_step_come_pinned(on_device, device, pinned):
+    data = digits(on_device=on_device)
+    attach(data, device=device)
+    loaders = [data.train_dataloader(), *data.val_dataloader(), data.test_dataloader()]
+    assert [loader.pin_memory for loader in loaders] == [pinned] * 3
+
+
 def test_each_process_tests_its_own_share_and_every_image_once():
     data = digits(ratio=3, eval_batch_size=4)
     shares = []
@@ -102,7 +112,7 @@ def test_each_process_tests_its_own_share_and_every_image_once():
 
 
 @pytest.mark.skipif(not torch.cuda.is_available(), reason="needs a GPU")
-def test_on_a_gpu_the_images_and_the_augmented_batches_stay_there(tmp_path, config):
+def test_on_a_gpu_images_stay_there_and_batches_are_indexed_without_waiting(tmp_path, config):
     from hydra.utils import instantiate
 
     from imbalance.train import build
@@ -116,6 +126,20 @@ def test_on_a_gpu_the_images_and_the_augmented_batches_stay_there(tmp_path, conf
     trainer.fit(module, datamodule=data)
     assert data.train_set.tensors[0].is_cuda and data.test_set.tensors[0].is_cuda
     assert devices == {"cuda"} and len(module.history) == 1
+    # A batch is indexed without waiting for the GPU: the next step's batch while the last
+    # step's kernels still run.
+    torch.cuda.set_sync_debug_mode("error")
+    try:
+        images, labels = data.train_set.__getitems__(list(range(10)))
+    finally:
+        torch.cuda.set_sync_debug_mode("default")
+    assert images.is_cuda and labels.tolist() == data.train_set.tensors[1][:10].tolist()
+    # Off the device, the batches come pinned, so that their copy to the GPU is queued too.
+    data = digits(on_device=False)
+    attach(data, device="cuda")
+    data.setup("fit")
+    images, labels = next(iter(data.train_dataloader()))
+    assert not images.is_cuda and images.is_pinned() and labels.is_pinned()
 
 
 def split_ids(data: ImbalancedDataModule) -> dict[str, set]:

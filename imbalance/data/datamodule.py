@@ -43,6 +43,11 @@ class InMemoryImages(TensorDataset):
 
     def __getitems__(self, indices: list[int]) -> tuple[torch.Tensor, ...]:
         index = torch.as_tensor(indices)
+        device = self.tensors[0].device
+        if device.type == "cuda":
+            # Indexing with a CPU index copies it from pageable memory, which waits for every
+            # kernel queued on the GPU (the last step's); pinned, the copy is queued instead.
+            index = index.pin_memory().to(device, non_blocking=True)
         return tuple(tensor[index] for tensor in self.tensors)
 
     def to(self, device: torch.device) -> "InMemoryImages":
@@ -298,6 +303,7 @@ class ImbalancedDataModule(L.LightningDataModule):
             # global RNG either (each new iterator would draw a seed there, and where Lightning
             # makes one differs between a resumed run and the original).
             generator=None if sampler is None else torch.Generator(),
+            pin_memory=self._pinned_batches,
         )
 
     @property
@@ -321,4 +327,18 @@ class ImbalancedDataModule(L.LightningDataModule):
             sampler = UnrepeatedDistributedSampler(
                 images, self.trainer.world_size, self.trainer.global_rank, shuffle=False
             )
-        return DataLoader(images, self.eval_batch_size, sampler=sampler, collate_fn=already_batched)
+        return DataLoader(
+            images,
+            self.eval_batch_size,
+            sampler=sampler,
+            collate_fn=already_batched,
+            pin_memory=self._pinned_batches,
+        )
+
+    @property
+    def _pinned_batches(self) -> bool:
+        """Batches copied to a GPU at every step (`on_device` off) come in pinned memory, so
+        that the copy is queued behind the GPU's work instead of waiting for it."""
+        if self.on_device or self.trainer is None:
+            return False
+        return self.trainer.strategy.root_device.type == "cuda"
