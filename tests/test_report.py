@@ -164,6 +164,20 @@ def test_a_directory_without_runs_is_one_clear_line(tmp_path, capsys):
     assert "is not a directory" in capsys.readouterr().err
 
 
+def test_by_default_the_newest_sweep_not_an_empty_directory(tmp_path, monkeypatch, capsys):
+    monkeypatch.chdir(tmp_path)
+    multirun = tmp_path / "outputs" / "multirun"
+    assert main([]) == 2
+    assert "no sweep under outputs/multirun/" in capsys.readouterr().err
+    fake_sweep(multirun / "2026-01-01_10-00-00", [1], ["none"], [0])
+    fake_sweep(multirun / "2026-01-01_10-00-00_2", [3], ["none"], [0])
+    # What `python -m imbalance.train --cfg hydra --resolve` leaves behind: the directory that
+    # the sweep would have run in.
+    (multirun / "2026-01-01_10-00-01").mkdir()
+    assert main([]) == 0
+    assert "1 runs in outputs/multirun/2026-01-01_10-00-00_2" in capsys.readouterr().out
+
+
 def test_report_on_a_real_sweep_from_the_command_line(real_sweep):
     result = subprocess.run(
         [sys.executable, "-m", "imbalance.report", str(real_sweep)],

@@ -20,7 +20,10 @@ class Sweep:
 
 
 def newest_sweep(root: Path = Path("outputs/multirun")) -> Path:
-    sweeps = sorted(path for path in root.glob("*") if path.is_dir()) if root.is_dir() else []
+    """The last of `root`'s sweep directories by name (their names are their start times).
+    Empty ones are no sweep: printing the config (`--cfg hydra --resolve`) makes one."""
+    found = root.glob("*") if root.is_dir() else []
+    sweeps = sorted(path for path in found if path.is_dir() and any(path.iterdir()))
     if not sweeps:
         raise ConfigError(f"no sweep under {root}/; run one: python -m imbalance.train -m ...")
     return sweeps[-1]
