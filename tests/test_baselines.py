@@ -18,6 +18,7 @@ def test_the_baselines_train_for_the_configured_epochs(tmp_path, config, source)
     for seconds in (
         baselines.floor(cfg),
         baselines.lightning_floor(cfg),
+        baselines.fabric_floor(cfg),
         baselines.naive(cfg, workers=0),
     ):
         assert len(seconds) == 2 and all(s > 0 for s in seconds)

@@ -1,9 +1,10 @@
-"""python -m imbalance.bench --preset digits|paper (make bench: both): a preset timed four
+"""python -m imbalance.bench --preset digits|paper (make bench: both): a preset timed five
 ways on this machine.
 
 (a) the framework's run as a user launches it, a whole process (once to fill the image cache,
-    then the measured run); (b) the compute floor, (c) the naive pipeline and (d) the floor's
-    loop in Lightning's Trainer, from `imbalance.bench.baselines`, each in a process of its own.
+    then the measured run); (b) the compute floor, (c) the naive pipeline, (d) the floor's loop
+    in Lightning's Trainer and (e) in Lightning Fabric, from `imbalance.bench.baselines`, each
+    in a process of its own.
     With --sweep (make bench-sweep), instead: a sweep of the preset (the study's 12 runs, or
     every remedy at 15:1) as one command, run by Hydra's basic launcher and by the joblib
     launcher, --jobs at a time. Prints the figures and adds them at the top of BENCHMARKS.md.
@@ -86,6 +87,7 @@ def baseline(args) -> None:
     measured = {
         "floor": baselines.floor,
         "lightning": baselines.lightning_floor,
+        "fabric": baselines.fabric_floor,
         "naive": lambda cfg: baselines.naive(cfg, args.workers),
     }
     print(json.dumps(measured[args.baseline](cfg)))
@@ -112,9 +114,9 @@ def measure(args) -> str:
         run_child([*python, "imbalance.bench", *forwarded, f"--baseline={name}"], log)
         return json.loads(log.read_text().strip().splitlines()[-1])
 
-    # (a), as measured: a warm cache, as every job of a sweep but the first finds it; (a), (b)
-    # and (d) take turns, --repeat times, so that a slow spell of the machine falls on all.
-    a_epochs, floor_epochs, lightning_epochs, a_walls = [], [], [], []
+    # (a), as measured: a warm cache, as every job of a sweep but the first finds it; (a), (b),
+    # (d) and (e) take turns, --repeat times, so that a slow spell of the machine falls on all.
+    a_epochs, floor_epochs, lightning_epochs, fabric_epochs, a_walls = [], [], [], [], []
     for turn in range(args.repeat):
         launched = time.time()
         run = work / f"warm{turn}"
@@ -124,14 +126,20 @@ def measure(args) -> str:
         a_epochs += warm["timing"]["epochs"]
         floor_epochs += baseline_run("floor", work / f"floor{turn}.log")
         lightning_epochs += baseline_run("lightning", work / f"lightning{turn}.log")
+        fabric_epochs += baseline_run("fabric", work / f"fabric{turn}.log")
     timing, cold_timing = warm["timing"], cold["timing"]
     a_wall = statistics.median(a_walls)
     seconds = {"floor": floor_epochs, "naive": baseline_run("naive", work / "naive.log")}
     b, c = sum(seconds["floor"]) / args.repeat, sum(seconds["naive"])
-    d = sum(lightning_epochs) / args.repeat
+    d, e = sum(lightning_epochs) / args.repeat, sum(fabric_epochs) / args.repeat
     median = {
         name: statistics.median(values)
-        for name, values in (("a", a_epochs), ("b", floor_epochs), ("d", lightning_epochs))
+        for name, values in (
+            ("a", a_epochs),
+            ("b", floor_epochs),
+            ("d", lightning_epochs),
+            ("e", fabric_epochs),
+        )
     }
 
     def per_epoch(values: list[float]) -> str:
@@ -166,13 +174,16 @@ def measure(args) -> str:
             f"| {c:.1f} s (epochs only) | {per_epoch(seconds['naive'])} |",
             f"| (d) the loop of (b) in Lightning's Trainer, a module with only the loss "
             f"| {d:.1f} s (epochs only) | {per_epoch(lightning_epochs)} |",
+            f"| (e) the loop of (b) in Lightning Fabric "
+            f"| {e:.1f} s (epochs only) | {per_epoch(fabric_epochs)} |",
             "",
             f"- a/b = {a_wall / b:.2f}; per epoch, median (a) / median (b) = "
             f"{median['a'] / median['b']:.2f} (goal <= {GOALS[args.preset]:.2f}); "
             f"c/a = {c / a_wall:.2f}",
             f"- per epoch, Lightning's own loop: median (d) / median (b) = "
             f"{median['d'] / median['b']:.2f}; the framework over it: median (a) / median (d) = "
-            f"{median['a'] / median['d']:.2f}",
+            f"{median['a'] / median['d']:.2f}; the leanest loop on Lightning: median (e) / "
+            f"median (b) = {median['e'] / median['b']:.2f}",
             f"- start-up of (a), launch to data ready: {timing['data_ready_at'] - launched:.1f} s "
             f"with a warm cache; data preparation inside it "
             f"{timing['data_ready_at'] - timing['job_started_at']:.1f} s "
@@ -277,7 +288,7 @@ def main(argv: list[str] | None = None) -> None:
     parser.add_argument(
         "--repeat",
         type=int,
-        help="(a), (b) and (d) runs, taking turns (default: 3 for digits, 2 for paper); the "
+        help="(a), (b), (d) and (e) runs, taking turns (default: 3 for digits, 2 for paper); the "
         "figures are over all their epochs, walls the median run's",
     )
     parser.add_argument(
@@ -296,7 +307,7 @@ def main(argv: list[str] | None = None) -> None:
     )
     parser.add_argument("--out", type=Path, default=Path("BENCHMARKS.md"))
     parser.add_argument(
-        "--baseline", choices=["floor", "lightning", "naive"], help=argparse.SUPPRESS
+        "--baseline", choices=["floor", "lightning", "fabric", "naive"], help=argparse.SUPPRESS
     )
     args = parser.parse_args(argv)
     args.repeat = args.repeat or {"digits": 3, "paper": 2}[args.preset]
@@ -310,7 +321,8 @@ def main(argv: list[str] | None = None) -> None:
         "summed epoch times of (c) over the whole-process wall time of (a): both are "
         "conservative for the framework. The goals are per epoch: the median epoch of (a) over the "
         "median epoch of (b); (d), since the evening of 2026-11-29, is (b)'s loop in Lightning's "
-        "Trainer, what Lightning alone costs.\n\n"
+        "Trainer, what Lightning alone costs; (e), since the night of 2026-11-29, the same loop in "
+        "Lightning Fabric, the leanest loop built on Lightning.\n\n"
     )
     previous = args.out.read_text().removeprefix(title) if args.out.exists() else ""
     args.out.write_text(title + section + "\n" + previous)

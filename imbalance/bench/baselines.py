@@ -5,6 +5,8 @@
 - `lightning_floor`: the same loop in Lightning's Trainer, in the smallest LightningModule (the
   loss, a test forward pass, nothing logged, no checkpoint): what Lightning's own loop costs,
   the floor of anything trained through it.
+- `fabric_floor`: the same loop in Lightning Fabric (the run's DataLoaders, Fabric's backward
+  and optimizer step): the floor of any loop built on Lightning, however lean.
 - `naive`: the pipeline most users would write: a DataLoader that decodes (image files) and
   resizes every image with PIL every epoch, in a plain Lightning module.
 
@@ -160,6 +162,37 @@ def lightning_floor(cfg) -> list[float]:
     return fit_timed(
         cfg, PlainModule(module.net, optimizer, module.augment, log=False), datamodule=data
     )
+
+
+def fabric_floor(cfg) -> list[float]:
+    """Seconds per epoch of the floor's loop written with Lightning Fabric: the run's own data
+    (on the device) through its DataLoaders, `Fabric.backward`, the optimizer Fabric wraps."""
+    fabric = L.Fabric(accelerator=cfg.trainer.accelerator, devices=1)
+    data, module = build(cfg)
+    data.setup("fit")
+    data.sets = {split: images.to(fabric.device) for split, images in data.sets.items()}
+    net, optimizer = fabric.setup(module.net, module.configure_optimizers()["optimizer"])
+    train, test = fabric.setup_dataloaders(data.train_dataloader(), data.test_dataloader())
+    seconds = []
+    for _ in range(cfg.trainer.max_epochs):
+        started = time.perf_counter()
+        net.train()
+        for images, labels in train:
+            images = images.float()
+            if module.augment is not None:
+                images = module.augment(images)
+            loss = F.cross_entropy(net(images), labels)
+            optimizer.zero_grad()
+            fabric.backward(loss)
+            optimizer.step()
+        net.eval()
+        with torch.no_grad():
+            for images, _ in test:
+                net(images.float()).argmax(dim=1)
+        if fabric.device.type == "cuda":
+            torch.cuda.synchronize(fabric.device)
+        seconds.append(time.perf_counter() - started)
+    return seconds
 
 
 def naive(cfg, workers: int) -> list[float]:
