@@ -397,3 +397,50 @@ def test_the_report_survives_runs_without_history_and_old_zero_recalls(tmp_path)
     assert not (sweep / "fig1_accuracy.png").exists()
     rows = [row for row in read_csv(sweep / "table3.csv") if row["class"] == "d"]
     assert all(row["recall_mean"] == "" for row in rows)  # undefined, not 0
+
+
+def test_a_sweep_over_a_dotted_key_has_a_column_for_it(tmp_path, capsys):
+    # As the README sweeps it: remedy.loss.beta=0.9,0.99,0.999 (seeds 0 and 1).
+    for beta in (0.9, 0.99, 0.999):
+        for seed in (0, 1):
+            results = fake_results(7, "none", seed)
+            results["overrides"] = [f"remedy.loss.beta={beta}", f"seed={seed}"]
+            results["test"]["balanced_acc"] = beta + seed / 100
+            job = tmp_path / f"remedy.loss.beta={beta},seed={seed}"
+            job.mkdir()
+            (job / "results.json").write_text(json.dumps(results))
+    assert main([str(tmp_path), "--baseline", "remedy.loss.beta=0.9"]) == 0
+    rows = read_csv(tmp_path / "summary.csv")
+    assert [row["remedy.loss.beta"] for row in rows] == ["0.9", "0.99", "0.999"]
+    summary = (tmp_path / "summary.md").read_text()
+    assert "| ratio | reg | remedy.loss.beta | seeds |" in summary
+    assert "| 7:1 | none | 0.999 | 2 |" in summary
+    # Each seed gains the same (but for float rounding): no spread, so no p-value.
+    paired = (tmp_path / "paired.md").read_text()
+    assert "| 7:1 | none | 0.999 | 2 | +0.099 [+0.099, +0.099], no spread |" in paired
+
+
+def test_a_folder_of_several_sweeps_is_refused_not_mixed(tmp_path, capsys):
+    for name in ("2026-01-01_10-00-00", "2026-01-02_10-00-00"):
+        fake_sweep(tmp_path / "multirun" / name, [1], ["none"], [0])
+    assert main([str(tmp_path)]) == 2
+    assert capsys.readouterr().err.strip() == (
+        f"error: '{tmp_path}' holds 2 sweep(s) ('{tmp_path}/multirun/2026-01-01_10-00-00', "
+        f"'{tmp_path}/multirun/2026-01-02_10-00-00'), whose runs would be mixed; give one "
+        f"sweep's directory, e.g. {tmp_path}/multirun/2026-01-02_10-00-00"
+    )
+
+
+@pytest.mark.parametrize(
+    ("content", "why"),
+    [('{"test": {}}', "it lacks overrides, config, classes, counts"), ("[1]", "it lacks"),
+     ("{", "unreadable: ")],
+)  # fmt: skip
+def test_a_results_json_that_is_no_runs_is_named(sweep, capsys, content, why):
+    stray = sweep / "notes" / "results.json"
+    stray.parent.mkdir()
+    stray.write_text(content)
+    assert main([str(sweep)]) == 2
+    error = capsys.readouterr().err
+    assert error.startswith(f"error: '{stray}' is not a run's results.json ({why}")
+    assert error.strip().endswith("or give the sweep's own directory") and "\n" not in error.strip()

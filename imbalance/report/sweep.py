@@ -30,9 +30,20 @@ def newest_sweep(root: Path = Path("outputs/multirun")) -> Path:
 
 
 def read_sweep(path: Path) -> Sweep:
+    """The finished runs under `path`, a sweep's directory (or a folder of runs gathered by
+    hand). Raises ConfigError for a folder that holds other sweeps, whose runs would be mixed,
+    and for a results.json that is not a run's."""
     if not path.is_dir():
         raise ConfigError(f"'{path}' is not a directory; give a sweep's outputs/multirun/<time>")
-    runs = [read_results(file.parent) for file in sorted(path.rglob(FILENAME))]
+    inner = sorted(file.parent for file in path.rglob("multirun.yaml") if file.parent != path)
+    if inner:
+        named = ", ".join(f"'{sweep}'" for sweep in inner[:3])
+        more = f" and {len(inner) - 3} more" if len(inner) > 3 else ""
+        raise ConfigError(
+            f"'{path}' holds {len(inner)} sweep(s) ({named}{more}), whose runs would be mixed; "
+            f"give one sweep's directory, e.g. {inner[-1]}"
+        )
+    runs = [_run(file) for file in sorted(path.rglob(FILENAME))]
     if not runs:
         raise ConfigError(
             f"no finished runs (no {FILENAME}) under '{path}'; "
@@ -49,6 +60,26 @@ def read_sweep(path: Path) -> Sweep:
         if key not in finished
     ]
     return Sweep(path, runs, sorted(missing))
+
+
+# What the report reads of every run's results.json.
+RUN_KEYS = ("overrides", "config", "classes", "counts", "test")
+
+
+def _run(file: Path) -> dict:
+    """`file`, a run's results.json; ConfigError (one line) when it is not one."""
+    try:
+        run = read_results(file.parent)
+        missing = [key for key in RUN_KEYS if key not in run] if isinstance(run, dict) else RUN_KEYS
+        why = f"it lacks {', '.join(missing)}" if missing else None
+    except ValueError as error:  # not JSON, or not UTF-8
+        why = f"unreadable: {error}"
+    if why:
+        raise ConfigError(
+            f"'{file}' is not a run's {FILENAME} ({why}); move it out of the sweep's directory "
+            "or give the sweep's own directory"
+        )
+    return run
 
 
 # Overrides that say how a command treated the jobs' directories, not what the jobs are.

@@ -137,8 +137,7 @@ def ratio_label(ratio: float) -> str:
 def summary_markdown(table: pd.DataFrame, columns: list[str], metrics: dict[str, str]) -> str:
     header = [*columns, "seeds", *metrics.values()]
     lines = ["| " + " | ".join(header) + " |", "|" + "---|" * len(header)]
-    for row in table.itertuples(index=False):
-        row = row._asdict()
+    for row in table.to_dict("records"):  # not itertuples: it renames `remedy.loss.beta`
         setting = [ratio_label(row["ratio"]) if c == "ratio" else str(row[c]) for c in columns]
         values = [mean_sd(row[f"{m}_mean"], row[f"{m}_std"]) for m in metrics]
         lines.append("| " + " | ".join([*setting, str(row["seeds"]), *values]) + " |")
