@@ -295,3 +295,12 @@ def test_paths_take_the_home_folder_and_environment_variables(image_tree, tmp_pa
     manifest.write_text(json.dumps({"splits": data.splits}))
     monkeypatch.setenv("RUNS", str(tmp_path))
     assert folder_data(f"~/{root.name}", manifest="${RUNS}/manifest.json").splits == data.splits
+
+
+def test_a_subset_with_no_test_image_is_refused_before_training():
+    with pytest.raises(ConfigError) as error:
+        ImbalancedDataModule(Digits(), minority=tuple("56789"), per_class=1, image_size=8).setup()
+    assert str(error.value) == (
+        "data.per_class=1 leaves no test image (every class has one image, which is trained "
+        "on); give data.per_class=2 or more"
+    )

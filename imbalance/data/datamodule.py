@@ -202,6 +202,11 @@ class ImbalancedDataModule(L.LightningDataModule):
         else:
             selection = nested_selection(labels, sizes, self.seed, self.class_names)
             train, test = stratified_split(labels, selection, self.test_fraction)
+            if not len(test):  # nothing to score the run on: refused before it trains
+                raise ConfigError(
+                    f"data.per_class={self.per_class} leaves no test image (every class has one "
+                    "image, which is trained on); give data.per_class=2 or more"
+                )
         train, val = validation_split(labels, train, self.val_fraction)
         return {"train": train, "val": val, "test": test}
 
