@@ -29,13 +29,31 @@ NUMBERS = {
     "data.test_fraction": int | float,
     "data.test_per_class": int,
     "data.val_fraction": int | float,
+    "optim.lr": int | float,
+    "optim.momentum": int | float,
+    "optim.lr_step_epochs": int,
+    "optim.lr_gamma": int | float,
+    "reg.weight_decay": int | float,
+    "reg.dropout": int | float,
+    "reg.label_smoothing": int | float,
 }
 REQUIRED = ("ratio", "mu", "seed", "data.seed", "trainer.max_epochs")
+# The ranges of plain settings that torch would otherwise refuse midway (or, for a negative
+# weight decay, take silently).
+RANGES = {
+    "optim.lr": ("greater than 0", lambda value: value > 0),
+    "optim.momentum": ("within [0, 1]", lambda value: 0 <= value <= 1),
+    "optim.lr_step_epochs": ("at least 1", lambda value: value >= 1),
+    "optim.lr_gamma": ("greater than 0", lambda value: value > 0),
+    "reg.weight_decay": ("at least 0", lambda value: value >= 0),
+    "reg.dropout": ("within [0, 1)", lambda value: 0 <= value < 1),
+    "reg.label_smoothing": ("within [0, 1]", lambda value: 0 <= value <= 1),
+}
 
 
 def check_config(cfg: DictConfig, overrides: Sequence[str] = ()) -> None:
-    """Raises ConfigError for missing values, NUMBERS that are not numbers, seeds and epochs out
-    of range, an unknown optimized_metric, keys that nothing reads (`unread_keys`), and
+    """Raises ConfigError for missing values, NUMBERS that are not numbers, seeds, epochs and
+    RANGES out of range, an unknown optimized_metric, keys that nothing reads (`unread_keys`), and
     step-only settings given on the command line (`overrides`) for another profile."""
     step = cfg.profile == "step"
     missing = sorted(
@@ -50,6 +68,10 @@ def check_config(cfg: DictConfig, overrides: Sequence[str] = ()) -> None:
         if isinstance(value, bool) or not isinstance(value, types):
             kind = "an integer" if types is int else "a number"
             raise ConfigError(f"{key}={value} is not {kind}")
+    for key, (allowed, within) in RANGES.items():
+        value = OmegaConf.select(cfg, key)
+        if value is not None and not within(value):
+            raise ConfigError(f"{key}={value} must be {allowed}")
     for key in ("seed", "data.seed"):  # numpy's and torch's seeds are unsigned 32-bit
         if not 0 <= OmegaConf.select(cfg, key) < 2**32:
             raise ConfigError(f"{key}={OmegaConf.select(cfg, key)} is outside 0 to 2^32 - 1")

@@ -175,6 +175,27 @@ def test_the_study_axes_must_be_numbers_in_range(override, message, config):
         build(config(override, *FAST))
 
 
+@pytest.mark.parametrize(
+    "override, message",
+    [
+        ("optim.lr=abc", "optim.lr=abc is not a number"),
+        ("optim.lr=-1", "optim.lr=-1 must be greater than 0"),
+        ("optim.momentum=-0.5", r"optim.momentum=-0.5 must be within \[0, 1\]"),
+        ("optim.lr_step_epochs=0", "optim.lr_step_epochs=0 must be at least 1"),
+        ("optim.lr_step_epochs=2.5", "optim.lr_step_epochs=2.5 is not an integer"),
+        ("optim.lr_gamma=0", "optim.lr_gamma=0 must be greater than 0"),
+        ("reg.weight_decay=-1", "reg.weight_decay=-1 must be at least 0"),
+        ("reg.dropout=1.5", r"reg.dropout=1.5 must be within \[0, 1\)"),
+        ("reg.label_smoothing=2", r"reg.label_smoothing=2 must be within \[0, 1\]"),
+    ],
+)
+def test_optimizer_and_regularizer_settings_must_be_in_range(override, message, config):
+    # Each used to end in a traceback from torch, midway through building or training, or
+    # (a negative weight decay) to train silently.
+    with pytest.raises(ConfigError, match=f"^{message}$"):
+        build(config(override, *FAST))
+
+
 def test_ratio_and_mu_may_be_fractions(config):
     data, _ = build(config("ratio=3.5", "mu=0.3", "seed=2", *FAST))
     assert len(data.minority_names) == 3
