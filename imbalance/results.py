@@ -3,7 +3,7 @@
 import json
 import math
 import os
-import tempfile
+import uuid
 from collections.abc import Callable
 from pathlib import Path
 from typing import BinaryIO
@@ -14,9 +14,10 @@ FILENAME = "results.json"
 def atomic_write(path: Path, write: Callable[[BinaryIO], None]) -> Path:
     """Calls `write(file)` on a temporary file beside `path`, then renames it to `path`: readers,
     other processes included, see the whole file or none, never half of it."""
-    descriptor, temporary = tempfile.mkstemp(
-        dir=path.parent, prefix=f".{path.name}.", suffix=".tmp"
-    )
+    temporary = path.parent / f".{path.name}.{uuid.uuid4().hex[:12]}.tmp"
+    # Permissions as the umask gives any new file (tempfile's are private to the owner, which
+    # would hide the run's results from the rest of a group on a shared cluster).
+    descriptor = os.open(temporary, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o666)
     try:
         with os.fdopen(descriptor, "wb") as file:
             write(file)
