@@ -372,7 +372,7 @@ def test_paired_differences_with_one_seed_say_no_interval_can_be_given(tmp_path)
     "baseline, message",
     [
         ("remedy", "give it as key=value"),
-        ("loss=none", "'loss' does not vary in this sweep; it varies in: ratio, reg, remedy"),
+        ("loss=none", "'loss' is not one of this sweep's settings: ratio, reg, remedy"),
         ("remedy=magic", r"no run has it \(remedy is one of: focal, none\)"),
     ],
 )
@@ -382,6 +382,7 @@ def test_a_bad_baseline_is_one_line(tmp_path, capsys, baseline, message):
     err = capsys.readouterr().err
     assert err.startswith("error: ") and err.count("\n") == 1
     assert re.search(message, err), err
+    assert not list(sweep.glob("*.md")) and not list(sweep.glob("*.png"))  # nothing written
 
 
 def test_the_report_survives_runs_without_history_and_old_zero_recalls(tmp_path):

@@ -49,7 +49,12 @@ def write_report(sweep: Sweep, baseline: str | None = None) -> list[Path]:
     e.g. `remedy=none`) the paired differences from it; returns their paths."""
     runs, out = sweep.runs, sweep.path
     columns = tables.setting_columns(runs)
-    compared = paired.parse_baseline(baseline, columns) if baseline else None
+    # Checked before anything is written: a wrong baseline leaves the directory as it was.
+    compared = (
+        paired.parse_baseline(baseline, tables.per_run(runs, columns), columns)
+        if baseline
+        else None
+    )
     context = describe(sweep)
     missing = "".join(f"\n- {job}" for job in sweep.missing)
     missing = f"\n\nMissing jobs, left out:{missing}\n" if missing else "\n"

@@ -24,17 +24,27 @@ PAIR_BY = ["seed", "data_seed"]
 BETTER, WORSE, NEITHER = OKABE_ITO[2], OKABE_ITO[1], OKABE_ITO[6]
 
 
-def parse_baseline(text: str, columns: list[str]) -> tuple[str, str]:
-    """`remedy=none` -> ("remedy", "none"), the key one of the sweep's setting columns."""
+def parse_baseline(text: str, runs: pd.DataFrame, columns: list[str]) -> tuple[str, str]:
+    """`remedy=none` -> ("remedy", "none"), the key one of the sweep's setting columns and the
+    value one that some run of `runs` (`tables.per_run`'s frame) has; ConfigError otherwise."""
     key, equals, value = text.partition("=")
     if not equals or not value:
         raise ConfigError(f"--baseline {text}: give it as key=value, e.g. --baseline remedy=none")
     if key not in columns:
         raise ConfigError(
-            f"--baseline {text}: '{key}' does not vary in this sweep; it varies in: "
-            f"{', '.join(columns)}"
+            f"--baseline {text}: '{key}' is not one of this sweep's settings: {', '.join(columns)}"
         )
+    baseline_runs(runs, key, value)
     return key, value
+
+
+def baseline_runs(runs: pd.DataFrame, key: str, value: str) -> pd.Series:
+    """Which of `runs` have `key` = `value`; ConfigError when none has."""
+    is_baseline = runs[key].map(lambda v: _same(v, value))
+    if not is_baseline.any():
+        found = ", ".join(str(v) for v in dict.fromkeys(runs[key]))
+        raise ConfigError(f"--baseline {key}={value}: no run has it ({key} is one of: {found})")
+    return is_baseline
 
 
 def _same(a, b: str) -> bool:
@@ -55,10 +65,7 @@ def paired_differences(
 
     `runs` is `tables.per_run`'s frame. Raises ConfigError when no run has the baseline value.
     """
-    is_baseline = runs[key].map(lambda v: _same(v, value))
-    if not is_baseline.any():
-        found = ", ".join(str(v) for v in dict.fromkeys(runs[key]))
-        raise ConfigError(f"--baseline {key}={value}: no run has it ({key} is one of: {found})")
+    is_baseline = baseline_runs(runs, key, value)
     others = [c for c in columns if c != key]
     rows = []
     for setting, group in runs[~is_baseline].groupby(columns, sort=False, dropna=False):
