@@ -14,6 +14,7 @@ from hydra.core.hydra_config import HydraConfig
 from hydra.errors import InstantiationException
 from hydra.types import RunMode
 from hydra.utils import instantiate
+from lightning.fabric.utilities.exceptions import MisconfigurationException
 from lightning.pytorch.strategies.launchers import _SubprocessScriptLauncher
 from omegaconf import DictConfig, OmegaConf
 
@@ -125,14 +126,24 @@ def make_trainer(
     loaders each epoch."""
     stage2 = cfg.remedy.stage2
     given = {key: instantiate(cfg.trainer.get(key)) or [] for key in ("callbacks", "plugins")}
-    return instantiate(
-        cfg.trainer,
-        max_epochs=cfg.trainer.max_epochs + (stage2.epochs if stage2 else 0),
-        reload_dataloaders_every_n_epochs=1 if stage2 else 0,
-        callbacks=[*given["callbacks"], *callbacks],
-        plugins=[*given["plugins"], *plugins],
-        **kwargs,
-    )
+    try:
+        return instantiate(
+            cfg.trainer,
+            max_epochs=cfg.trainer.max_epochs + (stage2.epochs if stage2 else 0),
+            reload_dataloaders_every_n_epochs=1 if stage2 else 0,
+            callbacks=[*given["callbacks"], *callbacks],
+            plugins=[*given["plugins"], *plugins],
+            **kwargs,
+        )
+    except InstantiationException as error:
+        # What Lightning says of an accelerator, strategy, precision or device count it cannot
+        # use (accelerator=gpu on a machine without one) is the user's to fix.
+        if isinstance(error.__cause__, ValueError | MisconfigurationException):
+            reason = " ".join(str(error.__cause__).split())
+            raise ConfigError(
+                f"Lightning's Trainer refuses the trainer settings: {reason}"
+            ) from error
+        raise
 
 
 def check_launch(trainer: L.Trainer, mode: RunMode, remedy: DictConfig) -> None:

@@ -196,6 +196,23 @@ def test_optimizer_and_regularizer_settings_must_be_in_range(override, message, 
         build(config(override, *FAST))
 
 
+@pytest.mark.parametrize(
+    "override, reason",
+    [
+        ("trainer.strategy=dpp", "You selected an invalid strategy name: `strategy='dpp'`."),
+        ("trainer.devices=0", "`Trainer(devices=0)` value is not a valid input"),
+    ],
+)
+def test_trainer_settings_lightning_refuses_are_one_line(override, reason, config):
+    from imbalance.train import make_trainer
+
+    with pytest.raises(ConfigError) as error:
+        make_trainer(config(override, "trainer.accelerator=cpu"), logger=False)
+    message = str(error.value)
+    assert message.startswith(f"Lightning's Trainer refuses the trainer settings: {reason}")
+    assert "\n" not in message
+
+
 def test_ratio_and_mu_may_be_fractions(config):
     data, _ = build(config("ratio=3.5", "mu=0.3", "seed=2", *FAST))
     assert len(data.minority_names) == 3
