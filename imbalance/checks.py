@@ -60,7 +60,9 @@ def check_config(cfg: DictConfig, overrides: Sequence[str] = ()) -> None:
         key for key in OmegaConf.missing_keys(cfg) if step or key not in ("data.minority",)
     )
     if missing:
-        raise ConfigError(f"{missing[0]} has no value: give one, e.g. {missing[0]}=...")
+        verb = "has no value: give it" if len(missing) == 1 else "have no value: give them"
+        example = " ".join(f"{key}=..." for key in missing)
+        raise ConfigError(f"{', '.join(missing)} {verb}, e.g. {example}")
     for key, types in NUMBERS.items():
         value = OmegaConf.select(cfg, key)
         if value is None and key not in REQUIRED:

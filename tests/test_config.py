@@ -213,6 +213,14 @@ def test_trainer_settings_lightning_refuses_are_one_line(override, reason, confi
     assert "\n" not in message
 
 
+def test_every_missing_value_is_named_at_once(config):
+    with pytest.raises(ConfigError) as error:
+        build(config("data=folder"))
+    assert str(error.value) == (
+        "data.minority, data.root have no value: give them, e.g. data.minority=... data.root=..."
+    )
+
+
 def test_ratio_and_mu_may_be_fractions(config):
     data, _ = build(config("ratio=3.5", "mu=0.3", "seed=2", *FAST))
     assert len(data.minority_names) == 3

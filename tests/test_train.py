@@ -185,7 +185,7 @@ def caltech_without_metronome(root: Path) -> str:
             ["data=folder", "data.root={folder}", "data.minority=[b]"],
             "class 'a' has 3 images but this ratio needs 32",
         ),
-        (["data=folder", "data.root={folder}"], "data.minority has no value"),
+        (["data=folder", "data.root={folder}"], "data.minority has no value: give it"),
         (["ratio=0.5"], "ratio=0.5 is below 1"),
         (["model=paper", "data.image_size=32"], "model.layers shrink a 32x32 image to nothing"),
         (["mu=1.5"], r"mu=1.5 is outside \(0, 1\)"),
