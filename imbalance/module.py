@@ -166,6 +166,8 @@ class StudyModule(L.LightningModule):
         epoch["lr"] = self._epoch_lr  # the rate this epoch trained with
         self.history.append(epoch)
         self.epoch_seconds.append(time.perf_counter() - self._epoch_started)
+        if not self.trainer.is_global_zero:  # every process holds the same figures
+            return
         tested = ", ".join(
             f"{split} acc {values['acc']:.3f} loss {values[LOSS]:.3f}"
             for split, values in evaluated.items()

@@ -2,6 +2,7 @@
 
 import json
 import logging
+import math
 import sys
 import time
 from collections.abc import Sequence
@@ -228,13 +229,14 @@ def train(cfg: DictConfig) -> dict:
         listing = Path(run_dir) / "unreadable_images.txt"
         listing.write_text("".join(f"{file}\n" for file in error.files))
         raise ConfigError(f"{error} (all {len(error.files)} listed in {listing})") from error
-    sizes = ", ".join(f"{name} {count}" for name, count in data.counts("train").items())
-    log.info(
-        f"images: {', '.join(f'{split} {len(images)}' for split, images in data.sets.items())}; "
-        f"training images per class: {sizes}; splits sha256 {data.splits_hash}"
-    )
-    if checkpoint is not None:
-        log.info(f"resuming from {checkpoint}: {resumed_after} epoch(s) done")
+    if trainer.is_global_zero:  # once, not once per process of a multi-device run
+        sizes = ", ".join(f"{name} {count}" for name, count in data.counts("train").items())
+        log.info(
+            f"images: {', '.join(f'{split} {len(images)}' for split, images in data.sets.items())}"
+            f"; training images per class: {sizes}; splits sha256 {data.splits_hash}"
+        )
+        if checkpoint is not None:
+            log.info(f"resuming from {checkpoint}: {resumed_after} epoch(s) done")
     ready = time.time()
     # The run's own checkpoint: its RNG states are NumPy arrays, which weights_only refuses.
     trainer.fit(module, datamodule=data, ckpt_path=checkpoint, weights_only=False)
@@ -277,10 +279,13 @@ def train(cfg: DictConfig) -> dict:
         log_run_summary(logger, results)
         logger.finalize("success")  # flushes what the summary wrote after Lightning's finalize
         path = write_results(run_dir, results)
-        shown = summary_names(list(data.groups))
+        shown = {name: results["test"][name] for name in summary_names(list(data.groups))}
         log.info(
             "test "
-            + ", ".join(f"{name} {results['test'][name]:.3f}" for name in shown)
+            + ", ".join(
+                f"{name} {value:.3f}" if math.isfinite(value) else f"{name} undefined"
+                for name, value in shown.items()
+            )
             + f" -> {path}"
         )
         absent = [name for name, count in results["counts"]["test"].items() if count == 0]

@@ -283,6 +283,9 @@ def test_a_run_on_two_devices_tests_every_image_once_and_writes_one_result(tmp_p
     assert test_images == 25
     assert sum(map(sum, results["test"]["confusion_matrix"])) == test_images
     assert len(results["history"]) == 2
+    # Said once, not once per process.
+    for line in ("images: ", "epoch 1/2: ", "epoch 2/2: ", "test acc "):
+        assert result.stdout.count(f"] - {line}") == 1, line
 
 
 def test_a_long_tail_run_with_validation_and_a_run_on_its_manifest(tmp_path):
@@ -367,6 +370,7 @@ def test_a_class_without_test_images_is_undefined_not_zero_and_the_report_says_s
     assert results["test"]["minority_recall"] is None
     assert 0 <= results["test"]["balanced_acc"] <= 1  # over the majority digits alone
     assert "have no test image" in result.stdout
+    assert "minority_recall undefined" in result.stdout and "nan" not in result.stdout
 
     from imbalance.report.__main__ import main
 
