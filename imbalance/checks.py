@@ -41,7 +41,7 @@ REQUIRED = ("ratio", "mu", "seed", "data.seed", "trainer.max_epochs")
 # The ranges of plain settings that torch would otherwise refuse midway (or, for a negative
 # weight decay, take silently).
 RANGES = {
-    "optim.lr": ("greater than 0", lambda value: value > 0),
+    "optim.lr": ("at least 0", lambda value: value >= 0),  # 0: the weights stay as they are
     "optim.momentum": ("within [0, 1]", lambda value: 0 <= value <= 1),
     "optim.lr_step_epochs": ("at least 1", lambda value: value >= 1),
     "optim.lr_gamma": ("greater than 0", lambda value: value > 0),

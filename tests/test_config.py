@@ -179,7 +179,7 @@ def test_the_study_axes_must_be_numbers_in_range(override, message, config):
     "override, message",
     [
         ("optim.lr=abc", "optim.lr=abc is not a number"),
-        ("optim.lr=-1", "optim.lr=-1 must be greater than 0"),
+        ("optim.lr=-1", "optim.lr=-1 must be at least 0"),
         ("optim.momentum=-0.5", r"optim.momentum=-0.5 must be within \[0, 1\]"),
         ("optim.lr_step_epochs=0", "optim.lr_step_epochs=0 must be at least 1"),
         ("optim.lr_step_epochs=2.5", "optim.lr_step_epochs=2.5 is not an integer"),
