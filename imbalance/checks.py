@@ -6,6 +6,7 @@ of the step profile given to another profile.
 """
 
 import inspect
+import math
 import re
 from collections.abc import Sequence
 
@@ -17,8 +18,8 @@ from imbalance.metrics import GROUPS, scalar_names
 
 # Settings that only the step profile reads (the minority classes and their fraction).
 STEP_ONLY = ("mu", "data.minority")
-# Numbers typed on the command line, where `ratio=abc` is a valid string; the first five must
-# be there (the data settings may be missing from a data config of one's own).
+# Numbers typed on the command line, where `ratio=abc` is a valid string; those in REQUIRED
+# must be there (the data settings may be missing from a data config of one's own).
 NUMBERS = {
     "ratio": int | float,
     "mu": int | float,
@@ -37,15 +38,19 @@ NUMBERS = {
     "reg.dropout": int | float,
     "reg.label_smoothing": int | float,
 }
-REQUIRED = ("ratio", "mu", "seed", "data.seed", "trainer.max_epochs")
-# The ranges of plain settings that torch would otherwise refuse midway (or, for a negative
-# weight decay, take silently).
+REQUIRED = (
+    "ratio", "mu", "seed", "data.seed", "trainer.max_epochs",
+    "optim.lr", "optim.momentum", "optim.lr_step_epochs", "optim.lr_gamma",
+    "reg.weight_decay", "reg.dropout", "reg.label_smoothing",
+)  # fmt: skip
+# The ranges of plain settings: beyond them a run fails midway inside torch, or trains on a
+# meaningless value (a negative or infinite weight decay).
 RANGES = {
-    "optim.lr": ("at least 0", lambda value: value >= 0),  # 0: the weights stay as they are
+    "optim.lr": ("finite and at least 0", lambda value: 0 <= value < math.inf),  # 0: frozen
     "optim.momentum": ("within [0, 1]", lambda value: 0 <= value <= 1),
     "optim.lr_step_epochs": ("at least 1", lambda value: value >= 1),
-    "optim.lr_gamma": ("greater than 0", lambda value: value > 0),
-    "reg.weight_decay": ("at least 0", lambda value: value >= 0),
+    "optim.lr_gamma": ("finite and greater than 0", lambda value: 0 < value < math.inf),
+    "reg.weight_decay": ("finite and at least 0", lambda value: 0 <= value < math.inf),
     "reg.dropout": ("within [0, 1)", lambda value: 0 <= value < 1),
     "reg.label_smoothing": ("within [0, 1]", lambda value: 0 <= value <= 1),
 }
@@ -57,7 +62,8 @@ def check_config(cfg: DictConfig, overrides: Sequence[str] = ()) -> None:
     step-only settings given on the command line (`overrides`) for another profile."""
     step = cfg.profile == "step"
     missing = sorted(
-        key for key in OmegaConf.missing_keys(cfg) if step or key not in ("data.minority",)
+        {key for key in OmegaConf.missing_keys(cfg) if step or key != "data.minority"}
+        | {key for key in REQUIRED if OmegaConf.select(cfg, key) is None}  # null, or left out
     )
     if missing:
         verb = "has no value: give it" if len(missing) == 1 else "have no value: give them"
@@ -65,7 +71,7 @@ def check_config(cfg: DictConfig, overrides: Sequence[str] = ()) -> None:
         raise ConfigError(f"{', '.join(missing)} {verb}, e.g. {example}")
     for key, types in NUMBERS.items():
         value = OmegaConf.select(cfg, key)
-        if value is None and key not in REQUIRED:
+        if value is None:  # not REQUIRED
             continue
         if isinstance(value, bool) or not isinstance(value, types):
             kind = "an integer" if types is int else "a number"

@@ -17,7 +17,8 @@ def atomic_write(path: Path, write: Callable[[BinaryIO], None]) -> Path:
     temporary = path.parent / f".{path.name}.{uuid.uuid4().hex[:12]}.tmp"
     # Permissions as the umask gives any new file (tempfile's are private to the owner, which
     # would hide the run's results from the rest of a group on a shared cluster).
-    descriptor = os.open(temporary, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o666)
+    flags = os.O_WRONLY | os.O_CREAT | os.O_EXCL | getattr(os, "O_BINARY", 0)  # Windows: no \r\n
+    descriptor = os.open(temporary, flags, 0o666)
     try:
         with os.fdopen(descriptor, "wb") as file:
             write(file)

@@ -118,13 +118,20 @@ def remedy(cfg: DictConfig, data: ImbalancedDataModule) -> tuple:
     return loss, correction, stage
 
 
+# The Trainer settings that depend on the machine, named when Lightning refuses them.
+TRAINER_HARDWARE = ("accelerator", "devices", "strategy", "precision")
+
+
 def make_trainer(
     cfg: DictConfig, callbacks: Sequence = (), plugins: Sequence = (), **kwargs
 ) -> L.Trainer:
     """The run's Trainer from `cfg.trainer` (and `kwargs`, e.g. the logger), with `callbacks`
     and `plugins` after the user's own (+trainer.callbacks=[...], +trainer.plugins=[...]). A
     remedy's second stage trains after trainer.max_epochs, drawing with its own sampler: new
-    loaders each epoch."""
+    loaders each epoch.
+
+    Raises ConfigError (one line) for settings Lightning cannot use: an accelerator the machine
+    lacks, an unknown strategy or precision, a device count out of range."""
     stage2 = cfg.remedy.stage2
     given = {key: instantiate(cfg.trainer.get(key)) or [] for key in ("callbacks", "plugins")}
     try:
@@ -137,12 +144,15 @@ def make_trainer(
             **kwargs,
         )
     except InstantiationException as error:
-        # What Lightning says of an accelerator, strategy, precision or device count it cannot
-        # use (accelerator=gpu on a machine without one) is the user's to fix.
-        if isinstance(error.__cause__, ValueError | MisconfigurationException):
+        refused = ValueError | TypeError | ImportError | MisconfigurationException
+        if isinstance(error.__cause__, refused):
             reason = " ".join(str(error.__cause__).split())
+            settings = ", ".join(
+                f"trainer.{key}={cfg.trainer.get(key)}" for key in TRAINER_HARDWARE
+            )
             raise ConfigError(
-                f"Lightning's Trainer refuses the trainer settings: {reason}"
+                f"Lightning's Trainer refuses {settings}: {reason}; change the one at fault "
+                "(trainer.accelerator=auto trains on what the machine has)"
             ) from error
         raise
 

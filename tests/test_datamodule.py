@@ -301,6 +301,6 @@ def test_a_subset_with_no_test_image_is_refused_before_training():
     with pytest.raises(ConfigError) as error:
         ImbalancedDataModule(Digits(), minority=tuple("56789"), per_class=1, image_size=8).setup()
     assert str(error.value) == (
-        "data.per_class=1 leaves no test image (every class has one image, which is trained "
-        "on); give data.per_class=2 or more"
+        "the test split is empty: at data.per_class=1 and ratio=1.0 every class has at most one "
+        "image, which is trained on; raise data.per_class"
     )

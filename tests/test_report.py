@@ -428,15 +428,19 @@ def test_a_folder_of_several_sweeps_is_refused_not_mixed(tmp_path, capsys):
     assert capsys.readouterr().err.strip() == (
         f"error: '{tmp_path}' holds 2 sweep(s) ('{tmp_path}/multirun/2026-01-01_10-00-00', "
         f"'{tmp_path}/multirun/2026-01-02_10-00-00'), whose runs would be mixed; give one "
-        f"sweep's directory, e.g. {tmp_path}/multirun/2026-01-02_10-00-00"
+        f"sweep's directory, e.g. {tmp_path}/multirun/2026-01-02_10-00-00 (to pool sweeps on "
+        "purpose, copy their job directories into one folder)"
     )
 
 
 @pytest.mark.parametrize(
     ("content", "why"),
-    [('{"test": {}}', "it lacks overrides, config, classes, counts"), ("[1]", "it lacks"),
-     ("{", "unreadable: ")],
-)  # fmt: skip
+    [
+        ('{"test": {}}', "it lacks overrides, choices, config, classes, minority, counts"),
+        ("[1]", "it lacks"),
+        ("{", "unreadable: "),
+    ],
+)
 def test_a_results_json_that_is_no_runs_is_named(sweep, capsys, content, why):
     stray = sweep / "notes" / "results.json"
     stray.parent.mkdir()

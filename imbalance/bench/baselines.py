@@ -6,7 +6,7 @@
   loss, a test forward pass, nothing logged, no checkpoint): what Lightning's own loop costs,
   the floor of anything trained through it.
 - `fabric_floor`: the same loop in Lightning Fabric (the run's DataLoaders, Fabric's backward
-  and optimizer step): the floor of any loop built on Lightning, however lean.
+  and optimizer step): a loop on Lightning with nothing but the training in it.
 - `naive`: the pipeline most users would write: a DataLoader that decodes (image files) and
   resizes every image with PIL every epoch, in a plain Lightning module.
 
@@ -169,7 +169,6 @@ def fabric_floor(cfg) -> list[float]:
     (on the device) through its DataLoaders, `Fabric.backward`, the optimizer Fabric wraps."""
     fabric = L.Fabric(accelerator=cfg.trainer.accelerator, devices=1)
     data, module = build(cfg)
-    data.setup("fit")
     data.sets = {split: images.to(fabric.device) for split, images in data.sets.items()}
     net, optimizer = fabric.setup(module.net, module.configure_optimizers()["optimizer"])
     train, test = fabric.setup_dataloaders(data.train_dataloader(), data.test_dataloader())

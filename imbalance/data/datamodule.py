@@ -204,8 +204,9 @@ class ImbalancedDataModule(L.LightningDataModule):
             train, test = stratified_split(labels, selection, self.test_fraction)
             if not len(test):  # nothing to score the run on: refused before it trains
                 raise ConfigError(
-                    f"data.per_class={self.per_class} leaves no test image (every class has one "
-                    "image, which is trained on); give data.per_class=2 or more"
+                    f"the test split is empty: at data.per_class={self.per_class} and "
+                    f"ratio={self.ratio} every class has at most one image, which is trained "
+                    "on; raise data.per_class"
                 )
         train, val = validation_split(labels, train, self.val_fraction)
         return {"train": train, "val": val, "test": test}

@@ -11,6 +11,8 @@ import argparse
 import sys
 from pathlib import Path
 
+import pandas as pd
+
 from imbalance.errors import ConfigError, quoted
 from imbalance.report import figures, paired, tables
 from imbalance.report.sweep import Sweep, newest_sweep, read_sweep
@@ -50,11 +52,8 @@ def write_report(sweep: Sweep, baseline: str | None = None) -> list[Path]:
     runs, out = sweep.runs, sweep.path
     columns = tables.setting_columns(runs)
     # Checked before anything is written: a wrong baseline leaves the directory as it was.
-    compared = (
-        paired.parse_baseline(baseline, tables.per_run(runs, columns), columns)
-        if baseline
-        else None
-    )
+    each_run = tables.per_run(runs, columns)
+    compared = paired.parse_baseline(baseline, each_run, columns) if baseline else None
     context = describe(sweep)
     missing = "".join(f"\n- {job}" for job in sweep.missing)
     missing = f"\n\nMissing jobs, left out:{missing}\n" if missing else "\n"
@@ -123,19 +122,20 @@ def write_report(sweep: Sweep, baseline: str | None = None) -> list[Path]:
     print(f"{len(runs)} runs in {out} ({context})")
     print(summary_table + missing.rstrip())
     if compared:
-        written += write_paired(sweep, columns, *compared, context)
+        written += write_paired(sweep, each_run, columns, *compared, context)
     print("wrote " + ", ".join(path.name for path in written))
     return written
 
 
-def write_paired(sweep: Sweep, columns: list[str], key: str, value: str, context: str) -> list:
-    """paired.md, paired.csv and fig_paired.png: every setting against the baseline's."""
-    runs, out = sweep.runs, sweep.path
-    names = tables.summary_metrics(runs)
+def write_paired(
+    sweep: Sweep, each_run: pd.DataFrame, columns: list[str], key: str, value: str, context: str
+) -> list:
+    """paired.md, paired.csv and fig_paired.png: every setting against the baseline's
+    (`each_run`: `tables.per_run`'s frame)."""
+    names = tables.summary_metrics(sweep.runs)
     metrics = {m: names[m] for m in PAIRED if m in names}
-    table = paired.paired_differences(
-        tables.per_run(runs, columns), columns, key, value, list(metrics)
-    )
+    out = sweep.path
+    table = paired.paired_differences(each_run, columns, key, value, list(metrics))
     table.to_csv(out / "paired.csv", index=False)
     most = table["pairs"].max() if len(table) else 0
     note = (

@@ -41,7 +41,8 @@ def read_sweep(path: Path) -> Sweep:
         more = f" and {len(inner) - 3} more" if len(inner) > 3 else ""
         raise ConfigError(
             f"'{path}' holds {len(inner)} sweep(s) ({named}{more}), whose runs would be mixed; "
-            f"give one sweep's directory, e.g. {inner[-1]}"
+            f"give one sweep's directory, e.g. {inner[-1]} (to pool sweeps on purpose, copy "
+            "their job directories into one folder)"
         )
     runs = [_run(file) for file in sorted(path.rglob(FILENAME))]
     if not runs:
@@ -63,7 +64,7 @@ def read_sweep(path: Path) -> Sweep:
 
 
 # What the report reads of every run's results.json.
-RUN_KEYS = ("overrides", "config", "classes", "counts", "test")
+RUN_KEYS = ("overrides", "choices", "config", "classes", "minority", "counts", "test")
 
 
 def _run(file: Path) -> dict:
