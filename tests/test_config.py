@@ -168,16 +168,8 @@ def test_the_trainer_options_a_user_reaches_for_are_plain_overrides(monkeypatch,
         ("seed=-1", r"seed=-1 is outside 0 to 2\^32 - 1"),
         ("data.seed=4294967296", r"data.seed=4294967296 is outside 0 to 2\^32 - 1"),
         ("trainer.max_epochs=0", "trainer.max_epochs=0 trains nothing; give at least 1"),
-    ],
-)
-def test_the_study_axes_must_be_numbers_in_range(override, message, config):
-    with pytest.raises(ConfigError, match=f"^{message}$"):
-        build(config(override, *FAST))
-
-
-@pytest.mark.parametrize(
-    "override, message",
-    [
+        # The optimizer's and regularizer's: each used to end in a traceback from torch, midway
+        # through building or training, or (a negative weight decay) to train silently.
         ("optim.lr=abc", "optim.lr=abc is not a number"),
         ("optim.lr=-1", "optim.lr=-1 must be finite and at least 0"),
         ("optim.lr=inf", "optim.lr=inf must be finite and at least 0"),
@@ -192,9 +184,7 @@ def test_the_study_axes_must_be_numbers_in_range(override, message, config):
         ("reg.label_smoothing=2", r"reg.label_smoothing=2 must be within \[0, 1\]"),
     ],
 )
-def test_optimizer_and_regularizer_settings_must_be_in_range(override, message, config):
-    # Each used to end in a traceback from torch, midway through building or training, or
-    # (a negative weight decay) to train silently.
+def test_the_settings_must_be_numbers_in_range(override, message, config):
     with pytest.raises(ConfigError, match=f"^{message}$"):
         build(config(override, *FAST))
 

@@ -51,8 +51,8 @@ def write_report(sweep: Sweep, baseline: str | None = None) -> list[Path]:
     e.g. `remedy=none`) the paired differences from it; returns their paths."""
     runs, out = sweep.runs, sweep.path
     columns = tables.setting_columns(runs)
-    # Checked before anything is written: a wrong baseline leaves the directory as it was.
     each_run = tables.per_run(runs, columns)
+    # Checked before anything is written: a wrong baseline leaves the directory as it was.
     compared = paired.parse_baseline(baseline, each_run, columns) if baseline else None
     context = describe(sweep)
     missing = "".join(f"\n- {job}" for job in sweep.missing)
@@ -68,7 +68,8 @@ def write_report(sweep: Sweep, baseline: str | None = None) -> list[Path]:
             f"every average leaves them out):{untested}\n"
         )
 
-    summary, metrics = tables.summary(runs, columns), tables.summary_metrics(runs)
+    metrics = tables.summary_metrics(runs)
+    summary = tables.summary(each_run, columns, metrics)
     summary.to_csv(out / "summary.csv", index=False)
     summary_table = tables.summary_markdown(summary, columns, metrics)
     (out / "summary.md").write_text(

@@ -4,6 +4,8 @@ Runs that differ only in their seed form one setting; every number of a setting 
 the sample standard deviation (n - 1) over its seeds. Settings keep the order of the runs given.
 """
 
+from collections.abc import Sequence
+
 import pandas as pd
 
 from imbalance.metrics import SCALARS, summary_names
@@ -110,9 +112,10 @@ def over_seeds(frame: pd.DataFrame, keys: list[str], values: list[str]) -> pd.Da
     return table.reset_index()
 
 
-def summary(runs: list[dict], columns: list[str]) -> pd.DataFrame:
-    """One row per setting: the final test metrics over seeds."""
-    return over_seeds(per_run(runs, columns), columns, list(summary_metrics(runs)))
+def summary(each_run: pd.DataFrame, columns: list[str], metrics: Sequence[str]) -> pd.DataFrame:
+    """One row per setting: the final test `metrics` of `each_run` (`per_run`'s frame) over
+    seeds."""
+    return over_seeds(each_run, columns, list(metrics))
 
 
 def table3(runs: list[dict], columns: list[str]) -> pd.DataFrame:
