@@ -1,18 +1,20 @@
 """The config's values and keys that no class checks, before any image is decoded.
 
-`check_config` stops a run with one line for a missing value, a number typed as text, a value
-out of range, a key that nothing reads (a typo, or a setting of another group), and a setting
-of the step profile given to another profile.
+`check_config` stops a run with one line for a path that does not exist, a missing value, a
+number typed as text, a value out of range, a key that nothing reads (a typo, or a setting of
+another group), and a setting of the step profile given to another profile.
 """
 
 import inspect
 import math
+import os
 import re
 from collections.abc import Sequence
 
 from hydra.utils import get_object
 from omegaconf import DictConfig, ListConfig, OmegaConf
 
+from imbalance.data.datamodule import expand
 from imbalance.errors import ConfigError, quoted
 from imbalance.metrics import GROUPS, scalar_names
 
@@ -57,18 +59,28 @@ RANGES = {
 
 
 def check_config(cfg: DictConfig, overrides: Sequence[str] = ()) -> None:
-    """Raises ConfigError for missing values, NUMBERS that are not numbers, seeds, epochs and
-    RANGES out of range, an unknown optimized_metric, keys that nothing reads (`unread_keys`), and
-    step-only settings given on the command line (`overrides`) for another profile."""
+    """Raises ConfigError for paths that do not exist and missing values (in one line, the paths
+    first), NUMBERS that are not numbers, seeds, epochs and RANGES out of range, an unknown
+    optimized_metric, keys that nothing reads (`unread_keys`), and step-only settings given on
+    the command line (`overrides`) for another profile."""
     step = cfg.profile == "step"
     missing = sorted(
         {key for key in OmegaConf.missing_keys(cfg) if step or key != "data.minority"}
         | {key for key in REQUIRED if OmegaConf.select(cfg, key) is None}  # null, or left out
     )
+    # What was given and is wrong comes before what was not given.
+    can_download = OmegaConf.select(cfg, "data.source.download") is not None
+    problems = [
+        f"{key}='{path}' does not exist; fix {key}"
+        + (", or add data.source.download=true" if key == "data.root" and can_download else "")
+        for key, path in absent_paths(cfg)
+    ]
     if missing:
         verb = "has no value: give it" if len(missing) == 1 else "have no value: give them"
         example = " ".join(f"{key}=..." for key in missing)
-        raise ConfigError(f"{', '.join(missing)} {verb}, e.g. {example}")
+        problems.append(f"{', '.join(missing)} {verb}, e.g. {example}")
+    if problems:
+        raise ConfigError("; ".join(problems))
     for key, types in NUMBERS.items():
         value = OmegaConf.select(cfg, key)
         if value is None:  # not REQUIRED
@@ -103,6 +115,20 @@ def check_config(cfg: DictConfig, overrides: Sequence[str] = ()) -> None:
     if unread:
         key, reader = unread[0]
         raise ConfigError(f"{key} is a key that nothing reads ({reader}); drop it or fix its name")
+
+
+def absent_paths(cfg: DictConfig) -> list[tuple[str, str]]:
+    """(key, path) for each path setting that names nothing on disk: data.root (unless the
+    source downloads what is missing) and data.manifest."""
+    keys = ["data.manifest"]
+    if not OmegaConf.select(cfg, "data.source.download", default=False):
+        keys.insert(0, "data.root")
+    absent = []
+    for key in keys:
+        path = OmegaConf.select(cfg, key)  # None when null or missing
+        if path is not None and not os.path.exists(expand(path)):
+            absent.append((key, expand(path)))
+    return absent
 
 
 # The keys of the config's plain nodes (those without a _target_), by path.

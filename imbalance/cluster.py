@@ -3,7 +3,7 @@ submitted.
 
 SLURM accepts a job that asks a node for more CPUs than any node of its partition has (unless the
 cluster enforces partition limits), and the job waits forever. The SLURM launcher
-(hydra_plugins/imbalance_launcher) reads the nodes with `sinfo` (`read_cluster`), what each job
+(hydra_plugins/imbalance_plugins) reads the nodes with `sinfo` (`read_cluster`), what each job
 asks of a node from its settings (`Request.of`), and stops with `refusal`'s one line when no node
 of the partition has it. Only what no node could ever run is refused: GPU types, node features,
 partition and account limits are left to SLURM, which judges them itself.

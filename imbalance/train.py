@@ -307,15 +307,26 @@ def train(cfg: DictConfig) -> dict:
     return results
 
 
+def to_log_file(message: str, exc_info=None) -> None:
+    """`message` into the run's train.log only (the console has its own line): a run that
+    stopped says why in its directory, whose log would be empty otherwise."""
+    record = log.makeRecord(log.name, logging.ERROR, __file__, 0, message, None, exc_info)
+    for handler in logging.getLogger().handlers:
+        if isinstance(handler, logging.FileHandler):
+            handler.handle(record)
+
+
 @hydra.main(config_path="pkg://imbalance.conf", config_name="train", version_base="1.3")
 def main(cfg: DictConfig) -> float:
     try:
         results = train(cfg)
-    except (ConfigError, InstantiationException) as error:
+    except Exception as error:
         # instantiate() wraps what a _target_'s constructor raises, bad input included.
-        cause = error if isinstance(error, ConfigError) else error.__cause__
+        cause = error.__cause__ if isinstance(error, InstantiationException) else error
         if not isinstance(cause, ConfigError):
+            to_log_file("the run failed", sys.exc_info())
             raise
+        to_log_file(f"error: {cause}")
         print(f"error: {cause}", file=sys.stderr)
         sys.exit(2)
     return results["test"][cfg.optimized_metric]

@@ -164,6 +164,7 @@ def test_the_slurm_launcher_ends_in_one_line_where_slurm_cannot_run_the_jobs(
     bin.mkdir()
     command(bin, "sinfo", f"printf '%s' '{SINFO}'")
     command(bin, "sbatch", sbatch)
+    command(bin, "srun", "exit 0")  # submitit refuses to submit where it finds no srun
     sweep = tmp_path / "sweep"
     result = run_cli(
         "-m", "hydra/launcher=slurm", "seed=0,1", override, f"hydra.sweep.dir={sweep}",

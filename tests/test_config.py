@@ -126,7 +126,7 @@ def test_slurm_launcher_composes_with_defaults_for_a_cpu_node(config, tmp_path, 
     cfg = config("hydra/launcher=slurm", hydra=True)
     launcher = cfg.hydra.launcher
     # The launcher that checks the request against the cluster before submitting.
-    assert launcher._target_ == "hydra_plugins.imbalance_launcher.slurm.SlurmLauncher"
+    assert launcher._target_ == "hydra_plugins.imbalance_plugins.slurm.SlurmLauncher"
     # The cluster's default partition, no GPU request (null: no line reaches sbatch), 2 CPUs.
     assert (launcher.partition, launcher.gpus_per_node) == (None, None)
     assert (launcher.tasks_per_node, launcher.cpus_per_task, launcher.mem_gb) == (1, 2, 4)
