@@ -1,10 +1,12 @@
 """python -m imbalance.report [SWEEP] [--baseline KEY=VALUE]: a sweep's results as the paper's
 tables and figures, and which settings differ from a baseline beyond the noise.
 
-Writes into the sweep directory summary.md/.csv, table3.md/.csv (the paper's Table 3),
-fig1_accuracy.png, fig2_error.png, fig3_regularizers.png and fig_recall.png, and prints the
-summary table; with --baseline (e.g. remedy=none) also paired.md/.csv and fig_paired.png, the
-paired differences of every setting from the baseline's.
+Writes into the sweep directory summary.md/.csv, table3.md/.csv (the paper's Table 3) and the
+figures the sweep's axes call for: fig1_accuracy.png, fig2_error.png, fig3_settings.png (test
+curves, a line per setting other than the ratio) and fig_recall.png (per-class recall against
+the ratio, or against the setting that varies); and prints the summary table. With --baseline
+(e.g. remedy=none) also paired.md/.csv and fig_paired.png, the paired differences of every
+setting from the baseline's.
 """
 
 import argparse
@@ -20,11 +22,14 @@ from imbalance.results import untested_classes
 
 # The metrics compared with a baseline: a group's recall is the smallest classes' (minority or few).
 PAIRED = ["balanced_acc", "minority_recall", "few_recall", "macro_f1", "auroc"]
-CURVES = ["fig1_accuracy.png", "fig2_error.png", "fig3_regularizers.png"]
-WRITES = [
-    "summary.md", "summary.csv", "table3.md", "table3.csv",
-    "fig1_accuracy.png", "fig2_error.png", "fig3_regularizers.png", "fig_recall.png",
-]  # fmt: skip
+TABLES = ["summary.md", "summary.csv", "table3.md", "table3.csv"]
+# Figures 1 and 2: (metric, y label, title, file).
+CURVES = [
+    ("acc", "accuracy", "Train and test accuracy per epoch", "fig1_accuracy.png"),
+    ("loss", "loss (cross-entropy)", "Train and test error (loss) per epoch", "fig2_error.png"),
+]
+FIG3, RECALL = "fig3_settings.png", "fig_recall.png"
+FIGURES = [*(curve[-1] for curve in CURVES), FIG3, RECALL]
 
 
 def describe(sweep: Sweep) -> str:
@@ -89,37 +94,22 @@ def write_report(sweep: Sweep, baseline: str | None = None) -> list[Path]:
     )
 
     epochs, classes = tables.per_epoch(runs, columns), tables.per_class(runs, columns)
+    drawn = []
     if epochs.empty:  # runs stopped before their first epoch ended: no curves to draw
         missing += "\nNo run has a history of epochs: the curve figures are left out.\n"
     else:
-        figures.train_test_curves(
-            epochs,
-            columns,
-            "acc",
-            "accuracy",
-            f"Train and test accuracy per epoch\n{context}",
-            out / "fig1_accuracy.png",
-        )
-        figures.train_test_curves(
-            epochs,
-            columns,
-            "loss",
-            "loss (cross-entropy)",
-            f"Train and test error (loss) per epoch\n{context}",
-            out / "fig2_error.png",
-        )
-        figures.regularizer_curves(
-            epochs,
-            columns,
-            f"Test accuracy and error (loss) per epoch, by regularizer\n{context}",
-            out / "fig3_regularizers.png",
-        )
-    figures.recall_by_ratio(
-        classes, columns,
-        f"Per-class test recall against the imbalance ratio\n{context}", out / "fig_recall.png",
-    )  # fmt: skip
+        for metric, ylabel, what, name in CURVES:
+            path = out / name
+            figures.train_test_curves(epochs, columns, metric, ylabel, what, context, path)
+            drawn.append(path)
+        if figures.setting_curves(epochs, columns, context, out / FIG3):
+            drawn.append(out / FIG3)
+    if figures.recall_figure(classes, columns, context, out / RECALL):
+        drawn.append(out / RECALL)
+    for stale in {out / name for name in FIGURES} - set(drawn):  # from an earlier report
+        stale.unlink(missing_ok=True)
 
-    written = [out / name for name in WRITES if not (epochs.empty and name in CURVES)]
+    written = [out / name for name in TABLES] + drawn
     print(f"{len(runs)} runs in {out} ({context})")
     print(summary_table + missing.rstrip())
     if compared:

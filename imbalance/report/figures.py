@@ -1,17 +1,26 @@
-"""A sweep's figures: the paper's Figures 1 to 3, and per-class recall against the ratio.
+"""A sweep's figures, shaped by the sweep's axes: the paper's Figures 1 to 3, and per-class
+recall against the ratio (or against the setting that varies, at one ratio).
 
+A setting that has one value in the sweep is named once in the title, never given a panel, a
+line or an axis of its own; a figure whose only axis would be such a setting is not drawn.
+Panels wrap into a grid of at most MAX_COLUMNS columns, unless the ratio varies beside one
+other setting: then a row per setting and a column per ratio, as the paper lays them out.
 Every curve is the mean over seeds, with a band of one standard deviation when there are
-several. Colours are the Okabe-Ito palette, which colour-blind readers can tell apart.
+several. Colours are the Okabe-Ito palette, which colour-blind readers can tell apart; past its
+eight colours, lines also differ in style. Legends sit outside the panels.
 """
 
+import math
 from pathlib import Path
 
+import numpy as np
 import pandas as pd
 from matplotlib.figure import Figure
 
 from imbalance.report.tables import over_seeds, ratio_label
 
-OKABE_ITO = ["#0072B2", "#D55E00", "#009E73", "#CC79A7", "#E69F00", "#56B4E9", "#000000"]
+OKABE_ITO = ["#0072B2", "#D55E00", "#009E73", "#CC79A7", "#E69F00", "#56B4E9", "#000000", "#F0E442"]
+LINE_STYLES = ["-", "--", ":", "-."]
 TRAIN, TEST = OKABE_ITO[0], OKABE_ITO[1]
 # The classes of each group: the large ones blue, the small ones vermillion.
 GROUP_COLORS = {
@@ -21,94 +30,217 @@ GROUP_COLORS = {
     "minority": OKABE_ITO[1],
     "few": OKABE_ITO[1],
 }
+MAX_COLUMNS = 4
+PANEL = (3.4, 2.6)  # inches
+BANDED_LINES = 4  # Figure 3 draws a band of one sd around each line up to this many lines
+DPI = 110
 
 
-def _curve(axes, runs: pd.DataFrame, value: str, color: str, label: str) -> None:
-    """`value` per epoch, its mean over seeds as a line and one sd either side as a band."""
-    curve = over_seeds(runs, ["epoch"], [value])
-    x, mean, sd = curve["epoch"], curve[f"{value}_mean"], curve[f"{value}_std"]
-    axes.plot(x, mean, color=color, label=label, linewidth=1.8)
-    if sd.notna().any():
-        axes.fill_between(x, mean - sd, mean + sd, color=color, alpha=0.2, linewidth=0)
+def varying(frame: pd.DataFrame, columns: list[str]) -> list[str]:
+    """The setting columns with more than one value in `frame`."""
+    return [c for c in columns if frame[c].nunique(dropna=False) > 1]
 
 
-def _panel_label(keys: list[str], values) -> str:
-    values = values if isinstance(values, tuple) else (values,)
-    return ", ".join(f"{k}={v}" for k, v in zip(keys, values, strict=True)) or "all runs"
+def fixed_label(frame: pd.DataFrame, columns: list[str]) -> str:
+    """`15:1, reg=none`: the settings that have one value in `frame`, for a figure's title."""
+    return _label([c for c in columns if c not in varying(frame, columns)], frame.iloc[0])
 
 
-def _grid(rows: int, cols: int, title: str) -> tuple[Figure, list]:
-    figure = Figure(figsize=(max(3.4 * cols, 6) + 0.6, 2.8 * rows + 1.2), layout="constrained")
-    axes = figure.subplots(rows, cols, squeeze=False, sharex=True, sharey=True)
-    figure.suptitle(title, fontsize=12)
+def _label(keys: list[str], values) -> str:
+    """`3:1, reg=norm` for the `keys` of `values` (a row, or a tuple in the order of `keys`)."""
+    if isinstance(values, tuple):
+        values = dict(zip(keys, values, strict=True))
+    return ", ".join(ratio_label(values[k]) if k == "ratio" else f"{k}={values[k]}" for k in keys)
+
+
+def line_styles(count: int) -> list[dict]:
+    """`count` distinct (colour, line style) pairs: every colour solid first, then dashed..."""
+    return [
+        {"color": OKABE_ITO[k % len(OKABE_ITO)], "linestyle": LINE_STYLES[k // len(OKABE_ITO)]}
+        for k in range(count)
+    ]
+
+
+def _groups(frame: pd.DataFrame, keys: list[str]) -> list[tuple[tuple, pd.DataFrame]]:
+    """`frame` split by `keys` in order of appearance, each part with its values as a tuple;
+    one part, `()`, without keys."""
+    if not keys:
+        return [((), frame)]
+    return [
+        (value if isinstance(value, tuple) else (value,), part)
+        for value, part in frame.groupby(keys, sort=False, dropna=False)
+    ]
+
+
+def _figure(rows: int, cols: int, title: str, legend_space: float = 0.0, **share) -> tuple:
+    """A figure of rows x cols panels of PANEL inches (axes as a 2-d array), `legend_space`
+    inches wider for a legend at the right."""
+    width = PANEL[0] * cols + 0.9 + legend_space
+    figure = Figure(figsize=(max(width, 5.5), PANEL[1] * rows + 1.3), layout="constrained")
+    axes = figure.subplots(rows, cols, squeeze=False, **share)
+    figure.suptitle(title, fontsize=11)
     return figure, axes
 
 
+def _panel_grid(count: int) -> tuple[int, int]:
+    cols = min(count, MAX_COLUMNS)
+    return math.ceil(count / cols), cols
+
+
+def _curve(axes, runs: pd.DataFrame, value: str, label: str, band: bool = True, **style) -> None:
+    """`value` per epoch, its mean over seeds as a line and one sd either side as a band."""
+    curve = over_seeds(runs, ["epoch"], [value])
+    x, mean, sd = curve["epoch"], curve[f"{value}_mean"], curve[f"{value}_std"]
+    axes.plot(x, mean, label=label, linewidth=1.8, **style)
+    if band and sd.notna().any():
+        axes.fill_between(x, mean - sd, mean + sd, color=style["color"], alpha=0.18, linewidth=0)
+
+
+def _title(what: str, fixed: str, context: str) -> str:
+    return f"{what}{f' ({fixed})' if fixed else ''}\n{context}"
+
+
 def train_test_curves(
-    epochs: pd.DataFrame, columns: list[str], metric: str, ylabel: str, title: str, path: Path
+    epochs: pd.DataFrame,
+    columns: list[str],
+    metric: str,
+    ylabel: str,
+    what: str,
+    context: str,
+    path: Path,
 ) -> Figure:
-    """Figures 1 and 2: train and test `metric` per epoch; a column per ratio, a row per
-    regularizer (and per other setting)."""
-    rows_keys = [c for c in columns if c != "ratio"]
-    rows = list(epochs.groupby(rows_keys, sort=False, dropna=False))
-    ratios = list(dict.fromkeys(epochs["ratio"]))
-    figure, axes = _grid(len(rows), len(ratios), title)
-    for i, (row_value, in_row) in enumerate(rows):
-        for j, ratio in enumerate(ratios):
-            ax = axes[i][j]
-            runs = in_row[in_row["ratio"] == ratio]
-            for split, color in (("train", TRAIN), ("test", TEST)):
-                _curve(ax, runs, f"{split}_{metric}", color, split)
-            ax.set_title(f"{ratio_label(ratio)}, {_panel_label(rows_keys, row_value)}", fontsize=10)
-            ax.grid(alpha=0.3)
-            if i == len(rows) - 1:
-                ax.set_xlabel("epoch")
-            if j == 0:
-                ax.set_ylabel(ylabel)
+    """Figures 1 and 2: train and test `metric` per epoch, a panel per setting. With the ratio
+    and one other setting varying, a row per setting and a column per ratio (the paper's
+    layout); otherwise the panels wrap."""
+    vary = varying(epochs, columns)
+    others = [c for c in vary if c != "ratio"]
+    title = _title(what, fixed_label(epochs, columns), context)
+    if "ratio" in vary and len(others) == 1:
+        rows = list(dict.fromkeys(epochs[others[0]]))
+        ratios = list(dict.fromkeys(epochs["ratio"]))
+        figure, axes = _figure(len(rows), len(ratios), title, sharex=True, sharey=True)
+        keys = [*others, "ratio"]
+        panels = [
+            (axes[rows.index(value[0])][ratios.index(value[1])], value, runs)
+            for value, runs in _groups(epochs, keys)
+        ]
+    else:
+        groups = _groups(epochs, vary)
+        figure, axes = _figure(*_panel_grid(len(groups)), title, sharex=True, sharey=True)
+        keys = vary
+        panels = [(ax, value, runs) for ax, (value, runs) in zip(axes.flat, groups, strict=False)]
+    for ax, value, runs in panels:
+        for split, color in (("train", TRAIN), ("test", TEST)):
+            _curve(ax, runs, f"{split}_{metric}", split, color=color)
+        ax.set_title(_label(keys, value) or "all runs", fontsize=9)
+        ax.grid(alpha=0.3)
+    _finish_grid(axes, axes.size if keys != vary else len(panels), "epoch", ylabel)
     if metric == "acc":
         axes[0][0].set_ylim(0, 1.02)
-    axes[0][-1].legend(loc="best", frameon=False)
-    figure.savefig(path, dpi=110)
+    figure.legend(*axes[0][0].get_legend_handles_labels(), loc="outside upper right", ncols=2)
+    figure.savefig(path, dpi=DPI)
     return figure
 
 
-def regularizer_curves(epochs: pd.DataFrame, columns: list[str], title: str, path: Path) -> Figure:
-    """Figure 3: test accuracy (top) and test loss (bottom) per epoch, a line per regularizer
-    (and per other setting), a column per ratio."""
-    line_keys = [c for c in columns if c != "ratio"]
-    lines = [line for line, _ in epochs.groupby(line_keys, sort=False, dropna=False)]
-    color = {line: OKABE_ITO[k % len(OKABE_ITO)] for k, line in enumerate(lines)}
+def _finish_grid(axes, used: int, xlabel: str, ylabel: str) -> None:
+    """Hides the grid's unused panels, labels the bottom and left edges of the used ones."""
+    rows, cols = axes.shape
+    for k, ax in enumerate(axes.flat):
+        if k >= used:
+            ax.set_visible(False)
+            continue
+        if k + cols >= used:  # nothing drawn below it
+            ax.set_xlabel(xlabel)
+            ax.xaxis.set_tick_params(labelbottom=True)
+        if k % cols == 0:
+            ax.set_ylabel(ylabel)
+
+
+def setting_curves(
+    epochs: pd.DataFrame, columns: list[str], context: str, path: Path
+) -> Figure | None:
+    """Figure 3: test accuracy and test loss per epoch, a line per setting other than the ratio
+    (the paper's: per regularizer), a column per ratio (at one ratio, the two side by side);
+    None when only the ratio varies, which Figures 1 and 2 show already. Bands of one sd only
+    for a few lines: more would hide the lines."""
+    lines_by = [c for c in varying(epochs, columns) if c != "ratio"]
+    if not lines_by:
+        return None
+    lines = [value for value, _ in _groups(epochs, lines_by)]
+    style = dict(zip(lines, line_styles(len(lines)), strict=True))
+    bands = len(lines) <= BANDED_LINES
     ratios = list(dict.fromkeys(epochs["ratio"]))
-    figure = Figure(figsize=(max(3.4 * len(ratios), 6) + 0.6, 6.6), layout="constrained")
-    axes = figure.subplots(2, len(ratios), squeeze=False, sharex=True, sharey="row")
-    figure.suptitle(title, fontsize=12)
+    title = _title(
+        f"Test accuracy and error (loss) per epoch, by {', '.join(lines_by)}",
+        fixed_label(epochs, [c for c in columns if c != "ratio"]),
+        context,
+    )
+    metrics = {"test_acc": "test accuracy", "test_loss": "test loss (cross-entropy)"}
+    if len(ratios) == 1:
+        figure, axes = _figure(1, 2, title, legend_space=2.4, sharex=True)
+        axes = axes.T  # a row per metric, as below
+    else:
+        figure, axes = _figure(2, len(ratios), title, legend_space=2.4, sharex=True, sharey="row")
     for j, ratio in enumerate(ratios):
-        at_ratio = epochs[epochs["ratio"] == ratio]
-        for line, runs in at_ratio.groupby(line_keys, sort=False, dropna=False):
-            for i, metric in enumerate(("test_acc", "test_loss")):
-                _curve(axes[i][j], runs, metric, color[line], _panel_label(line_keys, line))
-        axes[0][j].set_title(ratio_label(ratio), fontsize=10)
-        axes[1][j].set_xlabel("epoch")
-        for ax in axes[:, j]:
+        for line, runs in _groups(epochs[epochs["ratio"] == ratio], lines_by):
+            name = line[0] if len(lines_by) == 1 else _label(lines_by, line)
+            for i, metric in enumerate(metrics):
+                _curve(axes[i][j], runs, metric, str(name), bands, **style[line])
+        for i, ylabel in enumerate(metrics.values()):
+            ax = axes[i][j]
+            ax.set_title(ratio_label(ratio), fontsize=10)
             ax.grid(alpha=0.3)
-    axes[0][0].set_ylabel("test accuracy")
-    axes[1][0].set_ylabel("test loss (cross-entropy)")
+            if len(ratios) == 1 or i == 1:  # the figure's bottom row
+                ax.set_xlabel("epoch")
+            if len(ratios) == 1 or j == 0:  # its left column
+                ax.set_ylabel(ylabel)
     axes[0][0].set_ylim(0, 1.02)
-    axes[0][-1].legend(loc="best", frameon=False, fontsize=9)
-    figure.savefig(path, dpi=110)
+    legend_title = lines_by[0] if len(lines_by) == 1 else None
+    _outside_legend(figure, axes, "outside right center", ncols=1, title=legend_title)
+    figure.savefig(path, dpi=DPI)
     return figure
 
 
-def recall_by_ratio(classes: pd.DataFrame, columns: list[str], title: str, path: Path) -> Figure:
-    """Per-class test recall against the ratio: thin lines for each class, thick lines for the
-    mean of each group of classes (minority and majority; many, medium, few); a panel per
-    regularizer (and per other setting)."""
-    panel_keys = [c for c in columns if c != "ratio"]
-    panels = list(classes.groupby(panel_keys, sort=False, dropna=False))
-    figure, axes = _grid(1, len(panels), title)
+def _outside_legend(figure: Figure, axes, loc: str, ncols: int, title: str | None = None) -> None:
+    """Every label of every panel once, in a legend outside the panels."""
+    legend = {}
+    for ax in axes.flat:
+        for handle, label in zip(*ax.get_legend_handles_labels(), strict=True):
+            legend.setdefault(label, handle)
+    figure.legend(
+        list(legend.values()), list(legend), loc=loc, ncols=ncols, fontsize=8.5, title=title
+    )
+
+
+def recall_figure(
+    classes: pd.DataFrame, columns: list[str], context: str, path: Path
+) -> Figure | None:
+    """Per-class test recall: thin lines or dots for each class, the mean of each group of
+    classes (minority and majority; many, medium, few) with one sd over seeds. Against the
+    ratio when it varies, a panel per other setting; else against the one setting that varies
+    (the remedy, say); None when nothing varies."""
+    vary = varying(classes, columns)
+    if "ratio" in vary:
+        return _recall_by_ratio(classes, columns, [c for c in vary if c != "ratio"], context, path)
+    if vary:
+        return _recall_by_setting(classes, columns, vary, context, path)
+    return None
+
+
+def _group_means(members: pd.DataFrame, by: list[str]) -> pd.DataFrame:
+    """A group's mean recall in each run, then its mean and sd over seeds, per `by`."""
+    by_run = members.groupby([*by, "seed", "data_seed"], sort=False, dropna=False)["recall"]
+    return over_seeds(by_run.mean().reset_index(), by, ["recall"])
+
+
+def _recall_by_ratio(classes, columns, panel_keys, context, path) -> Figure:
+    panels = _groups(classes, panel_keys)
+    rows, cols = _panel_grid(len(panels))
+    fixed = fixed_label(classes, [c for c in columns if c != "ratio"])
+    title = _title("Per-class test recall against the imbalance ratio", fixed, context)
+    figure, axes = _figure(rows, cols, title, sharex=True, sharey=True)
     ratios = sorted(set(classes["ratio"]))
-    for j, (panel, runs) in enumerate(panels):
-        ax = axes[0][j]
+    for ax, (panel, runs) in zip(axes.flat, panels, strict=False):
         for group, color in GROUP_COLORS.items():
             members = runs[runs["group"] == group]
             if members.empty:
@@ -120,37 +252,65 @@ def recall_by_ratio(classes: pd.DataFrame, columns: list[str], title: str, path:
                 ax.plot(
                     curve["ratio"], curve["recall_mean"], color=color, alpha=0.35, lw=1, label=label
                 )
-            # The group's mean recall in each run, then its mean and spread over seeds.
-            replicate = ["ratio", "seed", "data_seed"]
-            by_run = members.groupby(replicate, sort=False)["recall"].mean().reset_index()
-            mean = over_seeds(by_run, ["ratio"], ["recall"]).sort_values("ratio")
+            mean = _group_means(members, ["ratio"]).sort_values("ratio")
             ax.errorbar(
-                mean["ratio"],
-                mean["recall_mean"],
-                yerr=mean["recall_std"].fillna(0),
-                color=color,
-                lw=2.6,
-                marker="o",
-                capsize=4,
-                label=f"{group} classes, mean",
-            )
+                mean["ratio"], mean["recall_mean"], yerr=mean["recall_std"].fillna(0),
+                color=color, lw=2.4, marker="o", capsize=4, label=f"{group} classes, mean",
+            )  # fmt: skip
         ax.set_xscale("log")
-        ax.set_xlim(min(ratios) / 1.3, max(ratios) * 1.3)  # a sweep at one ratio has a width too
+        ax.set_xlim(min(ratios) / 1.3, max(ratios) * 1.3)
         ax.set_xticks(ratios, [ratio_label(r) for r in ratios])
         ax.minorticks_off()
         ax.set_ylim(-0.03, 1.03)
-        ax.set_xlabel("imbalance ratio ρ (largest : smallest class)")
-        ax.set_title(_panel_label(panel_keys, panel), fontsize=10)
+        ax.set_title(_label(panel_keys, panel) or "all runs", fontsize=9)
         ax.grid(alpha=0.3)
-    axes[0][0].set_ylabel("test recall")
-    legend = {}  # every group of every panel, once
-    for ax in axes[0]:
-        for handle, label in zip(*ax.get_legend_handles_labels(), strict=True):
-            legend.setdefault(label, handle)
-    labels, handles = list(legend), list(legend.values())
-    legend_columns = 4 if len(panels) > 2 else 2
-    figure.legend(
-        handles, labels, loc="outside lower center", ncols=legend_columns, frameon=False, fontsize=9
-    )
-    figure.savefig(path, dpi=110)
+    _finish_grid(axes, len(panels), "imbalance ratio ρ (largest : smallest class)", "test recall")
+    _outside_legend(figure, axes, "outside lower center", ncols=4)
+    figure.savefig(path, dpi=DPI)
     return figure
+
+
+def _recall_by_setting(classes, columns, vary, context, path) -> Figure:
+    settings = [value for value, _ in _groups(classes, vary)]
+    position = {_key(setting): k for k, setting in enumerate(settings)}
+
+    def at(frame: pd.DataFrame, offset: float) -> list[float]:
+        return [position[_key(row)] + offset for row in frame[vary].itertuples(index=False)]
+
+    what = f"Per-class test recall by {', '.join(vary)}"
+    title = _title(what, fixed_label(classes, columns), context)
+    figure = Figure(figsize=(max(6.0, 0.6 * len(settings) + 2.5), 4.8), layout="constrained")
+    ax = figure.subplots()
+    figure.suptitle(title, fontsize=11)
+    present = [g for g in GROUP_COLORS if (classes["group"] == g).any()]
+    offsets = np.linspace(-0.2, 0.2, len(present)) if len(present) > 1 else [0.0]
+    for offset, group in zip(offsets, present, strict=True):
+        color, members = GROUP_COLORS[group], classes[classes["group"] == group]
+        per_class = over_seeds(members, [*vary, "class"], ["recall"])
+        ax.scatter(
+            at(per_class, offset), per_class["recall_mean"], color=color, alpha=0.35, s=12,
+            label=f"{group} classes, each",
+        )  # fmt: skip
+        mean = _group_means(members, vary)
+        ax.errorbar(
+            at(mean, offset), mean["recall_mean"], yerr=mean["recall_std"].fillna(0),
+            color=color, fmt="o", ms=6, capsize=4, lw=2, label=f"{group} classes, mean",
+        )  # fmt: skip
+    if len(vary) == 1:  # the values alone, the key below them
+        labels = [str(setting[0]) for setting in settings]
+        ax.set_xlabel(vary[0])
+    else:
+        labels = [_label(vary, setting) for setting in settings]
+    ax.set_xticks(range(len(settings)), labels, rotation=35, ha="right")
+    ax.set_xlim(-0.6, len(settings) - 0.4)
+    ax.set_ylim(-0.03, 1.03)
+    ax.set_ylabel("test recall")
+    ax.grid(axis="y", alpha=0.3)
+    figure.legend(*ax.get_legend_handles_labels(), loc="outside right upper", fontsize=8.5)
+    figure.savefig(path, dpi=DPI)
+    return figure
+
+
+def _key(values) -> tuple[str, ...]:
+    """A setting's values as text: NaN equals NaN, 15 equals 15.0 as a groupby gives them."""
+    return tuple(str(v) for v in values)

@@ -131,24 +131,30 @@ def markdown(table: pd.DataFrame, columns: list[str], metrics: dict[str, str]) -
     return "\n".join(lines)
 
 
+# A row reaching more than this many times as far from 0 as the median row would squeeze every
+# other interval into a sliver: it is cut at the panel's edge, its value written there.
+OUTLIER_REACH = 4.0
+
+
 def forest_plot(
     table: pd.DataFrame, columns: list[str], metrics: dict[str, str], title: str, path
 ) -> Figure:
     """A panel per metric, a row per setting: the mean paired difference from the baseline and
-    its 95% interval; the dashed line is no difference."""
+    its 95% interval; the dashed line is no difference. Each panel has its own scale, fitted to
+    its rows but those far beyond the others (OUTLIER_REACH), which end at the edge with their
+    value written."""
     labels_of = [c for c in columns if table[c].nunique() > 1] or columns
     rows = table.to_dict("records")
     labels = [", ".join(f"{c}={_value(row, c)}" for c in labels_of) for row in rows]
-    height = 1.4 + 0.38 * len(table)
-    figure = Figure(figsize=(3.2 * len(metrics) + 2.2, height), layout="constrained")
+    height = 1.6 + 0.32 * len(table)
+    figure = Figure(figsize=(3.2 * len(metrics) + 2.4, height), layout="constrained")
     axes = figure.subplots(1, len(metrics), sharey=True, squeeze=False)[0]
-    figure.suptitle(title, fontsize=11)
+    figure.suptitle(title, fontsize=10)
     y = np.arange(len(table))[::-1]
     for ax, (metric, label) in zip(axes, metrics.items(), strict=True):
         diff = table[f"{metric}_diff"].to_numpy(dtype=float)
-        low = table[f"{metric}_low"].to_numpy(dtype=float)
-        high = table[f"{metric}_high"].to_numpy(dtype=float)
-        errors = np.nan_to_num(np.vstack([diff - low, high - diff]))
+        low = np.where(np.isnan(table[f"{metric}_low"]), diff, table[f"{metric}_low"])
+        high = np.where(np.isnan(table[f"{metric}_high"]), diff, table[f"{metric}_high"])
         # A difference beyond the noise once every setting is counted (BH-adjusted p < 0.05):
         # green above 0, vermillion below.
         adjusted = table[f"{metric}_p_bh"].to_numpy(dtype=float)
@@ -156,12 +162,22 @@ def forest_plot(
             NEITHER if not q < 0.05 else BETTER if d > 0 else WORSE
             for d, q in zip(diff, adjusted, strict=True)
         ]
-        for yi, d, e0, e1, color in zip(y, diff, errors[0], errors[1], colors, strict=True):
-            ax.errorbar(d, yi, xerr=[[e0], [e1]], fmt="o", color=color, capsize=3, lw=1.6)
+        left, right = panel_limits(low, high)
+        for yi, d, lo, hi, color in zip(y, diff, low, high, colors, strict=True):
+            if np.isnan(d):
+                continue
+            ax.plot([max(lo, left), min(hi, right)], [yi, yi], color=color, lw=1.6)
+            if left <= d <= right:
+                ax.plot(d, yi, "o", color=color)
+            else:  # cut at the edge: an arrow head there, the value beside it
+                edge, side = (left, "left") if d < left else (right, "right")
+                ax.plot(edge, yi, "<" if side == "left" else ">", color=color, ms=8)
+                ax.annotate(
+                    f"{d:+.2f}", (edge, yi), xytext=(8 if side == "left" else -8, 5),
+                    textcoords="offset points", ha=side, fontsize=8, color=color,
+                )  # fmt: skip
         ax.axvline(0, color="grey", linestyle="--", linewidth=1)
-        span = np.concatenate([diff, low, high, [-0.01, 0.01]])  # no difference always shown
-        left, right = np.nanmin(span), np.nanmax(span)
-        ax.set_xlim(left - 0.08 * (right - left), right + 0.08 * (right - left))
+        ax.set_xlim(left, right)
         ax.set_title(label, fontsize=10)
         ax.set_xlabel("difference from baseline")
         ax.grid(axis="x", alpha=0.3)
@@ -169,3 +185,17 @@ def forest_plot(
     axes[0].set_ylim(-0.6, len(table) - 0.4)
     figure.savefig(path, dpi=110)
     return figure
+
+
+def panel_limits(low: np.ndarray, high: np.ndarray) -> tuple[float, float]:
+    """The x range of a forest plot's panel: every interval [low, high] and 0, with a margin,
+    but intervals that reach OUTLIER_REACH times as far from 0 as the median one, and further
+    than the others."""
+    reach = np.fmax(np.abs(low), np.abs(high))
+    known = reach[~np.isnan(reach)]
+    limit = OUTLIER_REACH * np.median(known) if len(known) else np.inf
+    kept = reach <= max(limit, 0.01)
+    span = np.concatenate([low[kept], high[kept], [-0.01, 0.01]])  # no difference always shown
+    left, right = np.nanmin(span), np.nanmax(span)
+    margin = 0.08 * (right - left)
+    return left - margin, right + margin
