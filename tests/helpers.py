@@ -40,6 +40,40 @@ def run_cli(*args: str, cwd: Path, env: dict | None = None) -> subprocess.Comple
     )
 
 
+def run_main(*args: str, cwd: Path, env: dict | None = None) -> subprocess.CompletedProcess:
+    """`python -m imbalance.train ARGS` in `cwd`, run in this process: what a user sees (exit
+    status, stdout, stderr) without the seconds a new process takes to import torch and
+    Lightning. For tests of what the command does; run_cli where a process of its own is the
+    point (threads, signals, several processes)."""
+    import contextlib
+    import io
+
+    from hydra.core.global_hydra import GlobalHydra
+
+    from imbalance.train import main
+
+    stdout, stderr = io.StringIO(), io.StringIO()
+    saved = sys.argv, os.getcwd(), dict(os.environ)
+    status = 0
+    try:
+        sys.argv = ["imbalance/train.py", *args]
+        os.chdir(cwd)
+        os.environ.update(env or {})
+        GlobalHydra.instance().clear()
+        with contextlib.redirect_stdout(stdout), contextlib.redirect_stderr(stderr):
+            try:
+                main()
+            except SystemExit as exit:
+                status = exit.code if isinstance(exit.code, int) else int(exit.code is not None)
+    finally:
+        GlobalHydra.instance().clear()
+        sys.argv = saved[0]
+        os.chdir(saved[1])
+        os.environ.clear()
+        os.environ.update(saved[2])
+    return subprocess.CompletedProcess(sys.argv, status, stdout.getvalue(), stderr.getvalue())
+
+
 def fake_results(ratio: int, reg: str, seed: int, epochs: int = 3) -> dict:
     """A results.json as a run writes it, with random but self-consistent numbers."""
     rng = np.random.default_rng([ratio, sum(map(ord, reg)), seed])

@@ -7,7 +7,7 @@ from pathlib import Path
 
 import pytest
 
-from helpers import run_cli
+from helpers import run_main
 from imbalance.cluster import Cluster, Node, Request, gpu_count, parse_sinfo, read_cluster, refusal
 
 # sinfo --all --Node --noheader --format=%N|%P|%c|%m|%G on a small cluster: cpu is the default
@@ -166,7 +166,7 @@ def test_the_slurm_launcher_ends_in_one_line_where_slurm_cannot_run_the_jobs(
     command(bin, "sbatch", sbatch)
     command(bin, "srun", "exit 0")  # submitit refuses to submit where it finds no srun
     sweep = tmp_path / "sweep"
-    result = run_cli(
+    result = run_main(
         "-m", "hydra/launcher=slurm", "seed=0,1", override, f"hydra.sweep.dir={sweep}",
         cwd=tmp_path, env={"PATH": f"{bin}{os.pathsep}{os.environ['PATH']}"},
     )  # fmt: skip

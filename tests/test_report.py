@@ -4,16 +4,15 @@ import csv
 import json
 import re
 import statistics
-import subprocess
-import sys
 
 import numpy as np
 import pytest
 from sklearn.metrics import f1_score
 
 from helpers import fake_results, fake_sweep
-from imbalance.report import figures, tables
+from imbalance.report import figures, paired, tables
 from imbalance.report.__main__ import main
+from imbalance.report.sweep import read_sweep
 
 RATIOS, REGS, SEEDS = [1, 3], ["none", "norm"], [0, 1, 2]
 FAILED = (3, "norm", 2)
@@ -128,30 +127,156 @@ def test_one_seed_gives_plain_values(tmp_path):
 
 def test_figures_are_written_with_the_expected_panels(sweep, tmp_path):
     assert main([str(sweep)]) == 0
-    for name in ("fig1_accuracy", "fig2_error", "fig3_regularizers", "fig_recall"):
+    for name in ("fig1_accuracy", "fig2_error", "fig3_settings", "fig_recall"):
         data = (sweep / f"{name}.png").read_bytes()
         assert data.startswith(PNG) and len(data) > 10_000, name
 
     runs = [run for ratio in RATIOS for reg in REGS for run in finished_runs(sweep, ratio, reg)]
     columns = tables.setting_columns(runs)
     epochs, classes = tables.per_epoch(runs, columns), tables.per_class(runs, columns)
-    fig1 = figures.train_test_curves(epochs, columns, "acc", "accuracy", "t", tmp_path / "1.png")
+    fig1 = figures.train_test_curves(
+        epochs, columns, "acc", "accuracy", "t", "c", tmp_path / "1.png"
+    )
+    # The paper's layout: a row per regularizer, a column per ratio.
     assert [ax.get_title() for ax in fig1.axes] == [
-        "1:1, reg=none", "3:1, reg=none", "1:1, reg=norm", "3:1, reg=norm"
+        "reg=none, 1:1", "reg=none, 3:1", "reg=norm, 1:1", "reg=norm, 3:1"
     ]  # fmt: skip
     assert all(len(ax.get_lines()) == 2 for ax in fig1.axes)  # train and test
     assert [len(c.get_paths()) for c in fig1.axes[0].collections] == [1, 1]  # a band each
-    fig3 = figures.regularizer_curves(epochs, columns, "t", tmp_path / "3.png")
+    fig3 = figures.setting_curves(epochs, columns, "c", tmp_path / "3.png")
     assert len(fig3.axes) == 4 and all(len(ax.get_lines()) == 2 for ax in fig3.axes)
-    (legend,) = [ax.get_legend() for ax in fig3.axes if ax.get_legend()]
-    assert [t.get_text() for t in legend.get_texts()] == [
-        "reg=none", "reg=norm"
-    ]  # fmt: skip
-    recall = figures.recall_by_ratio(classes, columns, "t", tmp_path / "r.png")
+    assert fig3.get_suptitle().startswith("Test accuracy and error (loss) per epoch, by reg")
+    (legend,) = fig3.legends
+    assert legend.get_title().get_text() == "reg"
+    assert [t.get_text() for t in legend.get_texts()] == ["none", "norm"]
+    recall = figures.recall_figure(classes, columns, "c", tmp_path / "r.png")
     assert [ax.get_title() for ax in recall.axes] == ["reg=none", "reg=norm"]
     assert [ax.get_xlabel() for ax in recall.axes] == [
         "imbalance ratio ρ (largest : smallest class)"
     ] * 2
+
+
+def study_sweep(root, seeds):
+    return fake_sweep(root, [1, 3, 7, 15], ["none", "full", "norm"], seeds)
+
+
+REMEDIES = [
+    "class_balanced", "crt", "drw", "focal", "ldam_drw", "logit_adjusted_loss", "none",
+    "oversample", "oversample_replicate", "reweight", "sqrt_sampling", "threshold", "two_phase",
+    "undersample",
+]  # fmt: skip
+
+
+def remedies_sweep(root):
+    """The README's remedies sweep at one ratio, 3 seeds: undersampling far worse than the
+    others, which lie within a few points of no remedy."""
+    rng = np.random.default_rng(1)
+    values = {
+        remedy: list(0.8 + (-0.7 if remedy == "undersample" else 0.02) + rng.normal(0, 0.01, 3))
+        for remedy in REMEDIES
+    }
+    values["none"] = [0.8, 0.81, 0.79]
+    return remedy_sweep(root, values)
+
+
+def pixels(path):
+    from PIL import Image
+
+    with Image.open(path) as image:
+        return image.size
+
+
+def drawn(figure):
+    from matplotlib.backends.backend_agg import FigureCanvasAgg
+
+    canvas = FigureCanvasAgg(figure)
+    canvas.draw()
+    return canvas.get_renderer()
+
+
+@pytest.mark.parametrize(
+    "make, baseline, expected",
+    [
+        (lambda root: study_sweep(root, [0]), None, {"fig3_settings", "fig_recall"}),
+        (lambda root: study_sweep(root, [0, 1, 2]), "reg=none", {"fig3_settings", "fig_recall"}),
+        (remedies_sweep, "remedy=none", {"fig3_settings", "fig_recall"}),
+        (lambda root: fake_sweep(root, [15], ["none"], [0, 1, 2]), None, set()),
+    ],
+    ids=["study", "seeded study", "remedies at one ratio", "one setting"],
+)
+def test_every_figure_fits_a_screen_for_the_readmes_sweeps(tmp_path, make, baseline, expected):
+    sweep = make(tmp_path / "sweep")
+    assert main([str(sweep), *(["--baseline", baseline] if baseline else [])]) == 0
+    written = {path.stem for path in sweep.glob("*.png")}
+    # Figures 1 and 2 always; Figure 3 and recall only where a setting varies to draw them by.
+    paired = {"fig_paired"} if baseline else set()
+    assert written == {"fig1_accuracy", "fig2_error"} | expected | paired
+    for path in sweep.glob("*.png"):
+        width, height = pixels(path)
+        assert 400 <= min(width, height) and max(width, height) <= 2000, (path.name, width, height)
+        assert max(width, height) / min(width, height) <= 4, (path.name, width, height)
+
+
+def test_a_remedies_sweep_at_one_ratio_gets_figures_by_remedy(tmp_path):
+    sweep = remedies_sweep(tmp_path / "sweep")
+    runs = read_sweep(sweep).runs
+    columns = tables.setting_columns(runs)
+    epochs, classes = tables.per_epoch(runs, columns), tables.per_class(runs, columns)
+
+    fig1 = figures.train_test_curves(epochs, columns, "acc", "acc", "t", "c", tmp_path / "1.png")
+    shown = [ax for ax in fig1.axes if ax.get_visible()]
+    assert [ax.get_title() for ax in shown] == [f"remedy={remedy}" for remedy in REMEDIES]
+    assert fig1.axes[0].get_gridspec().ncols == figures.MAX_COLUMNS  # the grid wraps
+    assert "(15:1, reg=none)" in fig1.get_suptitle()  # the settings with one value, once
+
+    fig3 = figures.setting_curves(epochs, columns, "c", tmp_path / "3.png")
+    assert "by remedy" in fig3.get_suptitle() and "regularizer" not in fig3.get_suptitle()
+    styles = [(line.get_color(), line.get_linestyle()) for line in fig3.axes[0].get_lines()]
+    assert len(styles) == len(REMEDIES) == len(set(styles)), "two remedies look alike"
+    renderer = drawn(fig3)
+    (legend,) = fig3.legends
+    box = legend.get_window_extent(renderer)
+    assert not any(box.overlaps(ax.get_window_extent(renderer)) for ax in fig3.axes)
+
+    recall = figures.recall_figure(classes, columns, "c", tmp_path / "r.png")
+    (ax,) = recall.axes
+    assert [label.get_text() for label in ax.get_xticklabels()] == REMEDIES
+    assert ax.get_xlabel() == "remedy" and "ratio" not in recall.get_suptitle().split("(")[0]
+
+
+def test_a_far_outlier_is_cut_at_the_edge_of_the_paired_plot_with_its_value(tmp_path):
+    sweep = remedies_sweep(tmp_path / "sweep")
+    assert main([str(sweep), "--baseline", "remedy=none"]) == 0
+    table = {row["remedy"]: row for row in read_csv(sweep / "paired.csv")}
+    runs = read_sweep(sweep).runs
+    columns = tables.setting_columns(runs)
+    each_run = tables.per_run(runs, columns)
+    frame = paired.paired_differences(each_run, columns, "remedy", "none", ["balanced_acc"])
+    figure = paired.forest_plot(
+        frame, columns, {"balanced_acc": "balanced accuracy"}, "t", tmp_path / "p.png"
+    )
+    (ax,) = figure.axes
+    left, right = ax.get_xlim()
+    under = float(table["undersample"]["balanced_acc_diff"])
+    assert under < left, "the outlier sets the scale"
+    assert f"{under:+.2f}" in [text.get_text() for text in ax.texts]
+    # Every other interval is at least a twentieth of the panel wide: readable, not a sliver.
+    for remedy, row in table.items():
+        if remedy != "undersample":
+            width = float(row["balanced_acc_high"]) - float(row["balanced_acc_low"])
+            assert width / (right - left) > 1 / 20, remedy
+
+
+def test_the_scale_of_a_paired_panel_keeps_every_interval_unless_one_is_far_beyond():
+    low, high = np.array([-0.05, -0.02, 0.01]), np.array([0.03, 0.04, 0.06])
+    left, right = paired.panel_limits(low, high)
+    assert (left, right) == pytest.approx((-0.05 - 0.0088, 0.06 + 0.0088))
+    # A fourth interval 10 times as far out as the median one is left beyond the edge.
+    left, right = paired.panel_limits(np.append(low, -0.8), np.append(high, -0.6))
+    assert left == pytest.approx(-0.05 - 0.0088)
+    # Half of them that far: no longer outliers, the scale is theirs.
+    far_low, far_high = np.append(low, [-0.8] * 3), np.append(high, [-0.6] * 3)
+    assert paired.panel_limits(far_low, far_high)[0] < -0.8
 
 
 def test_a_directory_without_runs_is_one_clear_line(tmp_path, capsys):
@@ -178,15 +303,9 @@ def test_by_default_the_newest_sweep_not_an_empty_directory(tmp_path, monkeypatc
     assert "1 runs in outputs/multirun/2026-01-01_10-00-00_2" in capsys.readouterr().out
 
 
-def test_report_on_a_real_sweep_from_the_command_line(real_sweep):
-    result = subprocess.run(
-        [sys.executable, "-m", "imbalance.report", str(real_sweep)],
-        capture_output=True,
-        text=True,
-        timeout=120,
-    )
-    assert result.returncode == 0, result.stderr[-2000:]
-    assert "4 runs in" in result.stdout
+def test_report_on_a_real_sweep(real_sweep, capsys):
+    assert main([str(real_sweep)]) == 0
+    assert "4 runs in" in capsys.readouterr().out
     rows = read_csv(real_sweep / "summary.csv")
     assert [(r["ratio"], r["reg"]) for r in rows] == [
         ("1", "none"),
@@ -254,9 +373,10 @@ def test_long_tail_runs_report_their_many_medium_and_few_groups(tmp_path):
         assert float(row[f"{group}_recall_mean"]) == pytest.approx(statistics.mean(values))
     assert "minority_recall_mean" not in row
     assert "| many recall | medium recall | few recall |" in (sweep / "summary.md").read_text()
-    columns = tables.setting_columns(runs)
-    classes = tables.per_class(runs, columns)
-    figure = figures.recall_by_ratio(classes, columns, "t", tmp_path / "r.png")
+    every_run = read_sweep(sweep).runs  # the ratio varies: recall against it
+    columns = tables.setting_columns(every_run)
+    classes = tables.per_class(every_run, columns)
+    figure = figures.recall_figure(classes, columns, "t", tmp_path / "r.png")
     labels = [text.get_text() for text in figure.legends[0].get_texts()]
     groups = ("many", "medium", "few")
     assert sorted(labels) == sorted(

@@ -1,4 +1,5 @@
-"""The command line end to end, in a subprocess, as a user runs it."""
+"""The command line end to end, as a user runs it: in this process (run_main), or in a process
+of its own where that is the point (run_cli: threads, several processes)."""
 
 import json
 import os
@@ -7,7 +8,7 @@ from pathlib import Path
 
 import pytest
 
-from helpers import REPO, TINY, make_image_tree, run_cli
+from helpers import REPO, TINY, make_image_tree, run_cli, run_main
 
 CLASSES = [str(d) for d in range(10)]
 SCALARS = ["acc", "balanced_acc", "macro_f1", "g_mean", "auroc", "ece"]
@@ -22,11 +23,12 @@ def sweep(real_sweep) -> Path:
 
 
 def job_name(*overrides: str) -> str:
-    """Hydra's override dirname: the job's overrides, sorted, joined by commas."""
-    return ",".join(sorted([*TINY, *overrides]))
+    """A sweep's job directory: the job's overrides that vary in the sweep, sorted, joined by
+    commas (TINY's are the same for every job)."""
+    return ",".join(sorted(overrides))
 
 
-def test_sweep_names_one_directory_per_job_by_its_overrides(sweep):
+def test_sweep_names_one_directory_per_job_by_what_varies(sweep):
     jobs = sorted(path.name for path in sweep.iterdir() if path.is_dir() and path.name[0] != ".")
     assert jobs == [
         job_name(f"ratio={ratio}", f"reg={reg}") for ratio in (1, 3) for reg in ("none", "norm")
@@ -157,7 +159,7 @@ def test_a_new_regularizer_from_outside_the_package_trains(tmp_path):
         "label_smoothing: 0.1\n"
     )
     run_dir = tmp_path / "run"
-    result = run_cli(
+    result = run_main(
         "reg=strong",
         f"hydra.searchpath=[file://{tmp_path / 'conf'}]",
         *TINY,
@@ -179,7 +181,16 @@ def caltech_without_metronome(root: Path) -> str:
 @pytest.mark.parametrize(
     "args, message",
     [
-        (["data=caltech101", "data.root={tmp}/nowhere"], "no Caltech101 under data.root="),
+        (
+            ["data=caltech101", "data.root={tmp}/nowhere"],
+            "data.root='.*nowhere' does not exist; fix data.root, or add data.source.download=true",
+        ),
+        (["data=caltech101", "data.root={tmp}"], "no Caltech101 under data.root="),
+        (
+            ["data=folder", "data.root={tmp}/nowhere"],
+            "data.root='.*nowhere' does not exist; fix data.root; data.minority has no value",
+        ),
+        (["ratio=abc"], "ratio=abc is not a number"),
         (["data=caltech101", "data.root={caltech}"], "class folder '.*watch' is missing"),
         (
             ["data=folder", "data.root={folder}", "data.minority=[b]"],
@@ -202,6 +213,9 @@ def caltech_without_metronome(root: Path) -> str:
     ],
     ids=[
         "missing root",
+        "no Caltech101 in root",
+        "missing root, then the missing values",
+        "ratio not a number",
         "missing class folder",
         "too few images",
         "no minority given",
@@ -220,13 +234,16 @@ def test_bad_input_gets_one_clear_line_and_a_non_zero_exit(tmp_path, args, messa
         "caltech": caltech_without_metronome(tmp_path / "caltech"),
         "folder": make_image_tree(tmp_path / "folder", {"a": 3, "b": 3}),
     }
-    result = run_cli(*[arg.format(**places) for arg in args], cwd=tmp_path)
+    result = run_main(*[arg.format(**places) for arg in args], cwd=tmp_path)
     assert result.returncode != 0
     assert "Traceback" not in result.stderr
     last_line = result.stderr.strip().splitlines()[-1]
     assert last_line.startswith("error: ")
     assert re.search(message, last_line), last_line
     assert not list(tmp_path.rglob("results.json"))
+    # The run's directory, where one was made, says why the run stopped.
+    for log in (tmp_path / "outputs").rglob("train.log"):
+        assert last_line in log.read_text(), log
 
 
 def test_parallel_jobs_share_the_cores_instead_of_fighting_over_them(tmp_path):
@@ -291,7 +308,7 @@ def test_a_run_on_two_devices_tests_every_image_once_and_writes_one_result(tmp_p
 def test_a_long_tail_run_with_validation_and_a_run_on_its_manifest(tmp_path):
     first, again = tmp_path / "first", tmp_path / "again"
     overrides = ["profile=exponential", "ratio=4", "data.test=balanced", "data.test_per_class=3"]
-    result = run_cli(
+    result = run_main(
         *overrides, "data.val_fraction=0.25", *TINY, f"hydra.run.dir={first}", cwd=tmp_path
     )
     assert result.returncode == 0, result.stderr[-3000:]
@@ -312,7 +329,7 @@ def test_a_long_tail_run_with_validation_and_a_run_on_its_manifest(tmp_path):
     assert {"val/acc", "val/balanced_acc", "val/few_recall", "test/few_recall"} <= tags
 
     # Other seeds, the manifest's images: the very same splits.
-    result = run_cli(
+    result = run_main(
         "profile=exponential",
         "ratio=4",
         "seed=5",
@@ -331,7 +348,7 @@ def test_a_long_tail_run_with_validation_and_a_run_on_its_manifest(tmp_path):
 def test_every_remedy_trains_in_one_sweep(tmp_path):
     remedies = sorted(path.stem for path in (REPO / "conf" / "remedy").glob("*.yaml"))
     assert len(remedies) == 14
-    result = run_cli(
+    result = run_main(
         "-m",
         "remedy=glob(*)",
         "ratio=3",
@@ -353,7 +370,7 @@ def test_every_remedy_trains_in_one_sweep(tmp_path):
 
 
 def test_an_unknown_remedy_is_named(tmp_path):
-    result = run_cli("remedy=magic", *TINY, cwd=tmp_path)
+    result = run_main("remedy=magic", *TINY, cwd=tmp_path)
     assert result.returncode != 0 and "Traceback" not in result.stderr
     assert "Could not find 'remedy/magic'" in result.stderr
     assert "oversample" in result.stderr  # Hydra lists the available options
@@ -362,7 +379,7 @@ def test_an_unknown_remedy_is_named(tmp_path):
 def test_a_class_without_test_images_is_undefined_not_zero_and_the_report_says_so(tmp_path):
     # At 100:1 every minority digit has one image, and it goes to training.
     run_dir = tmp_path / "runs" / "ratio-100"
-    result = run_cli("ratio=100", *TINY, f"hydra.run.dir={run_dir}", cwd=tmp_path)
+    result = run_main("ratio=100", *TINY, f"hydra.run.dir={run_dir}", cwd=tmp_path)
     assert result.returncode == 0, result.stderr[-3000:]
     results = json.loads((run_dir / "results.json").read_text())
     assert all(results["counts"]["test"][name] == 0 for name in MINORITY)
@@ -385,7 +402,7 @@ def test_a_job_name_too_long_for_the_file_system_is_cut_with_a_hash(tmp_path):
     from imbalance.resolvers import job_name
 
     long = "data.minority=[" + ",".join(["5", "6", "7", "8", "9"] * 30) + "]"
-    result = run_cli("-m", long, *TINY, f"hydra.sweep.dir={tmp_path}", cwd=tmp_path)
+    result = run_main("-m", long, *TINY, f"hydra.sweep.dir={tmp_path}", cwd=tmp_path)
     assert result.returncode == 0, result.stderr[-3000:]
     (job,) = [path for path in tmp_path.iterdir() if path.is_dir() and path.name[0] != "."]
     assert len(job.name.encode()) <= 200 and job.name == job_name(",".join(sorted([*TINY, long])))
