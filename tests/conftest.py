@@ -4,7 +4,7 @@ import pytest
 from hydra import compose, initialize_config_module
 from omegaconf import DictConfig
 
-from helpers import TINY, make_image_tree, run_cli
+from helpers import TINY, make_image_tree, run_main
 
 
 def compose_train(*overrides: str, hydra: bool = False) -> DictConfig:
@@ -33,7 +33,7 @@ def real_sweep(tmp_path_factory) -> Path:
     its directory, outputs/multirun/<time>. The accelerator, a hardware choice, is not part of
     the job names."""
     cwd = tmp_path_factory.mktemp("sweep")
-    result = run_cli("-m", "ratio=1,3", "reg=none,norm", *TINY, "trainer.accelerator=cpu", cwd=cwd)
+    result = run_main("-m", "ratio=1,3", "reg=none,norm", *TINY, "trainer.accelerator=cpu", cwd=cwd)
     assert result.returncode == 0, result.stderr[-3000:]
     (sweep_dir,) = (cwd / "outputs" / "multirun").iterdir()
     return sweep_dir

@@ -24,6 +24,15 @@ def sweep(tmp_path):
     return fake_sweep(tmp_path / "sweep", RATIOS, REGS, SEEDS, skip={FAILED})
 
 
+@pytest.fixture(scope="module")
+def reported(tmp_path_factory):
+    """The sweep of `sweep`, reported once, for the tests that only read what was written."""
+    root = tmp_path_factory.mktemp("reported") / "sweep"
+    sweep = fake_sweep(root, RATIOS, REGS, SEEDS, skip={FAILED})
+    assert main([str(sweep)]) == 0
+    return sweep
+
+
 def finished_runs(sweep, ratio, reg):
     runs = []
     for seed in SEEDS:
@@ -38,8 +47,8 @@ def read_csv(path):
         return list(csv.DictReader(file))
 
 
-def test_summary_csv_is_the_mean_and_sd_over_seeds(sweep):
-    assert main([str(sweep)]) == 0
+def test_summary_csv_is_the_mean_and_sd_over_seeds(reported):
+    sweep = reported
     rows = read_csv(sweep / "summary.csv")
     assert [(int(r["ratio"]), r["reg"]) for r in rows] == [
         (1, "none"),
@@ -64,8 +73,8 @@ def test_summary_csv_is_the_mean_and_sd_over_seeds(sweep):
             assert float(row[f"{metric}_std"]) == pytest.approx(statistics.stdev(values)), metric
 
 
-def test_table3_csv_is_per_class_precision_and_recall_over_seeds(sweep):
-    assert main([str(sweep)]) == 0
+def test_table3_csv_is_per_class_precision_and_recall_over_seeds(reported):
+    sweep = reported
     rows = read_csv(sweep / "table3.csv")
     assert len(rows) == len(RATIOS) * len(REGS) * 4
     for row in rows:
@@ -77,8 +86,8 @@ def test_table3_csv_is_per_class_precision_and_recall_over_seeds(sweep):
             assert float(row[f"{stat}_std"]) == pytest.approx(statistics.stdev(values))
 
 
-def test_markdown_tables_state_the_seeds_and_mark_minority_classes(sweep):
-    assert main([str(sweep)]) == 0
+def test_markdown_tables_state_the_seeds_and_mark_minority_classes(reported):
+    sweep = reported
     summary = (sweep / "summary.md").read_text()
     assert "mean ± sd over 3 seeds (0, 1, 2)" in summary
     runs = finished_runs(sweep, 1, "none")
@@ -125,8 +134,8 @@ def test_one_seed_gives_plain_values(tmp_path):
     assert all(row["acc_std"] == "" for row in read_csv(sweep / "summary.csv"))
 
 
-def test_figures_are_written_with_the_expected_panels(sweep, tmp_path):
-    assert main([str(sweep)]) == 0
+def test_figures_are_written_with_the_expected_panels(reported, tmp_path):
+    sweep = reported
     for name in ("fig1_accuracy", "fig2_error", "fig3_settings", "fig_recall"):
         data = (sweep / f"{name}.png").read_bytes()
         assert data.startswith(PNG) and len(data) > 10_000, name

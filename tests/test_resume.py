@@ -12,7 +12,7 @@ from pathlib import Path
 import pytest
 import torch
 
-from helpers import REPO, TINY, run_cli, run_main
+from helpers import REPO, TINY, run_main
 from imbalance.errors import ConfigError
 from imbalance.provenance import git_state
 from imbalance.resolvers import fresh_dir
@@ -51,7 +51,7 @@ def train(*args: str, cwd: Path) -> subprocess.Popen:
 def test_a_run_killed_mid_epoch_resumes_to_the_same_numbers(tmp_path):
     """SIGKILL in the middle of the second stage's second epoch, the same command again: the
     history and the test results equal an uninterrupted run's to the last digit."""
-    uninterrupted = run_cli(*KILLED, f"hydra.run.dir={tmp_path / 'whole'}", cwd=tmp_path)
+    uninterrupted = run_main(*KILLED, f"hydra.run.dir={tmp_path / 'whole'}", cwd=tmp_path)
     assert uninterrupted.returncode == 0, uninterrupted.stderr[-3000:]
 
     command = [*KILLED, f"hydra.run.dir={tmp_path / 'killed'}"]
@@ -69,7 +69,7 @@ def test_a_run_killed_mid_epoch_resumes_to_the_same_numbers(tmp_path):
     done = stored_run(checkpoint)[1]
     assert 4 <= done < 6, f"killed after {done} epochs: not midway"
 
-    resumed = run_cli(*command, cwd=tmp_path)
+    resumed = run_main(*command, cwd=tmp_path)
     assert resumed.returncode == 0, resumed.stderr[-3000:]
     assert f"resuming from {checkpoint}: {done} epoch(s) done" in resumed.stdout
     whole, killed = (

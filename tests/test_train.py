@@ -7,6 +7,7 @@ import re
 from pathlib import Path
 
 import pytest
+import torch
 
 from helpers import REPO, TINY, make_image_tree, run_cli, run_main
 
@@ -417,13 +418,15 @@ def test_a_short_run_gives_the_numbers_recorded_before_the_speed_work(tmp_path):
     to the last digit on the CPU model it was recorded on (others round differently)."""
     reference = json.loads((REPO / "tests" / "data" / "reference_run.json").read_text())
     run_dir = tmp_path / "run"
-    result = run_cli(
-        *reference["overrides"],
-        f"hydra.run.dir={run_dir}",
-        "trainer.accelerator=cpu",
-        cwd=tmp_path,
-        env={"OMP_NUM_THREADS": "1"},
-    )
+    threads = torch.get_num_threads()
+    torch.set_num_threads(1)
+    try:
+        result = run_main(
+            *reference["overrides"], f"hydra.run.dir={run_dir}", "trainer.accelerator=cpu",
+            cwd=tmp_path,
+        )  # fmt: skip
+    finally:
+        torch.set_num_threads(threads)
     assert result.returncode == 0, result.stderr[-3000:]
     results = json.loads((run_dir / "results.json").read_text())
     assert results["timing"]["torch_threads"] == 1

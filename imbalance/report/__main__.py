@@ -156,7 +156,7 @@ def write_paired(
     return [out / "paired.md", out / "paired.csv", out / "fig_paired.png"]
 
 
-def main(argv: list[str] | None = None) -> int:
+def arguments() -> argparse.ArgumentParser:
     parser = argparse.ArgumentParser(prog="python -m imbalance.report", description=__doc__)
     parser.add_argument(
         "sweep",
@@ -170,7 +170,11 @@ def main(argv: list[str] | None = None) -> int:
         help="also compare every setting with this one, run by run (e.g. remedy=none): "
         "paired.md, paired.csv, fig_paired.png",
     )
-    args = parser.parse_args(argv)
+    return parser
+
+
+def main(argv: list[str] | None = None) -> int:
+    args = arguments().parse_args(argv)
     try:
         write_report(read_sweep(args.sweep or newest_sweep()), args.baseline)
     except ConfigError as error:

@@ -171,7 +171,8 @@ def forest_plot(
                 ax.plot(d, yi, "o", color=color)
             else:  # cut at the edge: an arrow head there, the value beside it
                 edge, side = (left, "left") if d < left else (right, "right")
-                ax.plot(edge, yi, "<" if side == "left" else ">", color=color, ms=8)
+                marker = "<" if side == "left" else ">"
+                ax.plot(edge, yi, marker, color=color, ms=8, clip_on=False)
                 ax.annotate(
                     f"{d:+.2f}", (edge, yi), xytext=(8 if side == "left" else -8, 5),
                     textcoords="offset points", ha=side, fontsize=8, color=color,
