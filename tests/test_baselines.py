@@ -38,3 +38,18 @@ def test_the_naive_pipeline_decodes_the_images_the_framework_trains_on(config):
         assert pixels.shape == (1, 16, 16) and label == framework_labels[i]
         # PIL's bicubic resize against torchvision's: within a grey level on average.
         assert (pixels - framework_images[i].float()).abs().mean() < 1
+
+
+def test_a_new_benchmark_section_goes_above_the_dated_ones_below_the_explanations():
+    from imbalance.bench.__main__ import with_section
+
+    document = (
+        "# Benchmarks\n\nIntro.\n\n## How a run is fast\n\nWhy.\n\n## 2026-11-29: old\n\nOld.\n"
+    )
+    assert with_section(document, "## 2026-12-06: new\n\nNew.\n") == (
+        "# Benchmarks\n\nIntro.\n\n## How a run is fast\n\nWhy.\n\n"
+        "## 2026-12-06: new\n\nNew.\n\n## 2026-11-29: old\n\nOld.\n"
+    )
+    assert with_section("# Benchmarks\n\n", "## 2026-12-06: new\n") == (
+        "# Benchmarks\n\n## 2026-12-06: new\n\n"
+    )

@@ -14,6 +14,7 @@ import argparse
 import json
 import os
 import platform
+import re
 import statistics
 import subprocess
 import sys
@@ -324,8 +325,16 @@ def main(argv: list[str] | None = None) -> None:
         "Trainer, what Lightning alone costs; (e), since the night of 2026-11-29, the same loop in "
         "Lightning Fabric, the leanest loop built on Lightning.\n\n"
     )
-    previous = args.out.read_text().removeprefix(title) if args.out.exists() else ""
-    args.out.write_text(title + section + "\n" + previous)
+    document = args.out.read_text() if args.out.exists() else title
+    args.out.write_text(with_section(document, section))
+
+
+def with_section(document: str, section: str) -> str:
+    """BENCHMARKS.md with `section` as its newest dated section: after the title and the
+    undated sections that explain the figures, before the dated ones."""
+    newest = re.search(r"^## \d{4}-\d{2}-\d{2}", document, flags=re.MULTILINE)
+    at = newest.start() if newest else len(document)
+    return document[:at] + section + "\n" + document[at:]
 
 
 if __name__ == "__main__":
