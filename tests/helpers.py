@@ -53,10 +53,11 @@ def run_main(*args: str, cwd: Path, env: dict | None = None) -> subprocess.Compl
     from imbalance.train import main
 
     stdout, stderr = io.StringIO(), io.StringIO()
-    saved = sys.argv, os.getcwd(), dict(os.environ)
+    saved = sys.argv, sys.orig_argv, os.getcwd(), dict(os.environ)
     status = 0
     try:
         sys.argv = ["imbalance/train.py", *args]
+        sys.orig_argv = [sys.executable, "-m", "imbalance.train", *args]  # as the user typed it
         os.chdir(cwd)
         os.environ.update(env or {})
         GlobalHydra.instance().clear()
@@ -67,10 +68,10 @@ def run_main(*args: str, cwd: Path, env: dict | None = None) -> subprocess.Compl
                 status = exit.code if isinstance(exit.code, int) else int(exit.code is not None)
     finally:
         GlobalHydra.instance().clear()
-        sys.argv = saved[0]
-        os.chdir(saved[1])
+        sys.argv, sys.orig_argv = saved[:2]
+        os.chdir(saved[2])
         os.environ.clear()
-        os.environ.update(saved[2])
+        os.environ.update(saved[3])
     return subprocess.CompletedProcess(sys.argv, status, stdout.getvalue(), stderr.getvalue())
 
 
