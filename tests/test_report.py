@@ -578,3 +578,12 @@ def test_a_results_json_that_is_no_runs_is_named(sweep, capsys, content, why):
     error = capsys.readouterr().err
     assert error.startswith(f"error: '{stray}' is not a run's results.json ({why}")
     assert error.strip().endswith("or give the sweep's own directory") and "\n" not in error.strip()
+
+
+def test_differences_equal_but_for_float32_rounding_have_no_spread():
+    # One test image of 200 gained in both seeds, as float32 metrics record it.
+    f32 = lambda x: float(np.float32(x))  # noqa: E731
+    diff = np.array([f32(0.8175) - f32(0.8125), f32(0.785) - f32(0.78)])
+    row = paired._interval("balanced_acc", diff)
+    assert row["balanced_acc_diff"] == pytest.approx(0.005, abs=1e-6)
+    assert np.isnan(row["balanced_acc_p"]), "no spread, so no p-value: not 'beyond the noise'"
