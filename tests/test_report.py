@@ -267,6 +267,9 @@ def test_a_far_outlier_is_cut_at_the_edge_of_the_paired_plot_with_its_value(tmp_
     (ax,) = figure.axes
     left, right = ax.get_xlim()
     under = float(table["undersample"]["balanced_acc_diff"])
+    assert (
+        f"balanced accuracy: remedy=undersample {under:+.3f};" in (sweep / "paired.md").read_text()
+    )
     assert under < left, "the outlier sets the scale"
     assert f"{under:+.2f}" in [text.get_text() for text in ax.texts]
     # Every other interval is at least a twentieth of the panel wide: readable, not a sliver.

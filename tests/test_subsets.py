@@ -5,6 +5,7 @@ from imbalance.data.subsets import (
     PROFILES,
     balanced_test,
     exponential_sizes,
+    largest_fitting,
     linear_sizes,
     minority_count,
     nested_selection,
@@ -275,3 +276,17 @@ def test_a_class_with_one_image_keeps_it_for_training():
         rest, share = split(labels, np.arange(4), 0.5)
         assert labels[rest].tolist().count(0) == 1 and 0 not in labels[share].tolist()
         assert labels[share].tolist() == [1] * 2  # round(1.5) = 2 of class 1's three
+
+
+def test_the_largest_per_class_that_fits_the_images():
+    # Step at 15:1, two of four classes minority: n_min = round(4b / 32), n_max = 15 n_min.
+    def sizes_at(b):
+        return step_sizes([False, False, True, True], b, 15)
+
+    assert sizes_at(20) == [45, 45, 3, 3]  # 80 / 32 = 2.5 rounds up: too many for 40 images
+    assert sizes_at(19) == [30, 30, 2, 2]
+    assert largest_fitting([40] * 4, sizes_at, 32, held_out=0) == 19
+    assert largest_fitting([40] * 4, sizes_at, 32, held_out=10) == 19  # 10 + 30 = 40
+    assert largest_fitting([40] * 4, sizes_at, 32, held_out=11) == 11  # n_min 1: 11 + 15 <= 40
+    assert largest_fitting([40] * 4, sizes_at, 12, held_out=0) == 12  # fits as asked
+    assert largest_fitting([0] * 4, sizes_at, 32, held_out=0) == 0

@@ -195,7 +195,8 @@ def caltech_without_metronome(root: Path) -> str:
         (["data=caltech101", "data.root={caltech}"], "class folder '.*watch' is missing"),
         (
             ["data=folder", "data.root={folder}", "data.minority=[b]"],
-            "class 'a' has 3 images but this ratio needs 32",
+            r"class 'a' has 3 images but this ratio needs 32; .* \(data.per_class=3 fits at "
+            r"ratio=1\)",
         ),
         (["data=folder", "data.root={folder}"], "data.minority has no value: give it"),
         (["ratio=0.5"], "ratio=0.5 is below 1"),

@@ -15,6 +15,7 @@ from imbalance.data.manifest import manifest_of, read_manifest, select_from_mani
 from imbalance.data.subsets import (
     PROFILES,
     balanced_test,
+    largest_fitting,
     minority_count,
     nested_selection,
     profile_sizes,
@@ -193,14 +194,26 @@ class ImbalancedDataModule(L.LightningDataModule):
         is_minority = [
             self.profile == "step" and name in self.minority_names for name in self.class_names
         ]
-        sizes = profile_sizes(self.profile, is_minority, self.per_class, self.ratio)
-        if self.test == "balanced":
-            test = balanced_test(labels, self.test_per_class, self.seed, self.class_names)
-            train = nested_selection(
-                labels, sizes, self.seed, self.class_names, held_out=self.test_per_class
+
+        def sizes_at(per_class: int) -> list[int]:
+            return profile_sizes(self.profile, is_minority, per_class, self.ratio)
+
+        balanced = self.test == "balanced"
+        held_out = self.test_per_class if balanced else 0
+        if balanced:
+            test = balanced_test(labels, held_out, self.seed, self.class_names)
+        try:
+            selection = nested_selection(
+                labels, sizes_at(self.per_class), self.seed, self.class_names, held_out
             )
+        except ConfigError as error:  # too few images: say what would fit
+            available = np.bincount(labels, minlength=len(self.class_names))
+            fits = largest_fitting(available, sizes_at, self.per_class, held_out)
+            hint = f" (data.per_class={fits} fits at ratio={self.ratio})" if fits else ""
+            raise ConfigError(f"{error}{hint}") from error
+        if balanced:
+            train = selection
         else:
-            selection = nested_selection(labels, sizes, self.seed, self.class_names)
             train, test = stratified_split(labels, selection, self.test_fraction)
             if not len(test):  # nothing to score the run on: refused before it trains
                 raise ConfigError(

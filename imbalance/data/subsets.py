@@ -14,7 +14,7 @@ after it, so its images are the same at every ratio and profile.
 """
 
 import math
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 
 import numpy as np
 
@@ -101,6 +101,17 @@ def profile_sizes(
     if profile == "exponential":
         return exponential_sizes(len(is_minority), per_class, ratio)
     raise ConfigError(f"profile={profile} is not one of {', '.join(PROFILES)}")
+
+
+def largest_fitting(
+    available: Sequence[int], sizes_at: Callable[[int], list[int]], per_class: int, held_out: int
+) -> int:
+    """The largest b <= per_class whose sizes, `sizes_at(b)`, fit every class's `available`
+    images after `held_out` test images each; 0 when none does."""
+    for b in range(per_class, 0, -1):
+        if all(held_out + n <= a for n, a in zip(sizes_at(b), available, strict=True)):
+            return b
+    return 0
 
 
 def shot_groups(train_sizes: Sequence[int]) -> list[str]:

@@ -32,8 +32,14 @@ FIG3, RECALL = "fig3_settings.png", "fig_recall.png"
 FIGURES = [*(curve[-1] for curve in CURVES), FIG3, RECALL]
 
 
-def describe(sweep: Sweep) -> str:
-    """`digits, compact, mean ± sd over 2 seeds (0, 1)`: what every number is."""
+# Overrides that say where files lie or how the command treated the directories, not what ran.
+NOT_DESCRIBED = ("data.root", "data.cache_dir", "data.manifest", "rerun")
+
+
+def describe(sweep: Sweep, columns: list[str]) -> str:
+    """`digits, compact, mean ± sd over 2 seeds (0, 1); trainer.max_epochs=20`: what every
+    number is, with the overrides that every run shares (the settings in `columns` and the
+    seeds aside)."""
     runs = sweep.runs
     common = [
         runs[0]["choices"][group]
@@ -48,7 +54,10 @@ def describe(sweep: Sweep) -> str:
         spread = f"mean ± sd over {len(pairs)} runs" if len(pairs) > 1 else "1 run"
     else:
         spread = f"mean ± sd over {len(seeds)} seeds" if len(seeds) > 1 else "1 seed"
-    return ", ".join([*common, f"{spread} ({named})"])
+    shared = set(runs[0]["overrides"]).intersection(*(run["overrides"] for run in runs[1:]))
+    hidden = {*columns, *tables.SEEDS, *NOT_DESCRIBED}
+    shown = sorted(o for o in shared if o.split("=", 1)[0].lstrip("+~") not in hidden)
+    return ", ".join([*common, f"{spread} ({named})"]) + "".join(f"; {o}" for o in shown)
 
 
 def write_report(sweep: Sweep, baseline: str | None = None) -> list[Path]:
@@ -59,7 +68,7 @@ def write_report(sweep: Sweep, baseline: str | None = None) -> list[Path]:
     each_run = tables.per_run(runs, columns)
     # Checked before anything is written: a wrong baseline leaves the directory as it was.
     compared = paired.parse_baseline(baseline, each_run, columns) if baseline else None
-    context = describe(sweep)
+    context = describe(sweep, columns)
     missing = "".join(f"\n- {job}" for job in sweep.missing)
     missing = f"\n\nMissing jobs, left out:{missing}\n" if missing else "\n"
     untested = "".join(
@@ -137,10 +146,11 @@ def write_paired(
         "at once (Benjamini-Hochberg): a difference is beyond the noise when that is below 0.05."
     )
     markdown_table = paired.markdown(table, columns, metrics)
+    found = paired.beyond_the_noise(table, columns, metrics) if most >= 2 else ""
     (out / "paired.md").write_text(
         f"# Paired differences from {key}={value}\n\n{context}. Each setting against the "
         f"{key}={value} setting that shares its other values, run by run (runs pair when they "
-        f"share seed and data seed). {note}\n\n{markdown_table}\n"
+        f"share seed and data seed). {note}\n\n{found}\n\n{markdown_table}\n"
     )
     paired.forest_plot(
         table,
@@ -153,6 +163,7 @@ def write_paired(
     )
     print(f"\nPaired differences from {key}={value}. {note}")
     print(markdown_table)
+    print(found)
     return [out / "paired.md", out / "paired.csv", out / "fig_paired.png"]
 
 

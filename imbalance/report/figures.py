@@ -7,19 +7,22 @@ Panels wrap into a grid of at most MAX_COLUMNS columns, unless the ratio varies 
 other setting: then a row per setting and a column per ratio, as the paper lays them out.
 Every curve is the mean over seeds, with a band of one standard deviation when there are
 several. Colours are the Okabe-Ito palette, which colour-blind readers can tell apart; past its
-eight colours, lines also differ in style. Legends sit outside the panels.
+seven colours (its yellow left out), lines also differ in style. Legends sit outside the panels.
 """
 
 import math
+import textwrap
 from pathlib import Path
 
 import numpy as np
 import pandas as pd
 from matplotlib.figure import Figure
+from matplotlib.ticker import MaxNLocator
 
 from imbalance.report.tables import over_seeds, ratio_label
 
-OKABE_ITO = ["#0072B2", "#D55E00", "#009E73", "#CC79A7", "#E69F00", "#56B4E9", "#000000", "#F0E442"]
+# Okabe-Ito's palette but its yellow, which thin lines on white do not show.
+OKABE_ITO = ["#0072B2", "#D55E00", "#009E73", "#CC79A7", "#E69F00", "#56B4E9", "#000000"]
 LINE_STYLES = ["-", "--", ":", "-."]
 TRAIN, TEST = OKABE_ITO[0], OKABE_ITO[1]
 # The classes of each group: the large ones blue, the small ones vermillion.
@@ -34,6 +37,8 @@ MAX_COLUMNS = 4
 PANEL = (3.4, 2.6)  # inches
 BANDED_LINES = 4  # Figure 3 draws a band of one sd around each line up to this many lines
 DPI = 110
+TITLE_WIDTH = 90  # characters of a title's line: the narrowest figure, MIN_WIDTH, holds them
+MIN_WIDTH = 6.5  # inches
 
 
 def varying(frame: pd.DataFrame, columns: list[str]) -> list[str]:
@@ -76,7 +81,7 @@ def _figure(rows: int, cols: int, title: str, legend_space: float = 0.0, **share
     """A figure of rows x cols panels of PANEL inches (axes as a 2-d array), `legend_space`
     inches wider for a legend at the right."""
     width = PANEL[0] * cols + 0.9 + legend_space
-    figure = Figure(figsize=(max(width, 5.5), PANEL[1] * rows + 1.3), layout="constrained")
+    figure = Figure(figsize=(max(width, MIN_WIDTH), PANEL[1] * rows + 1.3), layout="constrained")
     axes = figure.subplots(rows, cols, squeeze=False, **share)
     figure.suptitle(title, fontsize=11)
     return figure, axes
@@ -97,7 +102,7 @@ def _curve(axes, runs: pd.DataFrame, value: str, label: str, band: bool = True, 
 
 
 def _title(what: str, fixed: str, context: str) -> str:
-    return f"{what}{f' ({fixed})' if fixed else ''}\n{context}"
+    return f"{what}{f' ({fixed})' if fixed else ''}\n{textwrap.fill(context, TITLE_WIDTH)}"
 
 
 def train_test_curves(
@@ -115,10 +120,12 @@ def train_test_curves(
     vary = varying(epochs, columns)
     others = [c for c in vary if c != "ratio"]
     title = _title(what, fixed_label(epochs, columns), context)
+    # Accuracy shares its 0-1 scale; a loss can be ten times another setting's.
+    share = {"sharex": True, "sharey": metric == "acc"}
     if "ratio" in vary and len(others) == 1:
         rows = list(dict.fromkeys(epochs[others[0]]))
         ratios = list(dict.fromkeys(epochs["ratio"]))
-        figure, axes = _figure(len(rows), len(ratios), title, sharex=True, sharey=True)
+        figure, axes = _figure(len(rows), len(ratios), title, **share)
         keys = [*others, "ratio"]
         panels = [
             (axes[rows.index(value[0])][ratios.index(value[1])], value, runs)
@@ -126,18 +133,19 @@ def train_test_curves(
         ]
     else:
         groups = _groups(epochs, vary)
-        figure, axes = _figure(*_panel_grid(len(groups)), title, sharex=True, sharey=True)
+        figure, axes = _figure(*_panel_grid(len(groups)), title, **share)
         keys = vary
         panels = [(ax, value, runs) for ax, (value, runs) in zip(axes.flat, groups, strict=False)]
     for ax, value, runs in panels:
         for split, color in (("train", TRAIN), ("test", TEST)):
             _curve(ax, runs, f"{split}_{metric}", split, color=color)
-        ax.set_title(_label(keys, value) or "all runs", fontsize=9)
+        ax.set_title(_label(keys, value), fontsize=9)
+        ax.xaxis.set_major_locator(MaxNLocator(integer=True))
         ax.grid(alpha=0.3)
     _finish_grid(axes, axes.size if keys != vary else len(panels), "epoch", ylabel)
     if metric == "acc":
         axes[0][0].set_ylim(0, 1.02)
-    figure.legend(*axes[0][0].get_legend_handles_labels(), loc="outside upper right", ncols=2)
+    figure.legend(*axes[0][0].get_legend_handles_labels(), loc="outside lower center", ncols=2)
     figure.savefig(path, dpi=DPI)
     return figure
 
@@ -188,6 +196,7 @@ def setting_curves(
                 _curve(axes[i][j], runs, metric, str(name), bands, **style[line])
         for i, ylabel in enumerate(metrics.values()):
             ax = axes[i][j]
+            ax.xaxis.set_major_locator(MaxNLocator(integer=True))
             ax.set_title(ratio_label(ratio), fontsize=10)
             ax.grid(alpha=0.3)
             if len(ratios) == 1 or i == 1:  # the figure's bottom row
@@ -262,10 +271,10 @@ def _recall_by_ratio(classes, columns, panel_keys, context, path) -> Figure:
         ax.set_xticks(ratios, [ratio_label(r) for r in ratios])
         ax.minorticks_off()
         ax.set_ylim(-0.03, 1.03)
-        ax.set_title(_label(panel_keys, panel) or "all runs", fontsize=9)
+        ax.set_title(_label(panel_keys, panel), fontsize=9)
         ax.grid(alpha=0.3)
     _finish_grid(axes, len(panels), "imbalance ratio ρ (largest : smallest class)", "test recall")
-    _outside_legend(figure, axes, "outside lower center", ncols=4)
+    _outside_legend(figure, axes, "outside lower center", ncols=4 if len(panels) > 2 else 2)
     figure.savefig(path, dpi=DPI)
     return figure
 
@@ -279,7 +288,7 @@ def _recall_by_setting(classes, columns, vary, context, path) -> Figure:
 
     what = f"Per-class test recall by {', '.join(vary)}"
     title = _title(what, fixed_label(classes, columns), context)
-    figure = Figure(figsize=(max(6.0, 0.6 * len(settings) + 2.5), 4.8), layout="constrained")
+    figure = Figure(figsize=(max(MIN_WIDTH, 0.6 * len(settings) + 2.5), 4.8), layout="constrained")
     ax = figure.subplots()
     figure.suptitle(title, fontsize=11)
     present = [g for g in GROUP_COLORS if (classes["group"] == g).any()]

@@ -137,6 +137,21 @@ def markdown(table: pd.DataFrame, columns: list[str], metrics: dict[str, str]) -
 OUTLIER_REACH = 4.0
 
 
+def beyond_the_noise(table: pd.DataFrame, columns: list[str], metrics: dict[str, str]) -> str:
+    """`Beyond the noise ...: balanced accuracy: remedy=crt +0.147; minority recall: none.`:
+    per metric, the settings whose BH-adjusted p is below 0.05, with their mean difference."""
+    labels_of = [c for c in columns if table[c].nunique() > 1] or columns
+    found = []
+    for metric, label in metrics.items():
+        beyond = table[table[f"{metric}_p_bh"] < 0.05]
+        named = ", ".join(
+            f"{' '.join(f'{c}={_value(row, c)}' for c in labels_of)} {row[f'{metric}_diff']:+.3f}"
+            for row in beyond.to_dict("records")
+        )
+        found.append(f"{label}: {named or 'none'}")
+    return f"Beyond the noise (BH-adjusted p < 0.05): {'; '.join(found)}."
+
+
 def forest_plot(
     table: pd.DataFrame, columns: list[str], metrics: dict[str, str], title: str, path
 ) -> Figure:
