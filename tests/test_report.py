@@ -254,29 +254,27 @@ def test_a_remedies_sweep_at_one_ratio_gets_figures_by_remedy(tmp_path):
 
 
 def test_a_far_outlier_is_cut_at_the_edge_of_the_paired_plot_with_its_value(tmp_path):
-    sweep = remedies_sweep(tmp_path / "sweep")
-    assert main([str(sweep), "--baseline", "remedy=none"]) == 0
-    table = {row["remedy"]: row for row in read_csv(sweep / "paired.csv")}
-    runs = read_sweep(sweep).runs
+    runs = read_sweep(remedies_sweep(tmp_path / "sweep")).runs
     columns = tables.setting_columns(runs)
     each_run = tables.per_run(runs, columns)
-    frame = paired.paired_differences(each_run, columns, "remedy", "none", ["balanced_acc"])
-    figure = paired.forest_plot(
-        frame, columns, {"balanced_acc": "balanced accuracy"}, "t", tmp_path / "p.png"
-    )
+    metrics = {"balanced_acc": "balanced accuracy"}
+    frame = paired.paired_differences(each_run, columns, "remedy", "none", list(metrics))
+    figure = paired.forest_plot(frame, columns, metrics, "t", tmp_path / "p.png")
     (ax,) = figure.axes
     left, right = ax.get_xlim()
-    under = float(table["undersample"]["balanced_acc_diff"])
-    assert (
-        f"balanced accuracy: remedy=undersample {under:+.3f};" in (sweep / "paired.md").read_text()
-    )
+    table = {row["remedy"]: row for row in frame.to_dict("records")}
+    under = table["undersample"]["balanced_acc_diff"]
     assert under < left, "the outlier sets the scale"
     assert f"{under:+.2f}" in [text.get_text() for text in ax.texts]
     # Every other interval is at least a twentieth of the panel wide: readable, not a sliver.
     for remedy, row in table.items():
         if remedy != "undersample":
-            width = float(row["balanced_acc_high"]) - float(row["balanced_acc_low"])
+            width = row["balanced_acc_high"] - row["balanced_acc_low"]
             assert width / (right - left) > 1 / 20, remedy
+    assert paired.beyond_the_noise(frame, columns, metrics) == (
+        f"Beyond the noise (BH-adjusted p < 0.05): balanced accuracy: remedy=undersample "
+        f"{under:+.3f}."
+    )
 
 
 def test_the_scale_of_a_paired_panel_keeps_every_interval_unless_one_is_far_beyond():

@@ -270,6 +270,7 @@ def test_parallel_jobs_share_the_cores_instead_of_fighting_over_them(tmp_path):
 def test_flush_denormal_reaches_every_cpu_thread(tmp_path, flush):
     result = run_cli(
         *TINY,
+        "trainer.max_epochs=1",
         f"flush_denormal={flush}",
         "+trainer.callbacks=[{_target_:subnormal_probe.CountSubnormalResults}]",
         f"hydra.run.dir={tmp_path / 'run'}",
