@@ -18,8 +18,11 @@ from imbalance.data.datamodule import expand
 from imbalance.errors import ConfigError, quoted
 from imbalance.metrics import GROUPS, scalar_names
 
-# Settings that only the step profile reads (the minority classes and their fraction).
+# Settings that only the step profile reads (the minority classes and their fraction), those
+# that only the profiles drawing sizes from a ratio read, and those only the natural one reads.
 STEP_ONLY = ("mu", "data.minority")
+DRAWN_ONLY = ("ratio", "data.per_class")
+NATURAL_ONLY = ("data.max_per_class",)
 # Numbers typed on the command line, where `ratio=abc` is a valid string; those in REQUIRED
 # must be there (the data settings may be missing from a data config of one's own).
 NUMBERS = {
@@ -104,12 +107,24 @@ def check_config(cfg: DictConfig, overrides: Sequence[str] = ()) -> None:
         raise ConfigError(
             f"optimized_metric={cfg.optimized_metric} is not one of {', '.join(every_metric)}"
         )
+    natural = cfg.profile == "natural"
     for override in overrides:
         key = override.split("=", 1)[0].lstrip("+~")
         if not step and key in STEP_ONLY:
             raise ConfigError(
                 f"{key} applies to profile=step only and profile={cfg.profile} would ignore it; "
                 f"drop {key}=... from the command line"
+            )
+        if natural and key in DRAWN_ONLY:
+            raise ConfigError(
+                f"{key} sets the class sizes that profile=step, linear and exponential draw; "
+                f"profile=natural trains on every image the data has and would ignore it: drop "
+                f"{key}=... (data.max_per_class caps the images of a class)"
+            )
+        if not natural and key in NATURAL_ONLY:
+            raise ConfigError(
+                f"{key} applies to profile=natural only and profile={cfg.profile} would ignore "
+                f"it; drop {key}=... from the command line"
             )
     unread = unread_keys(cfg)
     if unread:

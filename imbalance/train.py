@@ -243,7 +243,8 @@ def train(cfg: DictConfig) -> dict:
         sizes = ", ".join(f"{name} {count}" for name, count in data.counts("train").items())
         log.info(
             f"images: {', '.join(f'{split} {len(images)}' for split, images in data.sets.items())}"
-            f"; training images per class: {sizes}; splits sha256 {data.splits_hash}"
+            f"; training images per class: {sizes}; imbalance {imbalance_label(data.imbalance)}"
+            f" (largest training class over the smallest); splits sha256 {data.splits_hash}"
         )
         if checkpoint is not None:
             log.info(f"resuming from {checkpoint}: {resumed_after} epoch(s) done")
@@ -267,6 +268,7 @@ def train(cfg: DictConfig) -> dict:
         "minority": data.minority_names,
         "groups": data.groups,
         "counts": {split: data.counts(split) for split in ("train", "val", "test")},
+        "imbalance": data.imbalance,  # the largest training class over the smallest
         "history": module.history,
         "test": module.test_results,
         "splits": data.splits,
@@ -305,6 +307,12 @@ def train(cfg: DictConfig) -> dict:
                 f"undefined (null in results.json) and every average leaves them out"
             )
     return results
+
+
+def imbalance_label(imbalance: float | None) -> str:
+    return (
+        "undefined (a class has no training image)" if imbalance is None else f"{imbalance:.3g}:1"
+    )
 
 
 def to_log_file(message: str, exc_info=None) -> None:

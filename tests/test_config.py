@@ -6,6 +6,7 @@ from hydra.utils import instantiate
 from torch import nn
 
 from helpers import REPO
+from imbalance.checks import check_config
 from imbalance.data.augment import RandomAffine
 from imbalance.errors import ConfigError
 from imbalance.train import build
@@ -239,6 +240,21 @@ def test_step_only_settings_given_to_another_profile_are_refused(config):
         build(cfg, overrides=["data.minority=[1,2]"])
     data, _ = build(cfg, overrides=["profile=linear"])  # mu in the config, not given: fine
     assert list(data.groups) == ["many", "medium", "few"]
+
+
+@pytest.mark.parametrize(
+    "profile, override, message",
+    [
+        ("natural", "ratio=3", "^ratio sets the class sizes that profile=step, linear and expo"),
+        ("natural", "data.per_class=5", "^data.per_class sets the class sizes"),
+        ("natural", "mu=0.3", "^mu applies to profile=step only"),
+        ("step", "data.max_per_class=5", "^data.max_per_class applies to profile=natural only"),
+    ],
+)
+def test_settings_a_profile_would_ignore_are_refused(config, profile, override, message):
+    overrides = [f"profile={profile}", override]
+    with pytest.raises(ConfigError, match=message):
+        check_config(config(*overrides), overrides)
 
 
 def test_optimized_metric_may_be_any_metric_of_the_run(config):

@@ -73,6 +73,9 @@ def test_every_command_of_the_docs_names_what_exists(page, line, places):
             report_arguments().parse_args(args)  # exits on an unknown option
         case ["python", "-m", "imbalance.train", *args]:
             check_train_command(args)
+        case ["python", "-m", "imbalance.splits", *args]:  # a run's overrides, and --out FILE
+            out = args.index("--out") if "--out" in args else len(args)
+            check_train_command(args[:out] + args[out + 2 :])
         case _:
             pytest.fail(f"{page}: a command this test cannot check: {line}")
 

@@ -2,15 +2,18 @@ import numpy as np
 import pytest
 
 from imbalance.data.subsets import (
-    PROFILES,
+    DRAWN,
     balanced_test,
+    data_imbalance,
     exponential_sizes,
     largest_fitting,
     linear_sizes,
     minority_count,
+    natural_sizes,
     nested_selection,
     profile_sizes,
     shot_groups,
+    shot_groups_by_count,
     step_sizes,
     stratified_split,
     validation_split,
@@ -201,7 +204,7 @@ def test_long_tail_sizes_keep_ratio_shape_and_total_within_the_rounding_rule(
         assert abs(sum(sizes) - ideal) <= slack or sizes[-1] == 1, profile
 
 
-@pytest.mark.parametrize("profile", PROFILES)
+@pytest.mark.parametrize("profile", DRAWN)
 def test_every_profile_is_nested_across_ratios_for_every_class(profile):
     chosen = {}
     for ratio in RATIOS:
@@ -237,7 +240,7 @@ def test_shot_groups_are_thirds_by_training_size():
 def test_a_balanced_test_set_is_the_same_at_every_ratio_and_never_trained_on():
     test = balanced_test(LABELS, 10, seed=0, class_names=NAMES)
     assert np.bincount(LABELS[test], minlength=10).tolist() == [10] * 10
-    for profile in PROFILES:
+    for profile in DRAWN:
         for ratio in RATIOS:
             sizes = profile_sizes(profile, IS_MINORITY, 20, ratio)
             train = nested_selection(LABELS, sizes, 0, NAMES, held_out=10)
@@ -290,3 +293,29 @@ def test_the_largest_per_class_that_fits_the_images():
     assert largest_fitting([40] * 4, sizes_at, 32, held_out=11) == 11  # n_min 1: 11 + 15 <= 40
     assert largest_fitting([40] * 4, sizes_at, 12, held_out=0) == 12  # fits as asked
     assert largest_fitting([0] * 4, sizes_at, 32, held_out=0) == 0
+
+
+def test_natural_sizes_are_every_image_less_the_test_set_capped():
+    names = ["a", "b", "c", "d"]
+    assert natural_sizes([130, 40, 12, 5], 0, None, names) == [130, 40, 12, 5]
+    assert natural_sizes([130, 40, 12, 5], 0, 50, names) == [50, 40, 12, 5]
+    assert natural_sizes([130, 40, 12, 5], 4, 50, names) == [50, 36, 8, 1]
+    with pytest.raises(ConfigError, match="class 'd' has 5 images but data.test=balanced takes 5"):
+        natural_sizes([130, 40, 12, 5], 5, None, names)
+    with pytest.raises(ConfigError, match="data.max_per_class=0 must be at least 1"):
+        natural_sizes([130, 40, 12, 5], 0, 0, names)
+
+
+def test_shot_groups_follow_the_fields_thresholds():
+    # More than 100 training images: many; fewer than 20: few; 20 to 100: medium.
+    sizes = [101, 100, 20, 19, 1]
+    assert shot_groups_by_count(sizes, 100, 20) == ["many", "medium", "medium", "few", "few"]
+    assert shot_groups_by_count(sizes, 10, 2) == ["many", "many", "many", "many", "few"]
+    with pytest.raises(ConfigError, match="0 < few_shot <= many_shot"):
+        shot_groups_by_count(sizes, 10, 20)
+
+
+def test_the_data_imbalance_is_the_largest_class_over_the_smallest():
+    assert data_imbalance([91, 28, 8, 3]) == pytest.approx(91 / 3)
+    assert data_imbalance([5, 5]) == 1
+    assert data_imbalance([5, 0]) is None

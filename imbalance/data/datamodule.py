@@ -15,11 +15,14 @@ from imbalance.data.manifest import manifest_of, read_manifest, select_from_mani
 from imbalance.data.subsets import (
     PROFILES,
     balanced_test,
+    data_imbalance,
     largest_fitting,
     minority_count,
+    natural_sizes,
     nested_selection,
     profile_sizes,
     shot_groups,
+    shot_groups_by_count,
     stratified_split,
     validation_split,
 )
@@ -70,7 +73,10 @@ class ImbalancedDataModule(L.LightningDataModule):
     out as validation. `seed` draws the images; it is the config's `data.seed`.
 
     With the step profile, the first `round(mu * len(classes))` names of `minority` are the
-    minority classes; the other profiles ignore `mu` and `minority`. Images are kept in memory as
+    minority classes; the other profiles ignore `mu` and `minority`. The natural profile takes
+    every image of every class as the source has it (at most `max_per_class` a class), ignoring
+    `ratio` and `per_class`, and groups the classes as many-shot (more than `many_shot` training
+    images), medium- and few-shot (fewer than `few_shot`). Images are kept in memory as
     uint8 and indexed a batch at a time; image files are decoded through the on-disk cache in
     `cache_dir` when it is set. With `on_device`, the images are copied once to the device the
     model trains on (a GPU), so that no batch crosses the bus; turn it off for a data set larger
@@ -105,6 +111,9 @@ class ImbalancedDataModule(L.LightningDataModule):
         manifest: str | None = None,
         cache_dir: str | None = None,
         on_device: bool = True,
+        max_per_class: int | None = None,
+        many_shot: int = 100,
+        few_shot: int = 20,
     ):
         super().__init__()
         sizes = {
@@ -141,6 +150,9 @@ class ImbalancedDataModule(L.LightningDataModule):
         self.manifest = expand(manifest)
         self.cache_dir = None if cache_dir is None else Path(expand(cache_dir))
         self.on_device = on_device
+        self.max_per_class = max_per_class
+        self.many_shot = many_shot
+        self.few_shot = few_shot
         self.sets: dict[str, InMemoryImages] = {}
         # Samplers by the first epoch they draw for; None: every image once, shuffled by torch.
         # A run's come from train.remedy: the remedy's, or a Shuffle.
@@ -195,19 +207,23 @@ class ImbalancedDataModule(L.LightningDataModule):
             self.profile == "step" and name in self.minority_names for name in self.class_names
         ]
 
-        def sizes_at(per_class: int) -> list[int]:
-            return profile_sizes(self.profile, is_minority, per_class, self.ratio)
-
         balanced = self.test == "balanced"
         held_out = self.test_per_class if balanced else 0
+        available = np.bincount(labels, minlength=len(self.class_names))
+
+        def sizes_at(per_class: int) -> list[int]:
+            if self.profile == "natural":
+                names = self.class_names
+                return natural_sizes(available, held_out, self.max_per_class, names)
+            return profile_sizes(self.profile, is_minority, per_class, self.ratio)
+
         if balanced:
             test = balanced_test(labels, held_out, self.seed, self.class_names)
         try:
             selection = nested_selection(
                 labels, sizes_at(self.per_class), self.seed, self.class_names, held_out
             )
-        except ConfigError as error:  # too few images: say what would fit
-            available = np.bincount(labels, minlength=len(self.class_names))
+        except ConfigError as error:  # too few images for a drawn profile: say what would fit
             fits = largest_fitting(available, sizes_at, self.per_class, held_out)
             hint = f" (data.per_class={fits} fits at ratio={self.ratio})" if fits else ""
             raise ConfigError(f"{error}{hint}") from error
@@ -245,8 +261,12 @@ class ImbalancedDataModule(L.LightningDataModule):
                 )
 
     def _set_groups(self, train_counts: np.ndarray) -> None:
-        """`groups`: group name -> its classes, for the metrics of each group. Step: `majority`
-        and `minority`; the other profiles: `many`, `medium` and `few` by training size."""
+        """`groups`: group name -> its classes, for the metrics of each group, and `imbalance`,
+        the largest training class over the smallest. Step: `majority` and `minority`; natural:
+        `many`, `medium` and `few` by the field's thresholds (more than `many_shot` training
+        images, fewer than `few_shot`); linear and exponential: the same names by thirds of the
+        classes. A group without classes is left out."""
+        self.imbalance = data_imbalance(train_counts.tolist())
         if self.profile == "step":
             minority = set(self.minority_names)
             self.groups = {
@@ -254,7 +274,10 @@ class ImbalancedDataModule(L.LightningDataModule):
                 "majority": [name for name in self.class_names if name not in minority],
             }
             return
-        shots = shot_groups(train_counts.tolist())
+        if self.profile == "natural":
+            shots = shot_groups_by_count(train_counts.tolist(), self.many_shot, self.few_shot)
+        else:
+            shots = shot_groups(train_counts.tolist())
         self.groups = {
             group: [
                 name for name, shot in zip(self.class_names, shots, strict=True) if shot == group
@@ -262,7 +285,7 @@ class ImbalancedDataModule(L.LightningDataModule):
             for group in ("many", "medium", "few")
             if group in shots
         }
-        self.minority_names = self.groups["few"]
+        self.minority_names = self.groups.get("few", [])
 
     def _minority_names(self) -> list[str]:
         unknown = [name for name in self.minority if name not in self.class_names]

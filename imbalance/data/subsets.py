@@ -7,6 +7,9 @@ between the largest and the smallest class; the total stays N * b within roundin
 - linear (Buda et al. 2018): sizes fall linearly from n_max to n_min in the order of the classes;
 - exponential (long tail, as CIFAR-10-LT, Cui et al. 2019): n_i proportional to rho^(-i/(N-1)).
 
+The natural profile draws no sizes: every image of every class, as the source has it
+(`natural_sizes`).
+
 Subsets are nested: each class has one random order fixed by (data seed, class index) and a
 subset is a prefix of it, so whatever the ratio or profile, a smaller subset of a class lies
 inside a larger one. A balanced test set is the head of each order, and training subsets come
@@ -20,7 +23,9 @@ import numpy as np
 
 from imbalance.errors import ConfigError
 
-PROFILES = ("step", "linear", "exponential")
+PROFILES = ("step", "linear", "exponential", "natural")
+# The profiles that draw class sizes from a ratio; natural takes them from the data.
+DRAWN = ("step", "linear", "exponential")
 
 
 def round_half_up(x: float) -> int:
@@ -93,14 +98,41 @@ def exponential_sizes(num_classes: int, per_class: int, ratio: float) -> list[in
 def profile_sizes(
     profile: str, is_minority: Sequence[bool], per_class: int, ratio: float
 ) -> list[int]:
-    """Images per class under `profile`; `is_minority` matters to step alone."""
+    """Images per class under `profile`, one of DRAWN; `is_minority` matters to step alone."""
     if profile == "step":
         return step_sizes(is_minority, per_class, ratio)
     if profile == "linear":
         return linear_sizes(len(is_minority), per_class, ratio)
     if profile == "exponential":
         return exponential_sizes(len(is_minority), per_class, ratio)
-    raise ConfigError(f"profile={profile} is not one of {', '.join(PROFILES)}")
+    raise ConfigError(f"profile={profile} is not one of {', '.join(DRAWN)}")
+
+
+def natural_sizes(
+    available: Sequence[int], held_out: int, max_per_class: int | None, class_names: Sequence[str]
+) -> list[int]:
+    """Each class's images as the source has them, less `held_out` test images each (a balanced
+    test set's), capped at `max_per_class` (None: no cap). A class left without a training
+    image is refused, named with its count."""
+    if max_per_class is not None and max_per_class < 1:
+        raise ConfigError(f"data.max_per_class={max_per_class} must be at least 1, or null")
+    sizes = []
+    for name, count in zip(class_names, available, strict=True):
+        if count <= held_out:
+            raise ConfigError(
+                f"class '{name}' has {count} images but data.test=balanced takes "
+                f"{held_out} for testing and training needs at least one more; lower "
+                f"data.test_per_class, or leave the class out of data.classes"
+            )
+        size = count - held_out
+        sizes.append(size if max_per_class is None else min(size, max_per_class))
+    return sizes
+
+
+def data_imbalance(train_sizes: Sequence[int]) -> float | None:
+    """The largest training class over the smallest; None when a class has none."""
+    smallest = min(train_sizes)
+    return max(train_sizes) / smallest if smallest else None
 
 
 def largest_fitting(
@@ -125,6 +157,17 @@ def shot_groups(train_sizes: Sequence[int]) -> list[str]:
     for rank, c in enumerate(order):
         groups[c] = "many" if rank < edge else "few" if rank >= n - edge else "medium"
     return groups
+
+
+def shot_groups_by_count(train_sizes: Sequence[int], many: int, few: int) -> list[str]:
+    """'many', 'medium' or 'few' for each class by its training images, as the long-tail
+    literature reports natural long tails (Liu et al. 2019, OLTR; Kang et al. 2020): more than
+    `many` images is many-shot, fewer than `few` few-shot, the rest medium-shot."""
+    if not 0 < few <= many:
+        raise ConfigError(
+            f"data.few_shot={few} and data.many_shot={many}: give 0 < few_shot <= many_shot"
+        )
+    return ["many" if n > many else "few" if n < few else "medium" for n in train_sizes]
 
 
 def _class_order(labels: np.ndarray, c: int, seed: int) -> np.ndarray:

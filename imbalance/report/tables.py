@@ -38,9 +38,17 @@ def _overrides(run: dict) -> dict[str, str]:
     return dict(override.split("=", 1) for override in run["overrides"] if "=" in override)
 
 
+def ratio(run: dict) -> float:
+    """The run's imbalance ratio: the one its profile drew; with profile=natural, which draws
+    none, the data's own (its largest training class over its smallest, to one decimal)."""
+    if run["config"].get("profile") == "natural":
+        return round(run["imbalance"], 1) if run.get("imbalance") else float("nan")
+    return run["config"]["ratio"]
+
+
 def _setting(run: dict, columns: list[str]) -> dict:
     values = {
-        "ratio": run["config"]["ratio"],
+        "ratio": ratio(run),
         "reg": run["choices"]["reg"],
         "remedy": run["choices"].get("remedy", "none"),
     }
