@@ -19,12 +19,10 @@ from hydra.errors import HydraException
 from omegaconf import DictConfig
 
 from imbalance.checks import check_config
-from imbalance.data.datamodule import ImbalancedDataModule
+from imbalance.data.datamodule import SPLITS, ImbalancedDataModule
 from imbalance.errors import ConfigError
 from imbalance.results import atomic_write
 from imbalance.train import datamodule, imbalance_label, run_config
-
-SPLITS = ("train", "val", "test")
 
 
 def compose_run(overrides: list[str]) -> DictConfig:
@@ -72,8 +70,10 @@ def main(argv: list[str] | None = None) -> int:
         catalog, splits = data.select()
     except (ConfigError, HydraException) as error:
         cause = error.__cause__ if isinstance(error.__cause__, ConfigError) else error
-        message = str(cause).split("Config search path")[0]  # Hydra's own list of its sources
-        print(f"error: {' '.join(message.split())}", file=sys.stderr)
+        message = str(cause)
+        if not isinstance(cause, ConfigError):  # Hydra's, over several lines: one
+            message = " ".join(message.split("Config search path")[0].split())
+        print(f"error: {message}", file=sys.stderr)
         return 2
     counts = split_counts(data, catalog.labels, splits)
     print(

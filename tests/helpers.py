@@ -28,6 +28,22 @@ def make_image_tree(root: Path, counts: dict[str, int], grey: str | None = None)
     return root
 
 
+def file_lists(tmp_path: Path, counts: dict[str, int], tested: int = 2) -> tuple[Path, dict]:
+    """Images of `counts`, and train/test lists in ImageNet-LT's format: each class's first
+    `tested` images for test, the rest for training; class names in names.txt."""
+    root = make_image_tree(tmp_path / "images", counts)
+    lists = {"train": [], "test": []}
+    for label, name in enumerate(counts):
+        for i in range(counts[name]):
+            split = "test" if i < tested else "train"
+            lists[split].append(f"{name}/image_{i + 1:04d}.jpg {label}")
+    files = {}
+    for split, lines in [*lists.items(), ("class_names", list(counts))]:
+        files[split] = tmp_path / f"{split}.txt"
+        files[split].write_text("\n".join(lines) + "\n")
+    return root, files
+
+
 def run_cli(*args: str, cwd: Path, env: dict | None = None) -> subprocess.CompletedProcess:
     """`python -m imbalance.train ARGS` in `cwd`, as a user runs it."""
     return subprocess.run(

@@ -3,11 +3,12 @@ import pytest
 import torch
 from PIL import Image
 
-from helpers import make_image_tree
+from helpers import file_lists, make_image_tree
 from imbalance.data.sources import (
     Caltech101,
     Digits,
     FileCatalog,
+    FileLists,
     ImageFolder,
     UnreadableImages,
 )
@@ -197,3 +198,48 @@ def test_image_files_come_in_torchvisions_order(image_tree):
     expected = make_dataset(str(root), {n: i for i, n in enumerate(names)}, IMG_EXTENSIONS)
     assert catalog.paths == [path for path, _ in expected]
     assert catalog.labels.tolist() == [label for _, label in expected]
+
+
+def test_file_lists_give_their_splits_as_they_are(tmp_path):
+    root, files = file_lists(tmp_path, {"ant": 9, "bee": 5, "cat": 3})
+    source = FileLists(str(files["train"]), str(files["test"]), None, str(files["class_names"]))
+    catalog = source.catalog(str(root), None)
+    assert catalog.class_names == ["ant", "bee", "cat"]
+    train, test = (catalog.labels[catalog.splits[split]] for split in ("train", "test"))
+    assert np.bincount(train).tolist() == [7, 3, 1] and np.bincount(test).tolist() == [2, 2, 2]
+    assert catalog.ids[catalog.splits["test"][0]] == "ant/image_0001.jpg"  # paths as listed
+    unnamed = FileLists(str(files["train"]), str(files["test"])).catalog(str(root), None)
+    assert unnamed.class_names == ["0", "1", "2"]  # the label numbers
+
+
+def test_every_problem_of_the_file_lists_is_named_at_once_one_a_line(tmp_path):
+    root, files = file_lists(tmp_path, {"ant": 9, "bee": 5, "cat": 3})
+    lines = files["train"].read_text().splitlines()
+    bad = tmp_path / "bad.txt"
+    bad.write_text(
+        "\n".join(
+            [
+                *lines[:2],
+                "just/a/path.jpg",  # line 3: no label
+                "ant/image_0009.jpg 3",  # line 4: 3 classes, labels 0 to 2
+                "ant/image_0099.jpg 0",  # line 5: no such image
+                "ant/image_0001.jpg 0",  # line 6: a test image
+            ]
+        )
+    )
+    val, names = str(tmp_path / "val.txt"), str(files["class_names"])  # no val.txt
+    source = FileLists(str(bad), str(files["test"]), val, names)
+    with pytest.raises(ConfigError) as error:
+        source.catalog(str(root), None)
+    message = str(error.value).splitlines()
+    assert message[0] == "the file lists have 5 problem(s); fix them and run again:"
+    assert sorted(message[1:]) == sorted(
+        [
+            f"data.source.val='{tmp_path / 'val.txt'}' does not exist",
+            f"{bad} line 3: 'just/a/path.jpg' is not 'path label'",
+            f"{bad} line 4: label 3 is outside 0 to 2 (the classes of data.source.class_names)",
+            f"{bad} line 5: ant/image_0099.jpg is not under {root}",
+            f"ant/image_0001.jpg is listed in train ({bad} line 6) and in test "
+            f"({files['test']} line 1): one image in two splits",
+        ]
+    )

@@ -7,7 +7,7 @@ import re
 
 import pytest
 
-from helpers import make_image_tree, run_main
+from helpers import file_lists, make_image_tree, run_main
 from imbalance.report.__main__ import main as report
 from imbalance.splits import main as splits
 
@@ -87,3 +87,24 @@ def test_bad_input_is_one_line(capsys):
     assert len(error.strip().splitlines()) == 1 and "Config search path" not in error
     assert splits(["profile=natural", "ratio=3"]) == 2
     assert "profile=natural trains on every image" in capsys.readouterr().err
+
+
+def test_a_run_on_file_lists_trains_on_their_splits(tmp_path):
+    root, files = file_lists(tmp_path, {"ant": 12, "bee": 6, "cat": 4})
+    lists = [f"data.source.{split}={files[split]}" for split in ("train", "test", "class_names")]
+    common = ["data=filelist", f"data.root={root}", *lists, "data.image_size=16"]
+    refused = run_main(*common, "trainer.max_epochs=1", cwd=tmp_path)
+    assert refused.returncode == 2
+    assert "add profile=natural, which trains on them as they are" in refused.stderr
+
+    run = tmp_path / "run"
+    args = [*common, "profile=natural", "data.val_fraction=0.25", "trainer.max_epochs=1"]
+    result = run_main(*args, f"hydra.run.dir={run}", cwd=tmp_path)
+    assert result.returncode == 0, result.stderr[-3000:]
+    results = json.loads((run / "results.json").read_text())
+    # The test list as it is; a quarter of each class's training list (half up) validates.
+    assert results["counts"]["test"] == {"ant": 2, "bee": 2, "cat": 2}
+    assert results["counts"]["val"] == {"ant": 3, "bee": 1, "cat": 1}
+    assert results["counts"]["train"] == {"ant": 7, "bee": 3, "cat": 1}
+    assert results["groups"] == {"few": ["ant", "bee", "cat"]}  # under 20 training images each
+    assert sorted(results["splits"]["test"]["ant"]) == ["ant/image_0001.jpg", "ant/image_0002.jpg"]

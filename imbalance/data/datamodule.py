@@ -33,6 +33,7 @@ warnings.filterwarnings("ignore", ".*does not have many workers.*")
 
 
 TEST_SETS = ("stratified", "balanced")
+SPLITS = ("train", "val", "test")
 
 
 def expand(path: str | None) -> str | None:
@@ -187,6 +188,11 @@ class ImbalancedDataModule(L.LightningDataModule):
         self.class_names = catalog.class_names
         self.channels = catalog.channels
         labels, ids = catalog.labels, catalog.ids  # ids: one relative path per file, made once
+        if catalog.splits is not None and self.profile != "natural":
+            raise ConfigError(
+                f"this source gives its own splits, which profile={self.profile} would redraw: "
+                "add profile=natural, which trains on them as they are"
+            )
         if self.profile == "step":
             self.minority_names = self._minority_names()
         if self.manifest is not None:
@@ -195,6 +201,8 @@ class ImbalancedDataModule(L.LightningDataModule):
             where = self.root or type(self.source).__name__
             splits = select_from_manifest(self.class_names, labels, ids, content, where)
             splits.setdefault("val", np.array([], dtype=np.int64))
+        elif catalog.splits is not None:
+            splits = self._given(labels, catalog.splits)
         else:
             splits = self._draw(labels)
         self._set_groups(np.bincount(labels[splits["train"]], minlength=len(self.class_names)))
@@ -239,6 +247,20 @@ class ImbalancedDataModule(L.LightningDataModule):
                 )
         train, val = validation_split(labels, train, self.val_fraction)
         return {"train": train, "val": val, "test": test}
+
+    def _given(self, labels: np.ndarray, given: dict[str, np.ndarray]) -> dict[str, np.ndarray]:
+        """The splits a source gives (file lists), as they are; without a validation split,
+        `val_fraction` of the training split is held out as one."""
+        if self.max_per_class is not None:
+            raise ConfigError(
+                "data.max_per_class would cap the splits this source gives, which are used as "
+                "they are: drop data.max_per_class"
+            )
+        splits = {split: given.get(split, np.array([], dtype=np.int64)) for split in SPLITS}
+        if not len(splits["val"]):  # drawn at random, as from a drawn subset
+            train = np.random.default_rng(self.seed).permutation(splits["train"])
+            splits["train"], splits["val"] = validation_split(labels, train, self.val_fraction)
+        return splits
 
     def _check_manifest_run(self, content: dict) -> None:
         """A results.json used as a manifest was a run at some ratio and profile (and, for

@@ -47,6 +47,8 @@ class FileCatalog:
     labels: np.ndarray
     paths: list[str]
     folder: str
+    # The splits the source gives (split -> catalog indices); None: the profile draws them.
+    splits: dict[str, np.ndarray] | None = None
     channels = 3
 
     @property
@@ -106,6 +108,7 @@ class ArrayCatalog:
     labels: np.ndarray
     images: torch.Tensor
     ids: list[int]
+    splits = None  # drawn by the profile
 
     @property
     def channels(self) -> int:
