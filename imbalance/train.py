@@ -93,7 +93,7 @@ def remedy(cfg: DictConfig, data: ImbalancedDataModule) -> tuple:
             f"remedy.loss.drw_epoch={drw_epoch} is beyond trainer.max_epochs={max_epochs}: no "
             f"epoch would be re-weighted; lower it or raise trainer.max_epochs"
         )
-    labels = data.train_set.tensors[1]
+    labels = data.train_set.labels
 
     def sampler(config):
         if config is None:

@@ -12,7 +12,7 @@ from pathlib import Path
 import pytest
 import torch
 
-from helpers import REPO, TINY, run_main
+from helpers import REPO, TINY, make_image_tree, run_main
 from imbalance.errors import ConfigError
 from imbalance.provenance import git_state
 from imbalance.resolvers import fresh_dir
@@ -48,13 +48,25 @@ def train(*args: str, cwd: Path) -> subprocess.Popen:
     )
 
 
-def test_a_run_killed_mid_epoch_resumes_to_the_same_numbers(tmp_path):
+def on_disk(tmp_path: Path) -> list[str]:
+    """A folder's images kept on disk, read by workers: the settings for KILLED's run."""
+    root = make_image_tree(tmp_path / "images", {"a": 300, "b": 150, "c": 60})
+    return [
+        "data=folder", f"data.root={root}", "profile=natural", "data.in_memory=false",
+        f"data.cache_dir={tmp_path / 'cache'}", "data.image_size=16",
+        *(setting for setting in KILLED if not setting.startswith("data.")),
+    ]  # fmt: skip
+
+
+@pytest.mark.parametrize("where", ["in memory", "on disk"])
+def test_a_run_killed_mid_epoch_resumes_to_the_same_numbers(tmp_path, where):
     """SIGKILL in the middle of the second stage's second epoch, the same command again: the
     history and the test results equal an uninterrupted run's to the last digit."""
-    uninterrupted = run_main(*KILLED, f"hydra.run.dir={tmp_path / 'whole'}", cwd=tmp_path)
+    settings = KILLED if where == "in memory" else on_disk(tmp_path)
+    uninterrupted = run_main(*settings, f"hydra.run.dir={tmp_path / 'whole'}", cwd=tmp_path)
     assert uninterrupted.returncode == 0, uninterrupted.stderr[-3000:]
 
-    command = [*KILLED, f"hydra.run.dir={tmp_path / 'killed'}"]
+    command = [*settings, f"hydra.run.dir={tmp_path / 'killed'}"]
     checkpoint = tmp_path / "killed" / CHECKPOINT
     process = train(*command, cwd=tmp_path)
     deadline = time.monotonic() + 120

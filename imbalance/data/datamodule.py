@@ -9,9 +9,10 @@ import lightning as L
 import numpy as np
 import torch
 from lightning.pytorch.overrides.distributed import UnrepeatedDistributedSampler
-from torch.utils.data import DataLoader, Sampler, TensorDataset
+from torch.utils.data import DataLoader, Sampler
 
 from imbalance.data.manifest import manifest_of, read_manifest, select_from_manifest, splits_hash
+from imbalance.data.storage import InMemoryImages, OnDiskImages, in_memory, workers
 from imbalance.data.subsets import (
     PROFILES,
     balanced_test,
@@ -28,7 +29,7 @@ from imbalance.data.subsets import (
 )
 from imbalance.errors import ConfigError, quoted
 
-# The images are tensors in memory: worker processes would only add start-up time.
+# Images in memory need no worker processes, which would only add start-up time.
 warnings.filterwarnings("ignore", ".*does not have many workers.*")
 
 
@@ -39,24 +40,6 @@ SPLITS = ("train", "val", "test")
 def expand(path: str | None) -> str | None:
     """`~` and environment variables ($HOME, ${DATA}) in a path setting, as a shell would."""
     return None if path is None else os.path.expandvars(os.path.expanduser(str(path)))
-
-
-class InMemoryImages(TensorDataset):
-    """uint8 images and their labels in memory. A DataLoader gets a whole batch through one
-    indexing of the tensors (`__getitems__`), not one lookup per image; its sampler stays the
-    standard one, which Lightning replaces for distributed training."""
-
-    def __getitems__(self, indices: list[int]) -> tuple[torch.Tensor, ...]:
-        index = torch.as_tensor(indices)
-        device = self.tensors[0].device
-        if device.type == "cuda":
-            # Indexing with a CPU index copies it from pageable memory, which waits for every
-            # kernel queued on the GPU (the last step's); pinned, the copy is queued instead.
-            index = index.pin_memory().to(device, non_blocking=True)
-        return tuple(tensor[index] for tensor in self.tensors)
-
-    def to(self, device: torch.device) -> "InMemoryImages":
-        return InMemoryImages(*(tensor.to(device) for tensor in self.tensors))
 
 
 def already_batched(batch):
@@ -77,11 +60,14 @@ class ImbalancedDataModule(L.LightningDataModule):
     minority classes; the other profiles ignore `mu` and `minority`. The natural profile takes
     every image of every class as the source has it (at most `max_per_class` a class), ignoring
     `ratio` and `per_class`, and groups the classes as many-shot (more than `many_shot` training
-    images), medium- and few-shot (fewer than `few_shot`). Images are kept in memory as
-    uint8 and indexed a batch at a time; image files are decoded through the on-disk cache in
-    `cache_dir` when it is set. With `on_device`, the images are copied once to the device the
-    model trains on (a GPU), so that no batch crosses the bus; turn it off for a data set larger
-    than the device's memory.
+    images), medium- and few-shot (fewer than `few_shot`).
+
+    Images are kept in memory as uint8 and indexed a batch at a time, or, past a size
+    (`in_memory`, `imbalance.data.storage`), kept in the on-disk image cache in `cache_dir` and
+    read a batch at a time by worker processes; image files are decoded through that cache
+    when it is set. With `on_device`, images in memory are copied once to the device the model
+    trains on (a GPU), so that no batch crosses the bus; turn it off for a data set larger than
+    the device's memory.
 
     Under distributed training each process trains on its share of the training set (Lightning's
     DistributedSampler) and evaluates a share of the test and validation sets in which every
@@ -115,6 +101,7 @@ class ImbalancedDataModule(L.LightningDataModule):
         max_per_class: int | None = None,
         many_shot: int = 100,
         few_shot: int = 20,
+        in_memory: str | bool = "auto",
     ):
         super().__init__()
         sizes = {
@@ -131,6 +118,8 @@ class ImbalancedDataModule(L.LightningDataModule):
             raise ConfigError(f"data.test={test} is not one of {', '.join(TEST_SETS)}")
         if not 0 <= val_fraction < 1:
             raise ConfigError(f"data.val_fraction={val_fraction} is outside [0, 1)")
+        if in_memory not in ("auto", True, False):
+            raise ConfigError(f"data.in_memory={in_memory} is not one of auto, true, false")
         self.source = source
         self.root = expand(root)
         # Names from the command line may arrive as numbers (data.minority=[5,6]).
@@ -154,21 +143,22 @@ class ImbalancedDataModule(L.LightningDataModule):
         self.max_per_class = max_per_class
         self.many_shot = many_shot
         self.few_shot = few_shot
-        self.sets: dict[str, InMemoryImages] = {}
+        self.in_memory = in_memory
+        self.sets: dict[str, InMemoryImages | OnDiskImages] = {}
         # Samplers by the first epoch they draw for; None: every image once, shuffled by torch.
         # A run's come from train.remedy: the remedy's, or a Shuffle.
         self.samplers: dict[int, Sampler | None] = {1: None}
 
     @property
-    def train_set(self) -> InMemoryImages | None:
+    def train_set(self) -> InMemoryImages | OnDiskImages | None:
         return self.sets.get("train")
 
     @property
-    def test_set(self) -> InMemoryImages | None:
+    def test_set(self) -> InMemoryImages | OnDiskImages | None:
         return self.sets.get("test")
 
     @property
-    def val_set(self) -> InMemoryImages | None:
+    def val_set(self) -> InMemoryImages | OnDiskImages | None:
         return self.sets.get("val")
 
     def setup(self, stage: str | None = None) -> None:
@@ -178,7 +168,10 @@ class ImbalancedDataModule(L.LightningDataModule):
         # Set up again by the Trainer, which knows the device.
         if self.on_device and self.trainer is not None:
             device = self.trainer.strategy.root_device
-            self.sets = {split: images.to(device) for split, images in self.sets.items()}
+            self.sets = {
+                split: images if images.on_disk else images.to(device)
+                for split, images in self.sets.items()
+            }
 
     def select(self) -> tuple:
         """The source's catalog and the catalog indices of each split (`train`, `val`, `test`),
@@ -324,18 +317,38 @@ class ImbalancedDataModule(L.LightningDataModule):
             )
         return self.minority[:k]
 
-    def _decode(self, catalog, splits: dict[str, np.ndarray]) -> dict[str, InMemoryImages]:
+    def _decode(self, catalog, splits: dict[str, np.ndarray]) -> dict:
         """Every split's images in one pass, so that unreadable files of every split are named
-        at once, before training."""
+        at once, before training: into memory, or into the image cache on disk
+        (`imbalance.data.storage`)."""
         everything = np.concatenate(list(splits.values()))
-        images = catalog.decode(everything, self.image_size, self.cache_dir)
         labels = torch.from_numpy(catalog.labels[everything])
         ends = np.cumsum([len(indices) for indices in splits.values()])[:-1].tolist()
-        return {
-            split: InMemoryImages(image_part, label_part)
-            for split, image_part, label_part in zip(
-                splits, images.tensor_split(ends), labels.tensor_split(ends), strict=True
+        label_parts = labels.tensor_split(ends)
+        size, channels = self.image_size, catalog.channels
+        if in_memory(self.in_memory, len(everything), channels, size):
+            images = catalog.decode(everything, size, self.cache_dir)
+            return {
+                split: InMemoryImages(image_part, label_part)
+                for split, image_part, label_part in zip(
+                    splits, images.tensor_split(ends), label_parts, strict=True
+                )
+            }
+        if not hasattr(catalog, "cached"):
+            raise ConfigError(
+                f"data.in_memory={self.in_memory}: this source's images are in memory already; "
+                "set data.in_memory=true"
             )
+        if self.cache_dir is None:
+            raise ConfigError(
+                "images kept on disk (data.in_memory) live in the image cache: set "
+                "data.cache_dir, e.g. data.cache_dir=outputs/.cache"
+            )
+        files = catalog.cached(everything, size, self.cache_dir)
+        starts = [0, *ends]
+        return {
+            split: OnDiskImages(files[start : start + len(label_part)], label_part)
+            for split, start, label_part in zip(splits, starts, label_parts, strict=True)
         }
 
     @property
@@ -344,19 +357,23 @@ class ImbalancedDataModule(L.LightningDataModule):
 
     def counts(self, split: str) -> dict[str, int]:
         """Images per class in the 'train', 'val' or 'test' split."""
-        labels = self.sets[split].tensors[1]
+        labels = self.sets[split].labels
         per_class = torch.bincount(labels, minlength=self.num_classes).tolist()
         return dict(zip(self.class_names, per_class, strict=True))
 
     def train_mean_image(self) -> torch.Tensor:
         """The mean training image [C, H, W] in 0-255 pixel values (for zero-centring)."""
-        return self.train_set.tensors[0].float().mean(dim=0)
+        return self.train_set.mean_image()
 
     def train_dataloader(self) -> DataLoader:
         """Batches of the training split, in random order or as the sampler of this epoch's
         stage draws them (`samplers`: first epoch, counted from 1 -> sampler or None)."""
         epoch = 1 + (self.trainer.current_epoch if self.trainer is not None else 0)
         sampler = self.samplers[max(first for first in self.samplers if first <= epoch)]
+        if sampler is not None:
+            # Lightning starts the loader's iterator before it sets the epoch, and workers draw
+            # their first batches from the sampler at once: set it first.
+            sampler.set_epoch(epoch - 1)
         return DataLoader(
             self.train_set,
             self.batch_size,
@@ -367,7 +384,7 @@ class ImbalancedDataModule(L.LightningDataModule):
             # global RNG either (each new iterator would draw a seed there, and where Lightning
             # makes one differs between a resumed run and the original).
             generator=None if sampler is None else torch.Generator(),
-            pin_memory=self._pinned_batches,
+            **self._loading(self.train_set),
         )
 
     @property
@@ -392,17 +409,14 @@ class ImbalancedDataModule(L.LightningDataModule):
                 images, self.trainer.world_size, self.trainer.global_rank, shuffle=False
             )
         return DataLoader(
-            images,
-            self.eval_batch_size,
-            sampler=sampler,
-            collate_fn=already_batched,
-            pin_memory=self._pinned_batches,
-        )
+            images, self.eval_batch_size, sampler=sampler, collate_fn=already_batched,
+            **self._loading(images),
+        )  # fmt: skip
 
-    @property
-    def _pinned_batches(self) -> bool:
-        """Batches copied to a GPU at every step (`on_device` off) come in pinned memory, so
-        that the copy is queued behind the GPU's work instead of waiting for it."""
-        if self.on_device or self.trainer is None:
-            return False
-        return self.trainer.strategy.root_device.type == "cuda"
+    def _loading(self, images) -> dict:
+        """How a loader reads `images`: on disk, in worker processes; and batches copied to a
+        GPU at every step (images on disk, or `on_device` off) in pinned memory, so that the
+        copy is queued behind the GPU's work instead of waiting for it."""
+        on_gpu = self.trainer is not None and self.trainer.strategy.root_device.type == "cuda"
+        copied = images.on_disk or not self.on_device
+        return {"num_workers": workers() if images.on_disk else 0, "pin_memory": on_gpu and copied}

@@ -13,7 +13,7 @@ from PIL import Image
 from torchvision.transforms.v2.functional import InterpolationMode, resize
 
 from imbalance.data.decode import to_rgb8
-from imbalance.data.image_cache import cached_decode
+from imbalance.data.image_cache import cached_decode, cached_file
 from imbalance.errors import ConfigError, quoted
 
 
@@ -82,6 +82,23 @@ class FileCatalog:
         if unreadable:  # all of them at once, not one per attempt
             raise UnreadableImages(unreadable)
         return images
+
+    def cached(self, indices: Sequence[int], size: int, cache_dir: Path) -> list[Path]:
+        """The image cache's file of each image of `indices` at `size`, decoding those no job
+        decoded before; the images are not kept in memory.
+
+        Raises UnreadableImages naming every file of `indices` that cannot be read.
+        """
+        files, unreadable = [], []
+        for i in indices:
+            try:
+                path = self.paths[i]
+                files.append(cached_file(path, size, self.DECODER, self.decode_file, cache_dir))
+            except UnreadableImage as error:
+                unreadable.append(str(error))
+        if unreadable:
+            raise UnreadableImages(unreadable)
+        return files
 
     @staticmethod
     def decode_file(path: str, size: int) -> np.ndarray:

@@ -1,0 +1,95 @@
+"""Where a run's decoded images live while it trains: in memory, or on disk for data larger
+than memory.
+
+In memory (`InMemoryImages`), the fastest: uint8 tensors, a batch one indexing of them, and
+on a GPU copied there once. On disk (`OnDiskImages`): each image decoded once into the shared
+image cache (`imbalance.data.image_cache`, one fixed-size uint8 array a file), read back
+memory-mapped a batch at a time by DataLoader workers; the run holds a batch, never the data
+set, so its memory does not grow with the data set. Both give a batch as the same uint8
+[n, C, H, W] tensor and its labels, for the same indices, so a sampler draws the same batches
+on either; augmentation is applied to whole batches on the model's device in both.
+
+`data.in_memory=auto` keeps a run's images in memory up to IN_MEMORY_LIMIT bytes of decoded
+pixels (all splits together), and on disk past it; `true` and `false` choose.
+"""
+
+import os
+from pathlib import Path
+
+import numpy as np
+import torch
+from torch.utils.data import Dataset, TensorDataset
+
+IN_MEMORY_LIMIT = 4 * 2**30  # bytes of decoded pixels
+MEAN_CHUNK = 1024  # images read at a time for the mean image of a data set on disk
+
+
+def in_memory(setting: str | bool, images: int, channels: int, size: int) -> bool:
+    """Whether `images` decoded images of `channels` x `size` x `size` bytes stay in memory
+    under `data.in_memory` (`auto`, true or false)."""
+    if setting == "auto":
+        return images * channels * size * size <= IN_MEMORY_LIMIT
+    return bool(setting)
+
+
+def workers() -> int:
+    """DataLoader workers that read images on disk: the cores this process may use, at most 4."""
+    return min(4, len(os.sched_getaffinity(0)))
+
+
+class InMemoryImages(TensorDataset):
+    """uint8 images and their labels in memory. A DataLoader gets a whole batch through one
+    indexing of the tensors (`__getitems__`), not one lookup per image; its sampler stays the
+    standard one, which Lightning replaces for distributed training."""
+
+    on_disk = False
+
+    @property
+    def labels(self) -> torch.Tensor:
+        return self.tensors[1]
+
+    def __getitems__(self, indices: list[int]) -> tuple[torch.Tensor, ...]:
+        index = torch.as_tensor(indices)
+        device = self.tensors[0].device
+        if device.type == "cuda":
+            # Indexing with a CPU index copies it from pageable memory, which waits for every
+            # kernel queued on the GPU (the last step's); pinned, the copy is queued instead.
+            index = index.pin_memory().to(device, non_blocking=True)
+        return tuple(tensor[index] for tensor in self.tensors)
+
+    def to(self, device: torch.device) -> "InMemoryImages":
+        return InMemoryImages(*(tensor.to(device) for tensor in self.tensors))
+
+    def mean_image(self) -> torch.Tensor:
+        return self.tensors[0].float().mean(dim=0)
+
+
+class OnDiskImages(Dataset):
+    """Images in the image cache, one `.npy` file of uint8 [H, W, C] each (`files`), and their
+    labels, read memory-mapped a batch at a time."""
+
+    on_disk = True
+
+    def __init__(self, files: list[Path], labels: torch.Tensor):
+        self.files, self.labels = files, labels
+
+    def __len__(self) -> int:
+        return len(self.files)
+
+    def __getitems__(self, indices: list[int]) -> tuple[torch.Tensor, torch.Tensor]:
+        images = np.stack([np.load(self.files[i], mmap_mode="r") for i in indices])
+        pixels = torch.from_numpy(images).permute(0, 3, 1, 2).contiguous()
+        return pixels, self.labels[torch.as_tensor(indices)]
+
+    def __getitem__(self, index: int) -> tuple[torch.Tensor, torch.Tensor]:
+        images, labels = self.__getitems__([index])
+        return images[0], labels[0]
+
+    def mean_image(self) -> torch.Tensor:
+        """The mean image [C, H, W], summed a chunk at a time: never the whole set in memory."""
+        total = None
+        for start in range(0, len(self), MEAN_CHUNK):
+            chunk = self.__getitems__(list(range(start, min(start + MEAN_CHUNK, len(self)))))[0]
+            part = chunk.double().sum(dim=0)
+            total = part if total is None else total + part
+        return (total / len(self)).float()
