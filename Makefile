@@ -22,9 +22,10 @@ paper: install  ## the paper's 12 runs on Caltech101 (DATA=<dir>)
 report: install  ## tables and figures of the newest sweep (or SWEEP=<dir>)
 	$(BIN)/python -m imbalance.report $(SWEEP)
 
-bench: install  ## digits and paper presets: framework vs bare loop vs naive vs Lightning's Trainer and Fabric alone -> BENCHMARKS.md
+bench: install  ## digits and paper presets: framework vs bare loop vs naive vs Lightning's Trainer and Fabric alone; data larger than memory -> BENCHMARKS.md
 	$(BIN)/python -m imbalance.bench --preset digits
 	$(BIN)/python -m imbalance.bench --preset paper --data $(DATA)
+	$(BIN)/python -m imbalance.bench --scale 20000,100000
 
 bench-sweep: install  ## the digits' study and remedies sweeps, basic vs joblib launcher -> BENCHMARKS.md
 	$(BIN)/python -m imbalance.bench --preset digits --sweep study

@@ -2,6 +2,7 @@
 by `make bench`, not here)."""
 
 import pytest
+from PIL import Image
 
 from helpers import make_image_tree
 from imbalance.bench import baselines
@@ -53,3 +54,34 @@ def test_a_new_benchmark_section_goes_above_the_dated_ones_below_the_explanation
     assert with_section("# Benchmarks\n\n", "## 2026-12-06: new\n") == (
         "# Benchmarks\n\n## 2026-12-06: new\n\n"
     )
+
+
+def test_the_scale_benchmarks_folders_are_long_tailed(tmp_path):
+    from imbalance.bench.scale import long_tail_counts, make_folder
+
+    # 100 classes, sizes r^k with r = 100^(1/99), summing to 2179.1 at n_min = 1: for 20,000
+    # images n_min = round(20000 / 2179.1) = 9, n_max = 900.
+    counts = long_tail_counts(20000)
+    assert (len(counts), counts[0], counts[-1]) == (100, 900, 9)
+    assert 19_500 < sum(counts) < 20_000
+    folder = make_folder(tmp_path / "images", 250)  # n_min 1: 100, ..., 1
+    files = sorted(folder.rglob("*.jpg"))
+    assert len(files) == sum(long_tail_counts(250))
+    assert len(list((folder / "class_000").iterdir())) == 100
+    with Image.open(files[0]) as image:
+        assert image.size == (64, 64) and image.mode == "RGB"
+
+
+def test_the_peak_memory_of_a_process_tree_counts_its_children(tmp_path):
+    import subprocess
+    import sys
+
+    from imbalance.bench.scale import PeakMemory, anonymous_memory
+
+    # A child that holds 200 MiB of its own memory for a moment.
+    script = "import time; block = bytearray(200 * 2**20); time.sleep(1)"
+    child = subprocess.Popen([sys.executable, "-c", script])
+    with PeakMemory(child.pid, every=0.05) as peak:
+        child.wait()
+    assert peak.bytes > 200 * 2**20
+    assert anonymous_memory(child.pid) == 0  # gone

@@ -92,6 +92,8 @@ def test_caltech101_root_may_be_any_of_three_levels(tmp_path, layout):
     catalog = Caltech101().catalog(str(root), ["water_lilly", "Faces"])
     assert catalog.class_names == ["water_lilly", "Faces"]
     assert len(catalog.labels) == 4
+    # Every object class: the background clutter is none.
+    assert Caltech101().catalog(str(root), None).class_names == ["Faces", "water_lilly"]
 
 
 def test_caltech101_without_files_fails_clearly_when_not_downloading(tmp_path):

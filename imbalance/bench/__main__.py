@@ -24,20 +24,24 @@ from pathlib import Path
 
 import torch
 
+from imbalance.bench import scale
+from imbalance.bench.scale import PeakMemory
 from imbalance.results import read_results
 
 
-def run_child(command: list[str], log: Path) -> tuple[float, int]:
-    """Runs `command`, output to `log`; returns its wall time (s) and peak memory (bytes)."""
+def run_child(command: list[str], log: Path) -> tuple[float, int, int]:
+    """Runs `command`, output to `log`; returns its wall time (s), its peak resident memory and
+    the peak anonymous memory of its processes, workers included (bytes, `scale.PeakMemory`)."""
     started = time.perf_counter()
     with open(log, "w") as output:
         child = subprocess.Popen(command, stdout=output, stderr=subprocess.STDOUT)
-        # wait4, not wait: it also gives the child's own peak memory.
-        _, status, usage = os.wait4(child.pid, 0)
+        with PeakMemory(child.pid) as anonymous:
+            # wait4, not wait: it also gives the child's own peak memory.
+            _, status, usage = os.wait4(child.pid, 0)
     returncode = os.waitstatus_to_exitcode(status)
     if returncode != 0:
         sys.exit(f"error: {' '.join(command)} failed ({returncode}); see {log}")
-    return time.perf_counter() - started, usage.ru_maxrss * 1024
+    return time.perf_counter() - started, usage.ru_maxrss * 1024, anonymous.bytes
 
 
 def machine() -> str:
@@ -62,13 +66,24 @@ PRESETS = {
         f"data.root={args.data}",
         f"data.cache_dir={args.cache}",
     ],
+    # --scale's generated folders, their images kept on disk.
+    "scale": lambda args: [
+        "data=folder",
+        f"data.root={args.data}",
+        "profile=natural",
+        "data.in_memory=false",
+        f"data.cache_dir={args.cache}",
+        f"data.image_size={scale.SIZE}",
+        "data.batch_size=64",
+        "data.eval_batch_size=256",
+    ],
 }
 
 
 def overrides(args, epochs: int | None = None, ratio=None, reg=None) -> list[str]:
     return [
         *PRESETS[args.preset](args),
-        f"ratio={ratio or args.ratio}",
+        *([] if args.preset == "scale" else [f"ratio={ratio or args.ratio}"]),  # natural
         f"reg={reg or args.reg}",
         f"trainer.max_epochs={epochs or args.epochs}",
         f"trainer.accelerator={args.accelerator}",
@@ -121,7 +136,7 @@ def measure(args) -> str:
     for turn in range(args.repeat):
         launched = time.time()
         run = work / f"warm{turn}"
-        a_wall, a_memory = run_child([*train, f"hydra.run.dir={run}"], work / f"warm{turn}.log")
+        a_wall, a_memory, _ = run_child([*train, f"hydra.run.dir={run}"], work / f"warm{turn}.log")
         a_walls.append(a_wall)
         warm = read_results(run)
         a_epochs += warm["timing"]["epochs"]
@@ -196,6 +211,61 @@ def measure(args) -> str:
     )
 
 
+def measure_scale(args) -> str:
+    """--scale: for each size, a generated long-tailed folder (`scale.make_folder`) trained on
+    by (a) a framework run with its images on disk and (c) a DataLoader decoding every image
+    every epoch: images a second and peak anonymous memory, side by side."""
+    work = Path(tempfile.mkdtemp(prefix="imbalance-scale-"))
+    rows, anonymous = [], {}
+    for size in args.scale:
+        args.data = scale.make_folder(work / f"images{size}", size)
+        args.cache = work / f"cache{size}"
+        run = work / f"run{size}"
+        command = [sys.executable, "-m", "imbalance.train", *overrides(args)]
+        _, _, anonymous[size] = run_child([*command, f"hydra.run.dir={run}"], work / f"a{size}.log")
+        results = read_results(run)
+        images = sum(results["counts"]["train"].values())
+        timing = results["timing"]
+        decoding = timing["data_ready_at"] - timing["job_started_at"]
+        a_rates = [images / (decoding + timing["epochs"][0]), images / timing["epochs"][-1]]
+        forwarded = ["--preset=scale", f"--data={args.data}", f"--cache={args.cache}",
+                     f"--epochs={args.epochs}", f"--workers={args.workers}",
+                     f"--accelerator={args.accelerator}", "--baseline=naive"]  # fmt: skip
+        log = work / f"c{size}.log"
+        _, _, c_anonymous = run_child([sys.executable, "-m", "imbalance.bench", *forwarded], log)
+        c_seconds = json.loads(log.read_text().strip().splitlines()[-1])
+        c_rates = [images / c_seconds[0], images / c_seconds[-1]]
+        rows.append(
+            f"| {images + sum(results['counts']['test'].values()):,} ({images:,} training) "
+            f"| {a_rates[0]:,.0f} | {a_rates[1]:,.0f} | {anonymous[size] / 2**20:,.0f} MiB "
+            f"| {c_rates[0]:,.0f} | {c_rates[1]:,.0f} | {c_anonymous / 2**20:,.0f} MiB |"
+        )
+    smallest, largest = min(args.scale), max(args.scale)
+    return "\n".join(
+        [
+            f"## {time.strftime('%Y-%m-%d')}: data larger than memory, {machine()}",
+            "",
+            f"`python -m imbalance.bench --scale={','.join(map(str, args.scale))} "
+            f"--epochs={args.epochs} --workers={args.workers}`: generated long-tailed folders "
+            f"({scale.CLASSES} classes, ratio {scale.RATIO}, {scale.SIZE}-pixel JPEGs), the "
+            "compact network, each epoch's test pass included. (a) a framework run, "
+            "`profile=natural data.in_memory=false`, its first epoch counted with the decoding "
+            "of every image into the image cache; (c) a DataLoader whose workers decode every "
+            f"image every epoch ({args.workers} workers), plain Lightning. Training images a "
+            "second; peak anonymous memory (RssAnon) of all the run's processes.",
+            "",
+            "| images | (a) first epoch | (a) later | (a) memory | (c) first | (c) later "
+            "| (c) memory |",
+            "|---|---|---|---|---|---|---|",
+            *rows,
+            "",
+            f"- (a)'s memory at {largest:,} over {smallest:,} images: "
+            f"{anonymous[largest] / anonymous[smallest]:.2f} (goal <= 1.10)",
+            "",
+        ]
+    )
+
+
 # The sweeps --sweep times: the study's 12 runs (make train, make paper) and every remedy at
 # the largest ratio.
 SWEEPS = {
@@ -238,7 +308,7 @@ def measure_sweep(args) -> str:
             *launcher,
             f"hydra.sweep.dir={work / name}",
         ]
-        wall, memory = run_child(command, work / f"{name}.log")
+        wall, memory, _ = run_child(command, work / f"{name}.log")
         runs = [read_results(path.parent) for path in (work / name).glob("*/results.json")]
         started = len(list((work / name).glob("*/.hydra")))
         if len(runs) != started:
@@ -274,7 +344,7 @@ def main(argv: list[str] | None = None) -> None:
     parser = argparse.ArgumentParser(prog="python -m imbalance.bench", description=__doc__)
     parser.add_argument("--preset", choices=sorted(PRESETS), default="paper")
     parser.add_argument("--data", default="../shared/data/caltech101", help="Caltech101 root")
-    parser.add_argument("--epochs", type=int, default=50, help="the paper's 50 by default")
+    parser.add_argument("--epochs", type=int, help="the paper's 50 by default; 2 with --scale")
     parser.add_argument("--ratio", default="1")
     parser.add_argument("--reg", default="none")
     parser.add_argument(
@@ -306,15 +376,27 @@ def main(argv: list[str] | None = None) -> None:
         default=os.cpu_count(),
         help="jobs at once with the joblib launcher in --sweep (default: one per core)",
     )
+    parser.add_argument(
+        "--scale",
+        type=lambda text: [int(size) for size in text.split(",")],
+        help="time data larger than memory instead, on generated folders of these many images, "
+        "e.g. 20000,100000 (2 epochs unless --epochs)",
+    )
     parser.add_argument("--out", type=Path, default=Path("BENCHMARKS.md"))
     parser.add_argument(
         "--baseline", choices=["floor", "lightning", "fabric", "naive"], help=argparse.SUPPRESS
     )
     args = parser.parse_args(argv)
-    args.repeat = args.repeat or {"digits": 3, "paper": 2}[args.preset]
+    if args.scale:
+        args.preset = "scale"
+    args.epochs = args.epochs or (2 if args.scale else 50)
+    args.repeat = args.repeat or {"digits": 3, "paper": 2, "scale": 1}[args.preset]
     if args.baseline:
         return baseline(args)
-    section = measure_sweep(args) if args.sweep else measure(args)
+    if args.scale:
+        section = measure_scale(args)
+    else:
+        section = measure_sweep(args) if args.sweep else measure(args)
     print(section)
     title = (
         "# Benchmarks\n\nNewest first; `make bench` adds a section. a/b is the whole-process "

@@ -71,10 +71,13 @@ class Caltech101:
 
     `root` may be the `101_ObjectCategories` folder itself, its parent, or the parent's parent as
     torchvision lays it out (`<root>/caltech101/101_ObjectCategories`). With `download`, a root
-    without the files is filled through torchvision.
+    without the files is filled through torchvision. Without `classes`, every object class:
+    the folders but BACKGROUND_Google.
     """
 
     FOLDER = "101_ObjectCategories"
+    # Not an object class: clutter, left out as torchvision's Caltech101 leaves it out.
+    BACKGROUND = "BACKGROUND_Google"
 
     def __init__(self, download: bool = False):
         self.download = download
@@ -90,6 +93,12 @@ class Caltech101:
             raise ConfigError(
                 f"no Caltech101 under data.root='{root}' (looked for {self.FOLDER} there, in it "
                 f"and in caltech101/ below it); fix data.root, or add data.source.download=true"
+            )
+        if classes is None:  # every object class
+            classes = sorted(
+                entry.name
+                for entry in folder.iterdir()
+                if entry.is_dir() and not is_hidden(entry.name) and entry.name != self.BACKGROUND
             )
         return _folder_catalog(folder, classes)
 
