@@ -252,7 +252,8 @@ def measure_scale(args) -> str:
             "`profile=natural data.in_memory=false`, its first epoch counted with the decoding "
             "of every image into the image cache; (c) a DataLoader whose workers decode every "
             f"image every epoch ({args.workers} workers), plain Lightning. Training images a "
-            "second; peak anonymous memory (RssAnon) of all the run's processes.",
+            "second; peak anonymous memory of all the run's processes (the sum of their Pss_Anon: "
+            "pages forked workers share with their parent counted once).",
             "",
             "| images | (a) first epoch | (a) later | (a) memory | (c) first | (c) later "
             "| (c) memory |",

@@ -10,8 +10,9 @@ epochs with the compact network twice, side by side:
   every image every epoch (`baselines.naive`), in plain Lightning.
 
 Each gives images a second of its first epoch (the framework's includes decoding every image
-into the cache) and of its later one, and its peak anonymous memory: the most RssAnon its
-processes held at once (workers included; the page cache of mapped files is not counted).
+into the cache) and of its later one, and its peak anonymous memory: the most its processes
+held at once (workers included, pages they share with their parent counted once; the page
+cache of mapped files is not counted).
 """
 
 import threading
@@ -48,18 +49,20 @@ def make_folder(root: Path, total: int, seed: int = 0) -> Path:
 
 
 def anonymous_memory(pid: int) -> int:
-    """RssAnon of process `pid` and all its descendants, in bytes (0 for a process gone)."""
+    """The anonymous memory of process `pid` and all its descendants, in bytes (0 for a process
+    gone): the sum of their Pss_Anon, in which a page that forked workers still share with
+    their parent counts once, split between them (their RssAnon would count it in each)."""
     total, pending = 0, [pid]
     while pending:
         current = pending.pop()
         try:
-            status = Path(f"/proc/{current}/status").read_text()
+            rollup = Path(f"/proc/{current}/smaps_rollup").read_text()
             for task in Path(f"/proc/{current}/task").iterdir():
                 pending += [int(p) for p in (task / "children").read_text().split()]
         except (FileNotFoundError, ProcessLookupError):
             continue
-        for line in status.splitlines():
-            if line.startswith("RssAnon:"):
+        for line in rollup.splitlines():
+            if line.startswith("Pss_Anon:"):
                 total += int(line.split()[1]) * 1024
     return total
 
