@@ -22,7 +22,7 @@ from imbalance.metrics import GROUPS, scalar_names
 # that only the profiles drawing sizes from a ratio read, and those only the natural one reads.
 STEP_ONLY = ("mu", "data.minority")
 DRAWN_ONLY = ("ratio", "data.per_class")
-NATURAL_ONLY = ("data.max_per_class",)
+NATURAL_ONLY = ("data.max_per_class", "data.many_shot", "data.few_shot")
 # Numbers typed on the command line, where `ratio=abc` is a valid string; those in REQUIRED
 # must be there (the data settings may be missing from a data config of one's own).
 NUMBERS = {
@@ -42,6 +42,9 @@ NUMBERS = {
     "reg.weight_decay": int | float,
     "reg.dropout": int | float,
     "reg.label_smoothing": int | float,
+    "data.max_per_class": int,
+    "data.many_shot": int,
+    "data.few_shot": int,
 }
 REQUIRED = (
     "ratio", "mu", "seed", "data.seed", "trainer.max_epochs",
@@ -71,6 +74,9 @@ def check_config(cfg: DictConfig, overrides: Sequence[str] = ()) -> None:
         {key for key in OmegaConf.missing_keys(cfg) if step or key != "data.minority"}
         | {key for key in REQUIRED if OmegaConf.select(cfg, key) is None}  # null, or left out
     )
+    for key in PATHS:
+        if OmegaConf.select(cfg, key) in ("None", "none"):
+            raise ConfigError(f"{key}=None is a folder named 'None'; write {key}=null for none")
     # What was given and is wrong comes before what was not given.
     can_download = OmegaConf.select(cfg, "data.source.download") is not None
     problems = [
@@ -130,6 +136,10 @@ def check_config(cfg: DictConfig, overrides: Sequence[str] = ()) -> None:
     if unread:
         key, reader = unread[0]
         raise ConfigError(f"{key} is a key that nothing reads ({reader}); drop it or fix its name")
+
+
+# Path settings, where `None` on the command line is the text "None", not Hydra's null.
+PATHS = ("data.root", "data.cache_dir", "data.manifest")
 
 
 def absent_paths(cfg: DictConfig) -> list[tuple[str, str]]:

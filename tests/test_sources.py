@@ -241,7 +241,7 @@ def test_every_problem_of_the_file_lists_is_named_at_once_one_a_line(tmp_path):
             f"{bad} line 3: 'just/a/path.jpg' is not 'path label'",
             f"{bad} line 4: label 3 is outside 0 to 2 (the classes of data.source.class_names)",
             f"{bad} line 5: ant/image_0099.jpg is not under {root}",
-            f"ant/image_0001.jpg is listed in train ({bad} line 6) and in test "
-            f"({files['test']} line 1): one image in two splits",
+            f"ant/image_0001.jpg is listed in train and in test ({bad} line 6 and "
+            f"{files['test']} line 1): one image in two splits",
         ]
     )

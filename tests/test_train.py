@@ -192,6 +192,10 @@ def caltech_without_metronome(root: Path) -> str:
             "data.root='.*nowhere' does not exist; fix data.root; data.minority has no value",
         ),
         (["ratio=abc"], "ratio=abc is not a number"),
+        (
+            ["data=folder", "data.root={folder}", "data.cache_dir=None"],
+            "data.cache_dir=None is a folder named 'None'; write data",
+        ),
         (["data=caltech101", "data.root={caltech}"], "class folder '.*watch' is missing"),
         (
             ["data=folder", "data.root={folder}", "data.minority=[b]"],
@@ -218,6 +222,7 @@ def caltech_without_metronome(root: Path) -> str:
         "no Caltech101 in root",
         "missing root, then the missing values",
         "ratio not a number",
+        "None for null",
         "missing class folder",
         "too few images",
         "no minority given",
@@ -243,8 +248,10 @@ def test_bad_input_gets_one_clear_line_and_a_non_zero_exit(tmp_path, args, messa
     assert last_line.startswith("error: ")
     assert re.search(message, last_line), last_line
     assert not list(tmp_path.rglob("results.json"))
-    # The run's directory, where one was made, says why the run stopped.
-    for log in (tmp_path / "outputs").rglob("train.log"):
+    # The run's directory says why the run stopped.
+    logs = list((tmp_path / "outputs").rglob("train.log"))
+    assert logs
+    for log in logs:
         assert last_line in log.read_text(), log
 
 

@@ -244,6 +244,16 @@ class ImbalancedDataModule(L.LightningDataModule):
     def _given(self, labels: np.ndarray, given: dict[str, np.ndarray]) -> dict[str, np.ndarray]:
         """The splits a source gives (file lists), as they are; without a validation split,
         `val_fraction` of the training split is held out as one."""
+        if self.test != "stratified":
+            raise ConfigError(
+                f"data.test={self.test} would draw a test set, and this source gives its own: "
+                "drop data.test"
+            )
+        if len(given.get("val", [])) and self.val_fraction:
+            raise ConfigError(
+                f"data.val_fraction={self.val_fraction} would draw a validation split, and this "
+                "source gives its own: drop data.val_fraction"
+            )
         if self.max_per_class is not None:
             raise ConfigError(
                 "data.max_per_class would cap the splits this source gives, which are used as "
@@ -370,7 +380,7 @@ class ImbalancedDataModule(L.LightningDataModule):
         stage draws them (`samplers`: first epoch, counted from 1 -> sampler or None)."""
         epoch = 1 + (self.trainer.current_epoch if self.trainer is not None else 0)
         sampler = self.samplers[max(first for first in self.samplers if first <= epoch)]
-        if sampler is not None:
+        if hasattr(sampler, "set_epoch"):
             # Lightning starts the loader's iterator before it sets the epoch, and workers draw
             # their first batches from the sampler at once: set it first.
             sampler.set_epoch(epoch - 1)

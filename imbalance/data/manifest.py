@@ -21,12 +21,14 @@ SPLITS = ("train", "val", "test")
 def manifest_of(class_names: list[str], labels, ids: list, splits: dict[str, np.ndarray]) -> dict:
     """The manifest of `splits` (catalog indices per split) of a catalog's images."""
     labels = np.asarray(labels)
-    return {
-        split: {
-            name: [ids[i] for i in indices if labels[i] == c] for c, name in enumerate(class_names)
-        }
-        for split, indices in splits.items()
-    }
+    manifest = {}
+    for split, indices in splits.items():
+        indices = np.asarray(indices, dtype=np.int64)
+        by_class = {name: [] for name in class_names}
+        for i, c in zip(indices.tolist(), labels[indices].tolist(), strict=True):
+            by_class[class_names[c]].append(ids[i])  # each class's images in split order
+        manifest[split] = by_class
+    return manifest
 
 
 def splits_hash(manifest: dict) -> str:

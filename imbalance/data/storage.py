@@ -34,7 +34,8 @@ def in_memory(setting: str | bool, images: int, channels: int, size: int) -> boo
 
 def workers() -> int:
     """DataLoader workers that read images on disk: the cores this process may use, at most 4."""
-    return min(4, len(os.sched_getaffinity(0)))
+    cores = os.sched_getaffinity(0) if hasattr(os, "sched_getaffinity") else range(os.cpu_count())
+    return min(4, len(cores))
 
 
 class InMemoryImages(TensorDataset):
@@ -71,13 +72,16 @@ class OnDiskImages(Dataset):
     on_disk = True
 
     def __init__(self, files: list[Path], labels: torch.Tensor):
-        self.files, self.labels = files, labels
+        # One array of bytes, not a Python object per file: workers that read an object's
+        # reference count copy its page, so a list would grow every worker with the data set.
+        self.files = np.array([os.fsencode(file) for file in files])
+        self.labels = labels
 
     def __len__(self) -> int:
         return len(self.files)
 
     def __getitems__(self, indices: list[int]) -> tuple[torch.Tensor, torch.Tensor]:
-        images = np.stack([np.load(self.files[i], mmap_mode="r") for i in indices])
+        images = np.stack([np.load(os.fsdecode(self.files[i]), mmap_mode="r") for i in indices])
         pixels = torch.from_numpy(images).permute(0, 3, 1, 2).contiguous()
         return pixels, self.labels[torch.as_tensor(indices)]
 

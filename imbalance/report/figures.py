@@ -24,6 +24,7 @@ from imbalance.report.tables import over_seeds, ratio_label
 # Okabe-Ito's palette but its yellow, which thin lines on white do not show.
 OKABE_ITO = ["#0072B2", "#D55E00", "#009E73", "#CC79A7", "#E69F00", "#56B4E9", "#000000"]
 LINE_STYLES = ["-", "--", ":", "-."]
+MARKERS = [None, "o", "s", "^", "v", "D"]
 TRAIN, TEST = OKABE_ITO[0], OKABE_ITO[1]
 # The classes of each group: the large ones blue, the small ones vermillion.
 GROUP_COLORS = {
@@ -59,9 +60,16 @@ def _label(keys: list[str], values) -> str:
 
 
 def line_styles(count: int) -> list[dict]:
-    """`count` distinct (colour, line style) pairs: every colour solid first, then dashed..."""
+    """`count` distinct (colour, line style, marker) triples: every colour solid first, then
+    dashed..., then all of those again with a marker, and so on."""
+    colours, styles = len(OKABE_ITO), len(LINE_STYLES)
     return [
-        {"color": OKABE_ITO[k % len(OKABE_ITO)], "linestyle": LINE_STYLES[k // len(OKABE_ITO)]}
+        {
+            "color": OKABE_ITO[k % colours],
+            "linestyle": LINE_STYLES[k // colours % styles],
+            "marker": MARKERS[k // (colours * styles) % len(MARKERS)],
+            "markevery": 0.2,
+        }
         for k in range(count)
     ]
 

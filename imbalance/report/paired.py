@@ -157,8 +157,8 @@ def forest_plot(
 ) -> Figure:
     """A panel per metric, a row per setting: the mean paired difference from the baseline and
     its 95% interval; the dashed line is no difference. Each panel has its own scale, fitted to
-    its rows but those far beyond the others (OUTLIER_REACH), which end at the edge with their
-    value written."""
+    its rows but those that reach far beyond the others (OUTLIER_REACH): an interval cut at an
+    edge ends in an arrow head, and a mean beyond it is written there."""
     labels_of = [c for c in columns if table[c].nunique() > 1] or columns
     rows = table.to_dict("records")
     labels = [", ".join(f"{c}={_value(row, c)}" for c in labels_of) for row in rows]
@@ -183,12 +183,14 @@ def forest_plot(
             if np.isnan(d):
                 continue
             ax.plot([max(lo, left), min(hi, right)], [yi, yi], color=color, lw=1.6)
+            # An interval cut at an edge ends in an arrow head there.
+            for cut, edge, marker in ((lo < left, left, "<"), (hi > right, right, ">")):
+                if cut:
+                    ax.plot(edge, yi, marker, color=color, ms=7, clip_on=False)
             if left <= d <= right:
                 ax.plot(d, yi, "o", color=color)
-            else:  # cut at the edge: an arrow head there, the value beside it
+            else:  # the mean itself beyond the edge: its value written there
                 edge, side = (left, "left") if d < left else (right, "right")
-                marker = "<" if side == "left" else ">"
-                ax.plot(edge, yi, marker, color=color, ms=8, clip_on=False)
                 ax.annotate(
                     f"{d:+.2f}", (edge, yi), xytext=(8 if side == "left" else -8, 5),
                     textcoords="offset points", ha=side, fontsize=8, color=color,
@@ -206,8 +208,8 @@ def forest_plot(
 
 def panel_limits(low: np.ndarray, high: np.ndarray) -> tuple[float, float]:
     """The x range of a forest plot's panel: every interval [low, high] and 0, with a margin,
-    but intervals that reach OUTLIER_REACH times as far from 0 as the median one, and further
-    than the others."""
+    but the intervals that reach more than OUTLIER_REACH times as far from 0 as the median
+    interval does."""
     reach = np.fmax(np.abs(low), np.abs(high))
     known = reach[~np.isnan(reach)]
     limit = OUTLIER_REACH * np.median(known) if len(known) else np.inf

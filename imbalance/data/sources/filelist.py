@@ -61,10 +61,13 @@ class FileLists:
                     )
                 if path in seen:
                     first, first_line = seen[path]
+                    listed = f"{self.lists[first]} line {first_line} and {where} line {number}"
                     problems.add(
-                        "leak",
-                        f"{path} is listed in {first} ({self.lists[first]} line {first_line}) and "
-                        f"in {split} ({where} line {number}): one image in two splits",
+                        "twice",
+                        f"{path} is listed twice in {split} ({listed})"
+                        if first == split
+                        else f"{path} is listed in {first} and in {split} ({listed}): one image "
+                        "in two splits",
                     )
                 else:
                     seen[path] = (split, number)
@@ -90,21 +93,31 @@ class FileLists:
         if not path.is_file():
             problems.add("list", f"data.source.class_names='{path}' does not exist")
             return None
-        return [line.strip() for line in path.read_text().splitlines() if line.strip()]
+        try:
+            text = path.read_text()
+        except (OSError, UnicodeDecodeError) as error:
+            problems.add("list", f"data.source.class_names='{path}' cannot be read ({error})")
+            return None
+        return [line.strip() for line in text.splitlines() if line.strip()]
 
     def _read(self, split: str, given: str, problems: "Problems") -> list[tuple[str, int, int]]:
         path = Path(os.path.expandvars(os.path.expanduser(given)))
         if not path.is_file():
             problems.add("list", f"data.source.{split}='{path}' does not exist")
             return []
+        try:
+            text = path.read_text()
+        except (OSError, UnicodeDecodeError) as error:
+            problems.add("list", f"data.source.{split}='{path}' cannot be read ({error})")
+            return []
         lines, written = [], 0
-        for number, line in enumerate(path.read_text().splitlines(), start=1):
+        for number, line in enumerate(text.splitlines(), start=1):
             if not line.strip():
                 continue
             written += 1
             fields = line.rsplit(maxsplit=1)
             try:
-                lines.append((fields[0], int(fields[1]), number))
+                lines.append((fields[0].strip(), int(fields[1]), number))
             except (IndexError, ValueError):
                 problems.add("parse", f"{given} line {number}: '{line}' is not 'path label'")
         if not written:
