@@ -6,6 +6,7 @@ import re
 import statistics
 
 import numpy as np
+import pandas as pd
 import pytest
 from sklearn.metrics import f1_score
 
@@ -588,3 +589,31 @@ def test_differences_equal_but_for_float32_rounding_have_no_spread():
     row = paired._interval("balanced_acc", diff)
     assert row["balanced_acc_diff"] == pytest.approx(0.005, abs=1e-6)
     assert np.isnan(row["balanced_acc_p"]), "no spread, so no p-value: not 'beyond the noise'"
+
+
+def test_line_styles_stay_distinct_for_a_sweep_of_many_settings():
+    # 14 remedies x 3 regularizers: 42 lines in Figure 3.
+    styles = [(s["color"], s["linestyle"], s["marker"]) for s in figures.line_styles(42)]
+    assert len(set(styles)) == 42
+
+
+def test_an_interval_cut_at_the_panels_edge_ends_in_arrow_heads(tmp_path):
+    # Four settings: one mean inside the scale of the others, its interval far wider.
+    table = pd.DataFrame(
+        {
+            "remedy": ["a", "b", "c", "d"],
+            "pairs": [2] * 4,
+            "balanced_acc_diff": [0.01, -0.01, 0.015, 0.02],
+            "balanced_acc_low": [-0.01, -0.02, 0.0, -0.3],
+            "balanced_acc_high": [0.02, 0.01, 0.03, 0.34],
+            "balanced_acc_p": [0.5] * 4,
+            "balanced_acc_p_bh": [0.5] * 4,
+        }
+    )
+    figure = paired.forest_plot(
+        table, ["remedy"], {"balanced_acc": "balanced accuracy"}, "t", tmp_path / "p.png"
+    )
+    (ax,) = figure.axes
+    heads = [line.get_marker() for line in ax.get_lines() if line.get_marker() in ("<", ">")]
+    assert sorted(heads) == ["<", ">"]  # row d, cut at both edges
+    assert not ax.texts  # its mean is inside: nothing written
