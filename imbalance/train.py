@@ -37,7 +37,7 @@ log = logging.getLogger(__name__)
 
 def datamodule(cfg: DictConfig) -> ImbalancedDataModule:
     """The run's data as the config describes it, not set up yet."""
-    minority = cfg.data.minority if cfg.profile == "step" else None
+    minority = cfg.data.get("minority") if cfg.profile == "step" else None
     return instantiate(cfg.data, ratio=cfg.ratio, mu=cfg.mu, profile=cfg.profile, minority=minority)
 
 

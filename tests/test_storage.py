@@ -68,4 +68,4 @@ def test_images_on_disk_need_a_cache_and_files(tmp_path):
     with pytest.raises(ConfigError, match="in memory already; set data.in_memory=true"):
         digits.setup("fit")
     with pytest.raises(ConfigError, match="data.in_memory=sometimes is not one of auto, true"):
-        ImbalancedDataModule(Digits(), None, per_class=8, image_size=8, in_memory="sometimes")
+        ImbalancedDataModule(Digits(), image_size=8, per_class=8, in_memory="sometimes")

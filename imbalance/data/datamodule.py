@@ -11,7 +11,13 @@ import torch
 from lightning.pytorch.overrides.distributed import UnrepeatedDistributedSampler
 from torch.utils.data import DataLoader, Sampler
 
-from imbalance.data.manifest import manifest_of, read_manifest, select_from_manifest, splits_hash
+from imbalance.data.manifest import (
+    SPLITS,
+    manifest_of,
+    read_manifest,
+    select_from_manifest,
+    splits_hash,
+)
 from imbalance.data.storage import InMemoryImages, OnDiskImages, in_memory, workers
 from imbalance.data.subsets import (
     PROFILES,
@@ -34,7 +40,6 @@ warnings.filterwarnings("ignore", ".*does not have many workers.*")
 
 
 TEST_SETS = ("stratified", "balanced")
-SPLITS = ("train", "val", "test")
 
 
 def expand(path: str | None) -> str | None:
@@ -80,9 +85,9 @@ class ImbalancedDataModule(L.LightningDataModule):
     def __init__(
         self,
         source,
-        minority: Sequence[str] | None,
-        per_class: int,
         image_size: int,
+        minority: Sequence[str] | None = None,
+        per_class: int = 32,
         root: str | None = None,
         classes: Sequence[str] | None = None,
         test_fraction: float = 0.3,
