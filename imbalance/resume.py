@@ -25,11 +25,20 @@ CHECKPOINT = Path("checkpoints") / "last.ckpt"
 
 
 def rng_states() -> dict:
-    """Every random number generator a run draws from: Python's, NumPy's global one, torch's CPU
-    generator and, when CUDA is in use, every GPU's."""
+    """Every random number generator a run draws from, as tensors and numbers, which a
+    checkpoint read with `weights_only=True` (no code run) holds: Python's, NumPy's global one,
+    torch's CPU generator and, when CUDA is in use, every GPU's."""
+    version, python, gauss = random.getstate()
+    kind, keys, position, has_gauss, cached_gaussian = np.random.get_state()
     states = {
-        "python": random.getstate(),
-        "numpy": np.random.get_state(),
+        "python": {"version": version, "state": torch.tensor(python), "gauss": gauss},
+        "numpy": {
+            "kind": kind,
+            "keys": torch.from_numpy(keys.astype(np.int64)),
+            "position": position,
+            "has_gauss": has_gauss,
+            "cached_gaussian": cached_gaussian,
+        },
         "torch": torch.get_rng_state(),
     }
     if torch.cuda.is_initialized():
@@ -38,8 +47,12 @@ def rng_states() -> dict:
 
 
 def set_rng_states(states: dict) -> None:
-    random.setstate(states["python"])
-    np.random.set_state(states["numpy"])
+    python, numpy = states["python"], states["numpy"]
+    random.setstate((python["version"], tuple(python["state"].tolist()), python["gauss"]))
+    keys = numpy["keys"].numpy().astype(np.uint32)
+    np.random.set_state(
+        (numpy["kind"], keys, numpy["position"], numpy["has_gauss"], numpy["cached_gaussian"])
+    )
     torch.set_rng_state(states["torch"])
     if "cuda" in states and torch.cuda.is_available():
         if len(states["cuda"]) == torch.cuda.device_count():
@@ -89,13 +102,12 @@ class EpochCheckpoint(Checkpoint):
         trainer.save_checkpoint(self.path)  # the global-zero process writes, the others wait
 
     def state_dict(self) -> dict:
-        # Pickled once here: Python's state alone is 625 numbers, each an object to torch.save.
-        return {"config": self.config, "rng": pickle.dumps(rng_states())}
+        return {"config": self.config, "rng": rng_states()}
 
     def load_state_dict(self, state: dict) -> None:
         # A run has checked already (earlier_run); this guards any other fit from this file.
         refuse_other_config(state["config"], self.config, f"{self.path} is a checkpoint", RESUME)
-        self._resumed_states = pickle.loads(state["rng"])
+        self._resumed_states = state["rng"]
 
     def on_train_epoch_start(self, trainer: L.Trainer, module: L.LightningModule) -> None:
         if self._resumed_states is not None:
@@ -211,9 +223,12 @@ def stored_run(checkpoint: Path) -> tuple[dict, int]:
     if not zipfile.is_zipfile(checkpoint):  # what torch.save writes
         raise ConfigError(not_one)
     try:
-        state = torch.load(checkpoint, map_location="cpu", weights_only=False, mmap=True)
+        # weights_only: tensors, numbers and containers; a file that would run code is refused.
+        state = torch.load(checkpoint, map_location="cpu", weights_only=True, mmap=True)
         # Lightning keeps a callback's state under its state_key, the class's qualified name.
         stored = state["callbacks"][EpochCheckpoint.__qualname__]
+        if not isinstance(stored["rng"], dict):  # pickled, before 2026-12-06: not read
+            raise TypeError("its random states were written by an earlier version, pickled")
         return stored["config"], len(json.loads(state["history"]))
     except (RuntimeError, pickle.UnpicklingError, EOFError, KeyError, TypeError) as error:
         raise ConfigError(f"{not_one} ({type(error).__name__}: {error})") from error

@@ -249,8 +249,8 @@ def train(cfg: DictConfig) -> dict:
         if checkpoint is not None:
             log.info(f"resuming from {checkpoint}: {resumed_after} epoch(s) done")
     ready = time.time()
-    # The run's own checkpoint: its RNG states are NumPy arrays, which weights_only refuses.
-    trainer.fit(module, datamodule=data, ckpt_path=checkpoint, weights_only=False)
+    # weights_only: nothing in the checkpoint can run code (resume.stored_run checked it).
+    trainer.fit(module, datamodule=data, ckpt_path=checkpoint, weights_only=True)
     fitted = time.time()
     trainer.test(module, datamodule=data, verbose=False)
 

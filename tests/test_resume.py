@@ -2,13 +2,14 @@
 
 import json
 import os
-import pickle
+import random
 import signal
 import subprocess
 import sys
 import time
 from pathlib import Path
 
+import numpy as np
 import pytest
 import torch
 
@@ -22,6 +23,8 @@ from imbalance.resume import (
     EpochCheckpoint,
     earlier_run,
     finished,
+    rng_states,
+    set_rng_states,
     start_afresh,
     stored_run,
 )
@@ -148,7 +151,7 @@ def test_finished_reads_results_only_of_the_same_config(tmp_path):
 def test_a_checkpoint_of_another_config_is_refused(tmp_path):
     saved = EpochCheckpoint(tmp_path / "last.ckpt", config())
     state = saved.state_dict()
-    assert set(pickle.loads(state["rng"])) >= {"python", "numpy", "torch"}
+    assert set(state["rng"]) >= {"python", "numpy", "torch"}
     EpochCheckpoint(tmp_path / "last.ckpt", config(root="/moved")).load_state_dict(state)
     with pytest.raises(ConfigError, match=r"another config \(seed differ\).*rerun=true"):
         EpochCheckpoint(tmp_path / "last.ckpt", config(seed=7)).load_state_dict(state)
@@ -193,6 +196,40 @@ def test_a_file_that_is_no_checkpoint_stops_the_run_before_any_image_is_read(tmp
         result.stderr
     )
     assert "images:" not in result.stdout, "the data was built first"
+
+
+class RunsCode:
+    """What unpickling builds by calling a function: here, one that leaves a file behind."""
+
+    def __init__(self, witness: Path):
+        self.witness = witness
+
+    def __reduce__(self):
+        return (Path.touch, (self.witness,))
+
+
+def test_a_checkpoint_whose_reading_would_run_code_is_refused_and_nothing_runs(tmp_path):
+    run_dir, witness = tmp_path / "run", tmp_path / "code_ran"
+    (run_dir / CHECKPOINT).parent.mkdir(parents=True)
+    torch.save({"callbacks": {}, "history": RunsCode(witness)}, run_dir / CHECKPOINT)
+    result = run_main(*TINY, f"hydra.run.dir={run_dir}", cwd=tmp_path)
+    assert result.returncode == 2
+    assert f"error: {run_dir / CHECKPOINT} is not a checkpoint of an imbalance run" in (
+        result.stderr
+    )
+    assert not witness.exists(), "reading the checkpoint ran its code"
+    torch.load(run_dir / CHECKPOINT, weights_only=False)  # what the run refused to do
+    assert witness.exists()
+
+
+def test_random_states_round_trip_through_a_checkpoint_read_without_code(tmp_path):
+    random.seed(3), np.random.seed(4), torch.manual_seed(5)
+    np.random.standard_normal()  # a cached gaussian in NumPy's state
+    torch.save({"rng": rng_states()}, tmp_path / "states.pt")
+    expected = (random.random(), np.random.standard_normal(), torch.rand(1).item())
+    random.seed(0), np.random.seed(0), torch.manual_seed(0)
+    set_rng_states(torch.load(tmp_path / "states.pt", weights_only=True)["rng"])
+    assert (random.random(), np.random.standard_normal(), torch.rand(1).item()) == expected
 
 
 def test_rerun_removes_only_what_earlier_commands_left(tmp_path):
