@@ -109,6 +109,19 @@ class EpochCheckpoint(Checkpoint):
         refuse_other_config(state["config"], self.config, f"{self.path} is a checkpoint", RESUME)
         self._resumed_states = state["rng"]
 
+    def on_exception(
+        self, trainer: L.Trainer, module: L.LightningModule, exception: BaseException
+    ) -> None:
+        if isinstance(exception, KeyboardInterrupt) and trainer.is_global_zero:
+            done = trainer.current_epoch  # the epochs the last checkpoint holds
+            where = (
+                f"{done} epoch(s) done are in {self.path}: the same command resumes from there"
+                if done
+                else "no epoch was done: the same command starts it again"
+            )
+            # Lightning exits at once (status 1), and says nothing above its warnings.
+            log.error(f"stopped: interrupted in epoch {done + 1}; {where}")
+
     def on_train_epoch_start(self, trainer: L.Trainer, module: L.LightningModule) -> None:
         if self._resumed_states is not None:
             set_rng_states(self._resumed_states)

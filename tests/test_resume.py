@@ -333,3 +333,28 @@ def test_results_record_what_the_run_ran_on(real_sweep):
             ["git", "-C", str(REPO), "rev-parse", "HEAD"], capture_output=True, text=True
         ).stdout.strip()
         assert provenance["git"]["commit"] == head
+
+
+def test_an_interrupted_run_says_it_stopped_and_how_to_resume(tmp_path, monkeypatch):
+    from imbalance.module import StudyModule
+
+    step = StudyModule.training_step
+
+    def interrupted_in_epoch_2(module, *args, **kwargs):
+        if module.current_epoch == 1:
+            raise KeyboardInterrupt  # Ctrl-C
+        return step(module, *args, **kwargs)
+
+    monkeypatch.setattr(StudyModule, "training_step", interrupted_in_epoch_2)
+    run_dir = tmp_path / "run"
+    handler = signal.getsignal(signal.SIGINT)
+    try:
+        result = run_main(*TINY, f"hydra.run.dir={run_dir}", cwd=tmp_path)
+    finally:
+        signal.signal(signal.SIGINT, handler)  # Lightning ignores Ctrl-C once interrupted
+    assert result.returncode == 1
+    line = (
+        f"stopped: interrupted in epoch 2; 1 epoch(s) done are in {run_dir / CHECKPOINT}: the "
+        "same command resumes from there"
+    )
+    assert line in result.stdout and line in (run_dir / "train.log").read_text()

@@ -193,6 +193,10 @@ def caltech_without_metronome(root: Path) -> str:
         ),
         (["ratio=abc"], "ratio=abc is not a number"),
         (
+            ["data=folder", "data.root={folder}", "data.classes=[a]", "data.minority=[a]"],
+            r"an imbalance study needs at least 2 classes, and the data has 1 \('a'\)",
+        ),
+        (
             ["data=folder", "data.root={folder}", "data.cache_dir=None"],
             "data.cache_dir=None is a folder named 'None'; write data",
         ),
@@ -222,6 +226,7 @@ def caltech_without_metronome(root: Path) -> str:
         "no Caltech101 in root",
         "missing root, then the missing values",
         "ratio not a number",
+        "one class",
         "None for null",
         "missing class folder",
         "too few images",

@@ -184,6 +184,12 @@ class ImbalancedDataModule(L.LightningDataModule):
         `splits` (the manifest of the run) and `splits_hash`."""
         catalog = self.source.catalog(self.root, self.classes)
         self.class_names = catalog.class_names
+        if len(self.class_names) < 2:
+            raise ConfigError(
+                f"an imbalance study needs at least 2 classes, and the data has "
+                f"{len(self.class_names)} ({quoted(self.class_names)}): add classes, or fix "
+                "data.root or data.classes"
+            )
         self.channels = catalog.channels
         labels, ids = catalog.labels, catalog.ids  # ids: one relative path per file, made once
         if catalog.splits is not None and self.profile != "natural":
