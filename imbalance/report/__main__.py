@@ -55,7 +55,8 @@ def describe(sweep: Sweep, columns: list[str]) -> str:
     else:
         spread = f"mean ± sd over {len(seeds)} seeds" if len(seeds) > 1 else "1 seed"
     shared = set(runs[0]["overrides"]).intersection(*(run["overrides"] for run in runs[1:]))
-    hidden = {*columns, *tables.SEEDS, *NOT_DESCRIBED}
+    groups = set(runs[0]["choices"])  # data=..., model=...: named above, or a column
+    hidden = {*columns, *tables.SEEDS, *NOT_DESCRIBED, *groups}
     shown = sorted(o for o in shared if o.split("=", 1)[0].lstrip("+~") not in hidden)
     return ", ".join([*common, f"{spread} ({named})"]) + "".join(f"; {o}" for o in shown)
 

@@ -38,7 +38,7 @@ MAX_COLUMNS = 4
 PANEL = (3.4, 2.6)  # inches
 BANDED_LINES = 4  # Figure 3 draws a band of one sd around each line up to this many lines
 DPI = 110
-TITLE_WIDTH = 90  # characters of a title's line: the narrowest figure, MIN_WIDTH, holds them
+TITLE_WIDTH = 80  # characters of a title's line: the narrowest figure, MIN_WIDTH, holds them
 MIN_WIDTH = 6.5  # inches
 
 
@@ -91,7 +91,7 @@ def _figure(rows: int, cols: int, title: str, legend_space: float = 0.0, **share
     width = PANEL[0] * cols + 0.9 + legend_space
     figure = Figure(figsize=(max(width, MIN_WIDTH), PANEL[1] * rows + 1.3), layout="constrained")
     axes = figure.subplots(rows, cols, squeeze=False, **share)
-    figure.suptitle(title, fontsize=11)
+    figure.suptitle(title, fontsize=10)
     return figure, axes
 
 
@@ -298,7 +298,7 @@ def _recall_by_setting(classes, columns, vary, context, path) -> Figure:
     title = _title(what, fixed_label(classes, columns), context)
     figure = Figure(figsize=(max(MIN_WIDTH, 0.6 * len(settings) + 2.5), 4.8), layout="constrained")
     ax = figure.subplots()
-    figure.suptitle(title, fontsize=11)
+    figure.suptitle(title, fontsize=10)
     present = [g for g in GROUP_COLORS if (classes["group"] == g).any()]
     offsets = np.linspace(-0.2, 0.2, len(present)) if len(present) > 1 else [0.0]
     for offset, group in zip(offsets, present, strict=True):
@@ -323,7 +323,7 @@ def _recall_by_setting(classes, columns, vary, context, path) -> Figure:
     ax.set_ylim(-0.03, 1.03)
     ax.set_ylabel("test recall")
     ax.grid(axis="y", alpha=0.3)
-    figure.legend(*ax.get_legend_handles_labels(), loc="outside right upper", fontsize=8.5)
+    figure.legend(*ax.get_legend_handles_labels(), loc="outside right center", fontsize=8.5)
     figure.savefig(path, dpi=DPI)
     return figure
 
