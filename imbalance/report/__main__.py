@@ -11,6 +11,7 @@ setting from the baseline's.
 
 import argparse
 import sys
+import textwrap
 from pathlib import Path
 
 import pandas as pd
@@ -159,7 +160,7 @@ def write_paired(
         metrics,
         f"Paired difference from {key}={value}: mean and 95% interval; coloured where beyond "
         f"the noise (BH-adjusted p < 0.05): green above 0, vermillion below\n"
-        f"{context}",
+        f"{textwrap.fill(context, 110)}",
         out / "fig_paired.png",
     )
     print(f"\nPaired differences from {key}={value}. {note}")

@@ -14,6 +14,7 @@ interval nor p-value.
 import numpy as np
 import pandas as pd
 from matplotlib.figure import Figure
+from matplotlib.ticker import MaxNLocator
 from scipy import stats
 
 from imbalance.errors import ConfigError
@@ -197,6 +198,7 @@ def forest_plot(
                 )  # fmt: skip
         ax.axvline(0, color="grey", linestyle="--", linewidth=1)
         ax.set_xlim(left, right)
+        ax.xaxis.set_major_locator(MaxNLocator(nbins=5))
         ax.set_title(label, fontsize=10)
         ax.set_xlabel("difference from baseline")
         ax.grid(axis="x", alpha=0.3)
