@@ -13,7 +13,7 @@ $(VENV)/.installed: pyproject.toml
 	$(BIN)/pip install --quiet -e ".[dev]"
 	touch $@
 
-train: install  ## the 12-run study on the embedded digits, jobs in parallel: under a minute on 2 cores
+train: install  ## the 12-run study on the embedded digits, jobs in parallel: 1.5 minutes on 2 cores
 	$(BIN)/python -m imbalance.train -m hydra/launcher=joblib ratio=1,3,7,15 reg=none,full,norm
 
 paper: install  ## the paper's 12 runs on Caltech101 (DATA=<dir>)
