@@ -76,8 +76,8 @@ class StudyModule(L.LightningModule):
         self.groups = list(groups)
 
         # Updated from what the steps kept (_train_steps), every STEPS_KEPT steps and at the
-        # epoch's end, not inside the step: an update costs 50 to 100 us there on a CPU, and
-        # MeanMetric's NaN test waits for a GPU.
+        # epoch's end, not inside the step: an update per step is costly on a CPU (BENCHMARKS.md),
+        # and MeanMetric's NaN test waits for a GPU.
         self.train_acc = MulticlassAccuracy(len(class_names), average="micro", validate_args=False)
         self.train_loss = MeanMetric()
         self._train_steps: list[tuple[torch.Tensor, torch.Tensor, torch.Tensor]] = []
@@ -261,7 +261,7 @@ class StudyModule(L.LightningModule):
 
     def on_save_checkpoint(self, checkpoint: dict) -> None:
         # As one JSON string: torch.save pickles a list of dicts of floats one object at a
-        # time, through a Python hook each, 1 ms an epoch late in a run.
+        # time, through a Python hook each, which grows with the run's epochs.
         checkpoint["history"] = json.dumps(self.history)
         checkpoint["epoch_seconds"] = self.epoch_seconds
 

@@ -13,7 +13,6 @@ import json
 import sys
 from pathlib import Path
 
-import numpy as np
 from hydra import compose, initialize_config_module
 from hydra.errors import HydraException
 from omegaconf import DictConfig
@@ -31,18 +30,9 @@ def compose_run(overrides: list[str]) -> DictConfig:
         return compose("train", overrides=overrides)
 
 
-def split_counts(data: ImbalancedDataModule, labels: np.ndarray, splits: dict) -> dict:
-    """{split: {class: images}}, from the catalog's labels and each split's catalog indices."""
-    return {
-        split: dict(
-            zip(
-                data.class_names,
-                np.bincount(labels[splits[split]], minlength=data.num_classes).tolist(),
-                strict=True,
-            )
-        )
-        for split in SPLITS
-    }
+def split_counts(data: ImbalancedDataModule) -> dict:
+    """{split: {class: images}}, from the run's manifest (`data.splits`)."""
+    return {split: {name: len(ids) for name, ids in data.splits[split].items()} for split in SPLITS}
 
 
 def table(data: ImbalancedDataModule, counts: dict) -> str:
@@ -67,7 +57,7 @@ def main(argv: list[str] | None = None) -> int:
         cfg = compose_run(args.overrides)
         check_config(cfg, args.overrides)
         data = datamodule(cfg)
-        catalog, splits = data.select()
+        data.select()
     except (ConfigError, HydraException) as error:
         cause = error.__cause__ if isinstance(error.__cause__, ConfigError) else error
         message = str(cause)
@@ -75,7 +65,7 @@ def main(argv: list[str] | None = None) -> int:
             message = " ".join(message.split("Config search path")[0].split())
         print(f"error: {message}", file=sys.stderr)
         return 2
-    counts = split_counts(data, catalog.labels, splits)
+    counts = split_counts(data)
     print(
         f"{data.num_classes} classes, profile={cfg.profile}: imbalance "
         f"{imbalance_label(data.imbalance)} (largest training class over the smallest)\n"

@@ -218,25 +218,23 @@ class ImbalancedDataModule(L.LightningDataModule):
         is_minority = [
             self.profile == "step" and name in self.minority_names for name in self.class_names
         ]
-
         balanced = self.test == "balanced"
         held_out = self.test_per_class if balanced else 0
         available = np.bincount(labels, minlength=len(self.class_names))
 
-        def sizes_at(per_class: int) -> list[int]:
-            if self.profile == "natural":
-                names = self.class_names
-                return natural_sizes(available, held_out, self.max_per_class, names)
+        def drawn_sizes(per_class: int) -> list[int]:
             return profile_sizes(self.profile, is_minority, per_class, self.ratio)
 
+        if self.profile == "natural":  # fits the images by construction
+            sizes = natural_sizes(available, held_out, self.max_per_class, self.class_names)
+        else:
+            sizes = drawn_sizes(self.per_class)
         if balanced:
             test = balanced_test(labels, held_out, self.seed, self.class_names)
         try:
-            selection = nested_selection(
-                labels, sizes_at(self.per_class), self.seed, self.class_names, held_out
-            )
-        except ConfigError as error:  # too few images for a drawn profile: say what would fit
-            fits = largest_fitting(available, sizes_at, self.per_class, held_out)
+            selection = nested_selection(labels, sizes, self.seed, self.class_names, held_out)
+        except ConfigError as error:  # too few images for the drawn sizes: say what would fit
+            fits = largest_fitting(available, drawn_sizes, self.per_class, held_out)
             hint = f" (data.per_class={fits} fits at ratio={self.ratio})" if fits else ""
             raise ConfigError(f"{error}{hint}") from error
         if balanced:

@@ -130,7 +130,8 @@ def train_test_curves(
     title = _title(what, fixed_label(epochs, columns), context)
     # Accuracy shares its 0-1 scale; a loss can be ten times another setting's.
     share = {"sharex": True, "sharey": metric == "acc"}
-    if "ratio" in vary and len(others) == 1:
+    paper_layout = "ratio" in vary and len(others) == 1
+    if paper_layout:
         rows = list(dict.fromkeys(epochs[others[0]]))
         ratios = list(dict.fromkeys(epochs["ratio"]))
         figure, axes = _figure(len(rows), len(ratios), title, **share)
@@ -150,7 +151,7 @@ def train_test_curves(
         ax.set_title(_label(keys, value), fontsize=9)
         ax.xaxis.set_major_locator(MaxNLocator(integer=True))
         ax.grid(alpha=0.3)
-    _finish_grid(axes, axes.size if keys != vary else len(panels), "epoch", ylabel)
+    _finish_grid(axes, axes.size if paper_layout else len(panels), "epoch", ylabel)
     if metric == "acc":
         axes[0][0].set_ylim(0, 1.02)
     figure.legend(*axes[0][0].get_legend_handles_labels(), loc="outside lower center", ncols=2)

@@ -8,6 +8,7 @@ from pathlib import Path
 
 import numpy as np
 
+from imbalance.data.datamodule import expand
 from imbalance.data.sources.catalog import FileCatalog
 from imbalance.errors import ConfigError
 
@@ -89,7 +90,7 @@ class FileLists:
     def _names(self, problems: "Problems") -> list[str] | None:
         if self.class_names is None:
             return None
-        path = Path(os.path.expandvars(os.path.expanduser(self.class_names)))
+        path = Path(expand(self.class_names))
         if not path.is_file():
             problems.add("list", f"data.source.class_names='{path}' does not exist")
             return None
@@ -101,7 +102,7 @@ class FileLists:
         return [line.strip() for line in text.splitlines() if line.strip()]
 
     def _read(self, split: str, given: str, problems: "Problems") -> list[tuple[str, int, int]]:
-        path = Path(os.path.expandvars(os.path.expanduser(given)))
+        path = Path(expand(given))
         if not path.is_file():
             problems.add("list", f"data.source.{split}='{path}' does not exist")
             return []
