@@ -9,3 +9,8 @@ def quoted(names) -> str:
     """`'berries, red', 'cat'`: names in a message, each quoted, so that a name with a comma
     reads as one."""
     return ", ".join(f"'{name}'" for name in names)
+
+
+class JobFailed(Exception):
+    """A job of a sweep that did not finish, with the one line that says why: the sweep goes
+    on to its other jobs and lists the failed ones at its end (hydra_plugins' sweeper)."""

@@ -82,14 +82,33 @@ def log_run_summary(logger: TensorBoardLogger, results: dict) -> None:
 
     minority = set(results["minority"])
     labels = [f"{name}*" if name in minority else name for name in results["classes"]]
+    title = f"{results['job'] or 'run'}: test set, final epoch (* minority)"
+    figure = confusion_figure(np.array(test["confusion_matrix"]), labels, title)
+    logger.experiment.add_figure("test/confusion_matrix", figure, global_step=epochs, close=False)
+
+
+# Up to this many classes a cell holds its count and the figure grows with the classes; past
+# it, the counts would be unreadable and the figure tens of megapixels (a natural data set's
+# 100 classes): colour only, the figure at the size of NUMBERED_UP_TO classes.
+NUMBERED_UP_TO = 25
+CELL_INCHES = 0.45
+
+
+def confusion_figure(matrix: np.ndarray, labels: list[str], title: str) -> Figure:
+    """The confusion matrix drawn: counts in the cells up to NUMBERED_UP_TO classes, colour
+    only beyond, with tick labels that shrink to fit."""
     labels, families = drawable(labels)
-    size = 2.5 + 0.45 * len(labels)
+    numbered = len(labels) <= NUMBERED_UP_TO
+    size = 2.5 + CELL_INCHES * min(len(labels), NUMBERED_UP_TO)
     figure = Figure(figsize=(size, size), layout="constrained")  # no pyplot: no GUI backend
     axes = figure.subplots()
-    ConfusionMatrixDisplay(np.array(test["confusion_matrix"]), display_labels=labels).plot(
-        ax=axes, cmap="Blues", colorbar=False, xticks_rotation=45
+    ConfusionMatrixDisplay(matrix, display_labels=labels).plot(
+        ax=axes, cmap="Blues", colorbar=not numbered, xticks_rotation=90 if not numbered else 45,
+        include_values=numbered,
     )
+    font_size = 10 if numbered else max(3.0, 10 * NUMBERED_UP_TO / len(labels))
     for label in [*axes.get_xticklabels(), *axes.get_yticklabels()]:
         label.set_fontfamily(families)
-    axes.set_title(f"{results['job'] or 'run'}: test set, final epoch (* minority)")
-    logger.experiment.add_figure("test/confusion_matrix", figure, global_step=epochs, close=False)
+        label.set_fontsize(font_size)
+    axes.set_title(title)
+    return figure

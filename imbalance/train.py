@@ -23,7 +23,7 @@ from imbalance import resume
 from imbalance.checks import check_config
 from imbalance.data.datamodule import ImbalancedDataModule
 from imbalance.data.sources import UnreadableImages
-from imbalance.errors import ConfigError, quoted
+from imbalance.errors import ConfigError, JobFailed, quoted
 from imbalance.metrics import scalar_names, summary_names
 from imbalance.module import StudyModule
 from imbalance.provenance import provenance
@@ -315,27 +315,41 @@ def imbalance_label(imbalance: float | None) -> str:
     )
 
 
-def to_log_file(message: str, exc_info=None) -> None:
+def to_log_file(message: str, exc_info=None) -> str | None:
     """`message` into the run's train.log only (the console has its own line): a run that
-    stopped says why in its directory, whose log would be empty otherwise."""
+    stopped says why in its directory, whose log would be empty otherwise. Returns the log's
+    path (None without one)."""
     record = log.makeRecord(log.name, logging.ERROR, __file__, 0, message, None, exc_info)
+    written = None
     for handler in logging.getLogger().handlers:
         if isinstance(handler, logging.FileHandler):
             handler.handle(record)
+            written = handler.baseFilename
+    return written
 
 
 @hydra.main(config_path="pkg://imbalance.conf", config_name="train", version_base="1.3")
 def main(cfg: DictConfig) -> float:
+    """One run: bad input ends it in one line with exit status 2. In a sweep, a job that fails
+    in any way raises JobFailed with that line instead, and the sweep goes on."""
     try:
         results = train(cfg)
     except Exception as error:
         # instantiate() wraps what a _target_'s constructor raises, bad input included.
         cause = error.__cause__ if isinstance(error, InstantiationException) else error
-        if not isinstance(cause, ConfigError):
-            to_log_file("the run failed", sys.exc_info())
-            raise
-        to_log_file(f"error: {cause}")
-        print(f"error: {cause}", file=sys.stderr)
+        in_sweep = HydraConfig.get().mode == RunMode.MULTIRUN
+        if isinstance(cause, ConfigError):
+            reason = str(cause)
+            to_log_file(f"error: {reason}")
+        else:
+            log_file = to_log_file("the run failed", sys.exc_info())
+            if not in_sweep:
+                raise
+            reason = " ".join(f"the run failed: {type(cause).__name__}: {cause}".split())
+            reason += f" (traceback in {log_file})" if log_file else ""
+        print(f"error: {reason}", file=sys.stderr)
+        if in_sweep:
+            raise JobFailed(reason) from None
         sys.exit(2)
     return results["test"][cfg.optimized_metric]
 

@@ -2,6 +2,8 @@
 
 import logging
 
+import numpy as np
+
 from matplotlib import font_manager
 from matplotlib.ft2font import FT2Font
 
@@ -41,3 +43,18 @@ def test_characters_no_font_has_become_code_points_with_a_warning(caplog):
     assert labels == ["U+732B*", "dog"]
     assert "'猫*' have characters that no installed font draws" in caplog.text
     assert not undrawn(labels, families)
+
+
+def test_the_confusion_matrix_shows_counts_for_few_classes_and_stays_small_for_many():
+    from imbalance.run_summary import CELL_INCHES, NUMBERED_UP_TO, confusion_figure
+
+    few = confusion_figure(np.eye(3, dtype=int) * 7, ["a", "b", "c"], "run")
+    (axes,) = [a for a in few.axes if a.get_title() == "run"]
+    assert sorted(t.get_text() for t in axes.texts) == ["0"] * 6 + ["7"] * 3
+    assert tuple(few.get_size_inches()) == (2.5 + 3 * CELL_INCHES,) * 2
+
+    names = [f"class {i}" for i in range(100)]
+    many = confusion_figure(np.ones((100, 100), dtype=int), names, "run")
+    (axes,) = [a for a in many.axes if a.get_title() == "run"]
+    assert len(axes.texts) == 0 and len(axes.get_yticklabels()) == 100
+    assert tuple(many.get_size_inches()) == (2.5 + NUMBERED_UP_TO * CELL_INCHES,) * 2

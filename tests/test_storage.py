@@ -69,3 +69,16 @@ def test_images_on_disk_need_a_cache_and_files(tmp_path):
         digits.setup("fit")
     with pytest.raises(ConfigError, match="data.in_memory=sometimes is not one of auto, true"):
         ImbalancedDataModule(Digits(), image_size=8, per_class=8, in_memory="sometimes")
+
+
+def test_a_damaged_cache_entry_is_named(tmp_path):
+    import numpy as np
+
+    files = [tmp_path / f"{i}.npy" for i in range(2)]
+    for file in files:
+        np.save(file, np.full((4, 4, 3), 7, dtype=np.uint8))
+    images = OnDiskImages(files, torch.tensor([0, 1]))
+    assert images.__getitems__([1, 0])[0].tolist() == torch.full((2, 3, 4, 4), 7).tolist()
+    files[1].write_bytes(files[1].read_bytes()[:-5])  # cut short, as by a full disk
+    with pytest.raises(ConfigError, match=f"image cache entry {files[1]} is not a 4x4x3 image"):
+        images.__getitems__([0, 1])

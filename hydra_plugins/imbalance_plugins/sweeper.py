@@ -9,14 +9,30 @@ never named, such as data.root), every override stays in the names.
 
 The names depend on the whole sweep: run the same command into a sweep's directory to resume
 it (a command over part of its values would name its jobs differently).
+
+Every job runs, whatever the others do: a job that fails (bad input, a crash, a loss that
+diverged) is recorded, and the sweep goes on. At its end, the failed jobs are listed with
+their one-line reasons in the log and in FAILURES in the sweep's directory (which the report
+reads), and the command exits with status 1.
 """
 
+import json
+import logging
+import os
+import sys
 from collections.abc import Sequence
+from pathlib import Path
 
 from hydra._internal.core_plugins.basic_sweeper import BasicSweeper
 from hydra.core.override_parser.overrides_parser import OverridesParser
+from hydra.core.utils import JobReturn, JobStatus
+from omegaconf import OmegaConf
 
+from imbalance.results import atomic_write
+
+log = logging.getLogger(__name__)
 PARSER = OverridesParser.create()
+FAILURES = "failed_jobs.json"  # {job directory: why it failed}
 
 
 def shared_keys(jobs: Sequence[Sequence[str]]) -> list[str]:
@@ -37,12 +53,62 @@ def named_apart(jobs: Sequence[Sequence[str]], excluded: Sequence[str]) -> bool:
     return all(names) and len(set(names)) == len(names)
 
 
+def excluded_keys(jobs: Sequence[Sequence[str]], exclude_keys: Sequence[str]) -> list[str]:
+    """The keys left out of the jobs' directory names: `exclude_keys` (the config's), and
+    those every job shares where the names stay apart without them."""
+    keys = [*exclude_keys, *shared_keys(jobs)]
+    return keys if named_apart(jobs, keys) else list(exclude_keys)
+
+
+def failure(job: JobReturn) -> str:
+    """Why `job` failed, in one line: JobFailed's own line (imbalance.train), else the error."""
+    error = job._return_value  # the public return_value raises it, with a line on stderr
+    line = str(error) if type(error).__name__ == "JobFailed" else f"{type(error).__name__}: {error}"
+    return " ".join(line.split())
+
+
 class Sweeper(BasicSweeper):
+    def sweep(self, arguments: list[str]) -> list[Sequence[JobReturn]]:
+        """Hydra's sweep, every batch launched whatever failed in the ones before; then the
+        failed jobs listed (FAILURES) and the command ended with status 1 if there are any."""
+        params = [*self._parse_config(), *arguments]
+        parser = OverridesParser.create(config_loader=self.hydra_context.config_loader)
+        self.overrides = self.split_arguments(parser.parse_overrides(params), self.max_batch_size)
+        sweep_dir = Path(self.config.hydra.sweep.dir)
+        sweep_dir.mkdir(parents=True, exist_ok=True)
+        OmegaConf.save(self.config, sweep_dir / "multirun.yaml")
+        returns, failed, launched = [], {}, 0
+        while not self.is_done():
+            batch = self.get_job_batch()
+            self.validate_batch_is_legal(batch)
+            jobs = self.launcher.launch(batch, initial_job_idx=launched)
+            for job in jobs:
+                if job.status != JobStatus.COMPLETED:
+                    directory = os.path.relpath(job.hydra_cfg.hydra.runtime.output_dir, sweep_dir)
+                    failed[directory] = failure(job)
+            launched += len(batch)
+            returns.append(jobs)
+        listing = sweep_dir / FAILURES
+        if not failed:
+            listing.unlink(missing_ok=True)  # an earlier try's failures, run again
+            return returns
+        atomic_write(listing, lambda file: file.write(json.dumps(failed, indent=1).encode()))
+        for directory, why in failed.items():
+            log.error(f"failed: {directory}: {why}")
+        print(
+            f"error: {len(failed)} of {launched} jobs failed, listed with their reasons in "
+            f"{listing}; the others finished. Fix the cause and run the same command again: "
+            "finished jobs are skipped",
+            file=sys.stderr,
+        )
+        sys.exit(1)
+
     def get_job_batch(self) -> Sequence[Sequence[str]]:
         batch = super().get_job_batch()
         jobs = [job for jobs in self.overrides for job in jobs]
-        keys = [*self.config.hydra.job.config.override_dirname.exclude_keys, *shared_keys(jobs)]
-        if not named_apart(jobs, keys):
+        configured = self.config.hydra.job.config.override_dirname.exclude_keys
+        keys = excluded_keys(jobs, configured)
+        if keys == list(configured):
             return batch  # every override in the names, as Hydra gives them
         exclude = f"hydra.job.config.override_dirname.exclude_keys=[{','.join(map(repr, keys))}]"
         return [[*job, exclude] for job in batch]

@@ -1,5 +1,6 @@
 """The imbalanced data set of one run: a source's images, subset, split, decoded once, batched."""
 
+import gc
 import os
 import warnings
 from collections.abc import Sequence
@@ -438,4 +439,9 @@ class ImbalancedDataModule(L.LightningDataModule):
         copy is queued behind the GPU's work instead of waiting for it."""
         on_gpu = self.trainer is not None and self.trainer.strategy.root_device.type == "cuda"
         copied = images.on_disk or not self.on_device
+        if images.on_disk:
+            # The workers are forked from this process and share its pages until they write to
+            # them; the garbage collector writes to every object it visits, so a worker's
+            # first collection would copy the run's objects into it. Frozen, it skips them.
+            gc.freeze()
         return {"num_workers": workers() if images.on_disk else 0, "pin_memory": on_gpu and copied}

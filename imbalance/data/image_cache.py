@@ -35,7 +35,7 @@ def cached_file(
     path: str, size: int, decoder: str, decode: Callable[[str, int], np.ndarray], cache_dir: Path
 ) -> Path:
     """The cache entry of `decode(path, size)`, decoded now only when no job did it before: an
-    `.npy` file of the image, for reading back memory-mapped."""
+    `.npy` file of the image, for reading back a batch at a time."""
     entry = cache_entry(path, size, decoder, cache_dir)
     if entry is None:
         decode(path, size)  # raises, naming the file

@@ -3,8 +3,8 @@ than memory.
 
 In memory (`InMemoryImages`), the fastest: uint8 tensors, a batch one indexing of them, and
 on a GPU copied there once. On disk (`OnDiskImages`): each image decoded once into the shared
-image cache (`imbalance.data.image_cache`, one fixed-size uint8 array a file), read back
-memory-mapped a batch at a time by DataLoader workers; the run holds a batch, never the data
+image cache (`imbalance.data.image_cache`, one fixed-size uint8 array a file), read back a
+batch at a time by DataLoader workers through the page cache that every job shares; the run holds a batch, never the data
 set, so its memory does not grow with the data set. Both give a batch as the same uint8
 [n, C, H, W] tensor and its labels, for the same indices, so a sampler draws the same batches
 on either; augmentation is applied to whole batches on the model's device in both.
@@ -13,12 +13,15 @@ on either; augmentation is applied to whole batches on the model's device in bot
 pixels (all splits together), and on disk past it; `true` and `false` choose.
 """
 
+import math
 import os
 from pathlib import Path
 
 import numpy as np
 import torch
 from torch.utils.data import Dataset, TensorDataset
+
+from imbalance.errors import ConfigError
 
 IN_MEMORY_LIMIT = 4 * 2**30  # bytes of decoded pixels
 MEAN_CHUNK = 1024  # images read at a time for the mean image of a data set on disk
@@ -67,7 +70,12 @@ class InMemoryImages(TensorDataset):
 
 class OnDiskImages(Dataset):
     """Images in the image cache, one `.npy` file of uint8 [H, W, C] each (`files`), and their
-    labels, read memory-mapped a batch at a time."""
+    labels, read a batch at a time.
+
+    A file is read whole into the batch, through the page cache that every job on the machine
+    shares, rather than memory-mapped: mapping a file of a few kilobytes costs more system
+    calls than reading it. Every file of a set holds an image of the same shape, so its header
+    is parsed once (the first file's) and each file's size checked against it."""
 
     on_disk = True
 
@@ -76,12 +84,31 @@ class OnDiskImages(Dataset):
         # reference count copy its page, so a list would grow every worker with the data set.
         self.files = np.array([os.fsencode(file) for file in files])
         self.labels = labels
+        self.shape, self.header = (), 0
+        if len(files):
+            first = np.load(files[0], mmap_mode="r")
+            self.shape, self.header = first.shape, first.offset
 
     def __len__(self) -> int:
         return len(self.files)
 
+    def _read(self, index: int) -> np.ndarray:
+        pixels = math.prod(self.shape)
+        descriptor = os.open(self.files[index], os.O_RDONLY)
+        try:
+            data = os.read(descriptor, self.header + pixels + 1)
+        finally:
+            os.close(descriptor)
+        if len(data) != self.header + pixels or not data.startswith(b"\x93NUMPY"):
+            raise ConfigError(
+                f"image cache entry {os.fsdecode(self.files[index])} is not a "
+                f"{'x'.join(map(str, self.shape))} image (damaged, or written by another "
+                "version): delete it and run again, it is decoded anew"
+            )
+        return np.frombuffer(data, np.uint8, offset=self.header).reshape(self.shape)
+
     def __getitems__(self, indices: list[int]) -> tuple[torch.Tensor, torch.Tensor]:
-        images = np.stack([np.load(os.fsdecode(self.files[i]), mmap_mode="r") for i in indices])
+        images = np.stack([self._read(i) for i in indices])
         pixels = torch.from_numpy(images).permute(0, 3, 1, 2).contiguous()
         return pixels, self.labels[torch.as_tensor(indices)]
 

@@ -1,14 +1,18 @@
 """A sweep directory read back: the finished runs' results, and the jobs that did not finish."""
 
 import itertools
+import json
 from dataclasses import dataclass
 from pathlib import Path
 
+from hydra._internal.config_loader_impl import get_overrides_dirname
 from hydra.core.override_parser.overrides_parser import OverridesParser
 from hydra.core.override_parser.types import Glob
 from omegaconf import OmegaConf
 
+from hydra_plugins.imbalance_plugins.sweeper import FAILURES, excluded_keys
 from imbalance.errors import ConfigError
+from imbalance.resolvers import job_name
 from imbalance.results import FILENAME, read_results
 
 
@@ -50,17 +54,53 @@ def read_sweep(path: Path) -> Sweep:
             f"no finished runs (no {FILENAME}) under '{path}'; "
             f"give a sweep's directory, e.g. outputs/multirun/<time>"
         )
-    started = {_job_key(OmegaConf.load(file)) for file in path.rglob(".hydra/overrides.yaml")}
-    axes = _sweep_axes(path, started)
+    started = {
+        _job_key(OmegaConf.load(file)): str(file.parent.parent.relative_to(path))
+        for file in path.rglob(".hydra/overrides.yaml")
+    }
+    axes = _sweep_axes(path, set(started))
     runs.sort(key=lambda run: _position(run["overrides"], axes))
     finished = {_job_key(run["overrides"]) for run in runs}
-    expected = set() if axes is None else {frozenset(job) for job in itertools.product(*axes)}
+    expected = [] if axes is None else [frozenset(job) for job in itertools.product(*axes)]
+    failures = _failures(path)
+    unstarted = _directory_names(path, [job for job in expected if job not in started], expected)
     missing = [
-        f"{','.join(sorted(key))} ({'failed or unfinished' if key in started else 'never ran'})"
-        for key in expected | started
+        f"{started[key]} ({_why(failures.get(started[key]))})"
+        for key in started
         if key not in finished
-    ]
+    ] + [f"{name} (never ran)" for name in unstarted]
     return Sweep(path, runs, sorted(missing))
+
+
+def _failures(path: Path) -> dict[str, str]:
+    """The sweep's failed jobs and why, as the sweeper listed them ({} where none failed)."""
+    listing = path / FAILURES
+    try:
+        return json.loads(listing.read_text()) if listing.is_file() else {}
+    except ValueError as error:
+        raise ConfigError(f"'{listing}' is unreadable ({error}); delete it") from error
+
+
+def _why(failure: str | None) -> str:
+    return f"failed: {failure}" if failure else "failed or unfinished"
+
+
+def _directory_names(
+    path: Path, jobs: list[frozenset[str]], every: list[frozenset[str]]
+) -> list[str]:
+    """The directories that `jobs` of the sweep at `path` (whose jobs are `every`) would
+    have: named as the sweeper names them (hydra_plugins.imbalance_plugins.sweeper), by what
+    varies."""
+    if not jobs:
+        return []
+    hydra = OmegaConf.load(path / "multirun.yaml").hydra
+    configured = list(OmegaConf.select(hydra, "job.config.override_dirname.exclude_keys") or [])
+    excluded = excluded_keys([sorted(job) for job in every], configured)
+    parser = OverridesParser.create()
+    return sorted(
+        job_name(get_overrides_dirname(parser.parse_overrides(sorted(job)), excluded, ",", "="))
+        for job in jobs
+    )
 
 
 # What the report reads of every run's results.json.
@@ -115,18 +155,19 @@ def _sweep_axes(path: Path, started: set[frozenset[str]]) -> list[list[str]] | N
     overrides = OverridesParser.create().parse_overrides(
         list(OmegaConf.load(config_file).hydra.overrides.task)
     )
-    axes = []
+    axes = {}  # a key given twice takes its last value, as in the jobs
     for override in overrides:
         key = override.get_key_element()
+        axes.pop(key, None)
         if key in NOT_SETTINGS:
             continue
         if isinstance(override.value(), Glob):
             prefix = f"{key}="
-            axes.append(sorted({o for job in started for o in job if o.startswith(prefix)}))
+            axes[key] = sorted({o for job in started for o in job if o.startswith(prefix)})
         elif override.is_sweep_override():
             if not override.is_discrete_sweep():
                 return None
-            axes.append([f"{key}={value}" for value in override.sweep_string_iterator()])
+            axes[key] = [f"{key}={value}" for value in override.sweep_string_iterator()]
         else:
-            axes.append([f"{key}={override.get_value_element_as_str()}"])
-    return axes
+            axes[key] = [f"{key}={override.get_value_element_as_str()}"]
+    return list(axes.values())
