@@ -23,8 +23,10 @@ def atomic_write(path: Path, write: Callable[[BinaryIO], None]) -> Path:
         with os.fdopen(descriptor, "wb") as file:
             write(file)
         os.replace(temporary, path)
-    except BaseException:
+    except BaseException as error:
         os.unlink(temporary)
+        if isinstance(error, OSError) and error.filename is None:
+            error.filename = str(path)  # a write's error names no file
         raise
     return path
 

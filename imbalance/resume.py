@@ -2,6 +2,7 @@
 run directory, resumes from it and ends as an uninterrupted run would, to the last digit on the
 CPU; a job whose results.json is written is finished and skipped, unless `rerun=true`."""
 
+import io
 import json
 import logging
 import pickle
@@ -16,8 +17,8 @@ from hydra.types import RunMode
 from lightning.fabric.plugins import TorchCheckpointIO
 from lightning.pytorch.callbacks import Checkpoint
 
-from imbalance.errors import ConfigError
 from imbalance.results import FILENAME, atomic_write, read_results
+from imbalance.run_dir import DirectoryRefused
 
 log = logging.getLogger(__name__)
 
@@ -74,7 +75,11 @@ class AtomicCheckpointIO(TorchCheckpointIO):
     def save_checkpoint(self, checkpoint: dict, path, storage_options=None) -> None:
         path = Path(path)
         path.parent.mkdir(parents=True, exist_ok=True)
-        atomic_write(path, lambda file: torch.save(checkpoint, file))
+        # Serialized in memory first: torch's writer reports a full disk as a bare "unexpected
+        # pos" error, a plain write as the OSError it is.
+        serialized = io.BytesIO()
+        torch.save(checkpoint, serialized)
+        atomic_write(path, lambda file: file.write(serialized.getbuffer()))
 
 
 class EpochCheckpoint(Checkpoint):
@@ -86,7 +91,7 @@ class EpochCheckpoint(Checkpoint):
     out as the uninterrupted run did.
 
     Lightning calls checkpoint callbacks after the module's own epoch-end hook, so the epoch's
-    history is in. Loading a checkpoint of another config raises ConfigError.
+    history is in. Loading a checkpoint of another config raises DirectoryRefused.
     """
 
     def __init__(self, path: Path, config: dict):
@@ -144,10 +149,10 @@ RESUME = "resume with the config it was written with, or start afresh with rerun
 
 
 def refuse_other_config(stored: dict, config: dict, what: str, advice: str) -> None:
-    """Raises ConfigError when the `stored` config of `what` (a run directory's results, a
-    checkpoint) is not `config` (both `comparable`), naming the keys that differ."""
+    """Raises DirectoryRefused when the `stored` config of `what` (a run directory's results,
+    a checkpoint) is not `config` (both `comparable`), naming the keys that differ."""
     if stored != config:
-        raise ConfigError(
+        raise DirectoryRefused(
             f"{what} of another config ({', '.join(differences(stored, config))} differ): {advice}"
         )
 
@@ -169,7 +174,7 @@ def finished(run_dir: Path, config: dict) -> dict | None:
     """The results of `run_dir` when it holds a finished run of `config` (its results.json is
     written atomically: there means complete), None when it holds none.
 
-    Raises ConfigError when it holds a finished run of another config.
+    Raises DirectoryRefused when it holds a finished run of another config.
     """
     if not (run_dir / FILENAME).exists():
         return None
@@ -201,7 +206,7 @@ def earlier_run(
     With `rerun_since` (rerun=true, the command's start) what earlier commands left is removed
     first.
 
-    Raises ConfigError, before the run builds its data, for a finished run or a checkpoint of
+    Raises DirectoryRefused, before the run builds its data, for a finished run or a checkpoint of
     another config, a checkpoint that cannot be read, and a checkpoint that a run without
     checkpoints (trainer.enable_checkpointing=false) would silently leave behind.
     """
@@ -213,7 +218,7 @@ def earlier_run(
     if not checkpoint.exists():
         return None, None, None
     if not checkpointing:
-        raise ConfigError(
+        raise DirectoryRefused(
             f"{checkpoint} is the checkpoint of an unfinished run, and this one has "
             f"trainer.enable_checkpointing=false: drop that to resume it, or add rerun=true"
         )
@@ -226,7 +231,7 @@ def stored_run(checkpoint: Path) -> tuple[dict, int]:
     """The config (`comparable`) of the run that wrote `checkpoint`, and the epochs it had
     trained; read memory-mapped, its weights stay on disk.
 
-    Raises ConfigError for a file that is not such a checkpoint; OSError when it cannot be
+    Raises DirectoryRefused for a file that is not such a checkpoint; OSError when it cannot be
     read (then it may well be one: nothing to advise removing).
     """
     not_one = (
@@ -234,7 +239,7 @@ def stored_run(checkpoint: Path) -> tuple[dict, int]:
         f"with rerun=true"
     )
     if not zipfile.is_zipfile(checkpoint):  # what torch.save writes
-        raise ConfigError(not_one)
+        raise DirectoryRefused(not_one)
     try:
         # weights_only: tensors, numbers and containers; a file that would run code is refused.
         state = torch.load(checkpoint, map_location="cpu", weights_only=True, mmap=True)
@@ -244,7 +249,7 @@ def stored_run(checkpoint: Path) -> tuple[dict, int]:
             raise TypeError("its random states were written by an earlier version, pickled")
         return stored["config"], len(json.loads(state["history"]))
     except (RuntimeError, pickle.UnpicklingError, EOFError, KeyError, TypeError) as error:
-        raise ConfigError(f"{not_one} ({type(error).__name__}: {error})") from error
+        raise DirectoryRefused(f"{not_one} ({type(error).__name__}: {error})") from error
 
 
 def start_afresh(run_dir: Path, before: float) -> None:

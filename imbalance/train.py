@@ -17,6 +17,7 @@ from hydra.types import RunMode
 from hydra.utils import instantiate
 from lightning.fabric.utilities.exceptions import MisconfigurationException
 from lightning.pytorch.strategies.launchers import _SubprocessScriptLauncher
+from lightning.pytorch.utilities import rank_zero_only
 from omegaconf import DictConfig, OmegaConf
 
 from imbalance import resume
@@ -30,6 +31,7 @@ from imbalance.provenance import provenance
 from imbalance.remedies.samplers import Shuffle
 from imbalance.remedies.stages import SecondStage
 from imbalance.results import undefined_as_null, write_results
+from imbalance.run_dir import DirectoryRefused, cannot_write, only_writer, write_hydra_files
 from imbalance.tensorboard_logger import TensorBoardLogger
 
 log = logging.getLogger(__name__)
@@ -216,6 +218,8 @@ def train(cfg: DictConfig) -> dict:
     if earlier is not None:
         log.info(f"skipped: {run_dir} holds this run's results.json (rerun=true trains it again)")
         return earlier
+    if rank_zero_only.rank == 0:
+        write_hydra_files(run_dir, cfg)
     logger = TensorBoardLogger(
         run_dir,
         name="",
@@ -332,15 +336,20 @@ def to_log_file(message: str, exc_info=None) -> str | None:
 def main(cfg: DictConfig) -> float:
     """One run: bad input ends it in one line with exit status 2. In a sweep, a job that fails
     in any way raises JobFailed with that line instead, and the sweep goes on."""
+    run_dir = Path(HydraConfig.get().runtime.output_dir)
     try:
-        results = train(cfg)
+        with only_writer(run_dir):
+            results = train(cfg)
     except Exception as error:
         # instantiate() wraps what a _target_'s constructor raises, bad input included.
         cause = error.__cause__ if isinstance(error, InstantiationException) else error
         in_sweep = HydraConfig.get().mode == RunMode.MULTIRUN
         if isinstance(cause, ConfigError):
             reason = str(cause)
-            to_log_file(f"error: {reason}")
+            if not isinstance(cause, DirectoryRefused):  # a refused command writes nothing
+                to_log_file(f"error: {reason}")
+        elif unwritable := cannot_write(cause, run_dir):
+            reason = unwritable
         else:
             log_file = to_log_file("the run failed", sys.exc_info())
             if not in_sweep:
