@@ -24,6 +24,16 @@ log = logging.getLogger(__name__)
 warnings.filterwarnings("ignore", ".*when logging on epoch level in distributed setting.*")
 
 
+class Diverged(Exception):
+    """The training loss was not finite, first at optimizer `step` (the run's, from 1) of
+    `epoch` (from 1): the run stops before the epoch's checkpoint, keeping the last finite
+    one."""
+
+    def __init__(self, epoch: int, step: int, loss: float):
+        super().__init__(f"the training loss is {loss} at epoch {epoch}, step {step}")
+        self.epoch, self.step, self.loss = epoch, step, loss
+
+
 class StudyModule(L.LightningModule):
     """A loss (cross-entropy, or a remedy's), SGD with momentum and a step learning-rate
     schedule; a remedy's test-time correction and second stage when it has them.
@@ -80,7 +90,7 @@ class StudyModule(L.LightningModule):
         # and MeanMetric's NaN test waits for a GPU.
         self.train_acc = MulticlassAccuracy(len(class_names), average="micro", validate_args=False)
         self.train_loss = MeanMetric()
-        self._train_steps: list[tuple[torch.Tensor, torch.Tensor, torch.Tensor]] = []
+        self._train_steps: list[tuple[torch.Tensor, torch.Tensor, torch.Tensor, int]] = []
         self.metrics = nn.ModuleDict(
             {split: study_metrics(self.class_names, groups) for split in self.eval_splits}
         )
@@ -120,21 +130,32 @@ class StudyModule(L.LightningModule):
             images = self.augment(images)
         logits = self.net(images)
         loss = self.loss(logits, labels)
-        self._train_steps.append((logits.detach().argmax(dim=1), labels, loss.detach()))
+        step = self.trainer.global_step + 1
+        self._train_steps.append((logits.detach().argmax(dim=1), labels, loss.detach(), step))
         if len(self._train_steps) >= self.STEPS_KEPT:  # memory stays bounded in long epochs
             self._update_train_metrics()
         return loss
 
     def _update_train_metrics(self) -> None:
         """The epoch's steps into the train metrics: the predictions in one update, each step's
-        mean loss weighted by its batch, in step order (the float32 sums of per-step updates)."""
+        mean loss weighted by its batch, in step order (the float32 sums of per-step updates).
+        Raises Diverged at the first step whose loss is not finite (one look at the GPU every
+        STEPS_KEPT steps, not one a step)."""
         if not self._train_steps:
             return
-        predicted, labels, losses = zip(*self._train_steps, strict=True)
+        predicted, labels, losses, steps = zip(*self._train_steps, strict=True)
         self._train_steps = []
+        finite = torch.isfinite(torch.stack(losses))
+        if not finite.all():
+            first = int((~finite).nonzero()[0])
+            raise Diverged(self.current_epoch + 1, steps[first], losses[first].item())
         self.train_acc.update(torch.cat(predicted), torch.cat(labels))
         for loss, batch in zip(losses, labels, strict=True):
             self.train_loss.update(loss, weight=len(batch))
+
+    def on_validation_epoch_start(self):
+        # A loss that stopped being finite ends the run before the evaluation, not after it.
+        self._update_train_metrics()
 
     def on_train_epoch_end(self):
         # Lightning runs the epoch's evaluation passes (its validation loop) before this hook.

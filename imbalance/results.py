@@ -90,3 +90,12 @@ def test_metric(results: dict, name: str) -> float:
         if name == f"{group}_recall" and recall and tested:
             return sum(recall[c] for c in tested) / len(tested)
     return float("nan")
+
+
+def diverged(stopped: dict) -> str:
+    """How a run whose training loss stopped being finite ended, from its results.json's
+    `diverged` ({"epoch", "step", "loss"}): what the run's error line and the report say."""
+    return (
+        f"diverged: the training loss is {stopped['loss']} at epoch {stopped['epoch']}, "
+        f"step {stopped['step']}"
+    )

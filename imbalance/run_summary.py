@@ -103,7 +103,10 @@ def confusion_figure(matrix: np.ndarray, labels: list[str], title: str) -> Figur
     figure = Figure(figsize=(size, size), layout="constrained")  # no pyplot: no GUI backend
     axes = figure.subplots()
     ConfusionMatrixDisplay(matrix, display_labels=labels).plot(
-        ax=axes, cmap="Blues", colorbar=not numbered, xticks_rotation=90 if not numbered else 45,
+        ax=axes,
+        cmap="Blues",
+        colorbar=not numbered,
+        xticks_rotation=90 if not numbered else 45,
         include_values=numbered,
     )
     font_size = 10 if numbered else max(3.0, 10 * NUMBERED_UP_TO / len(labels))

@@ -26,11 +26,11 @@ from imbalance.data.datamodule import ImbalancedDataModule
 from imbalance.data.sources import UnreadableImages
 from imbalance.errors import ConfigError, JobFailed, quoted
 from imbalance.metrics import scalar_names, summary_names
-from imbalance.module import StudyModule
+from imbalance.module import Diverged, StudyModule
 from imbalance.provenance import provenance
 from imbalance.remedies.samplers import Shuffle
 from imbalance.remedies.stages import SecondStage
-from imbalance.results import undefined_as_null, write_results
+from imbalance.results import diverged, undefined_as_null, write_results
 from imbalance.run_dir import DirectoryRefused, cannot_write, only_writer, write_hydra_files
 from imbalance.tensorboard_logger import TensorBoardLogger
 
@@ -215,6 +215,8 @@ def train(cfg: DictConfig) -> dict:
         rerun_since=resume.command_start(hydra_cfg, started) if cfg.rerun else None,
         checkpointing=checkpoints,
     )
+    if earlier is not None and "diverged" in earlier:
+        raise ConfigError(f"{run_dir} holds this run, which {diverged_line(earlier['diverged'])}")
     if earlier is not None:
         log.info(f"skipped: {run_dir} holds this run's results.json (rerun=true trains it again)")
         return earlier
@@ -253,41 +255,52 @@ def train(cfg: DictConfig) -> dict:
         if checkpoint is not None:
             log.info(f"resuming from {checkpoint}: {resumed_after} epoch(s) done")
     ready = time.time()
+
+    def record(**outcome) -> dict:
+        """The run's results.json content, with its `outcome` (its test, or how it diverged)."""
+        return {
+            "job": hydra_cfg.job.override_dirname,
+            # rerun=true says how this command treated the directory, not what the run was.
+            "overrides": [o for o in hydra_cfg.overrides.task if not o.startswith("rerun=")],
+            "choices": {
+                group: option
+                for group, option in hydra_cfg.runtime.choices.items()
+                if not group.startswith("hydra/")
+            },
+            "config": config,
+            "classes": data.class_names,
+            "minority": data.minority_names,
+            "groups": data.groups,
+            "counts": {split: data.counts(split) for split in ("train", "val", "test")},
+            "imbalance": data.imbalance,  # the largest training class over the smallest
+            "history": module.history,
+            **outcome,
+            "splits": data.splits,
+            "splits_hash": data.splits_hash,
+            "timing": {  # seconds; the two moments as Unix time, for benchmarks
+                "job_started_at": started,
+                "data_ready_at": ready,
+                "fit": fitted - ready,
+                "epochs": module.epoch_seconds,
+                "test": time.time() - fitted,
+                "torch_threads": torch.get_num_threads(),
+                "resumed_after_epoch": resumed_after,  # null: ran without interruption
+            },
+            "provenance": provenance(trainer.strategy.root_device, trainer.num_devices),
+        }
+
     # weights_only: nothing in the checkpoint can run code (resume.stored_run checked it).
-    trainer.fit(module, datamodule=data, ckpt_path=checkpoint, weights_only=True)
+    try:
+        trainer.fit(module, datamodule=data, ckpt_path=checkpoint, weights_only=True)
+    except Diverged as stop:
+        fitted = time.time()
+        stopped = {"epoch": stop.epoch, "step": stop.step, "loss": str(stop.loss)}
+        if trainer.is_global_zero:
+            write_results(run_dir, record(diverged=stopped))
+        raise ConfigError(diverged_line(stopped, hydra_cfg.overrides.task)) from None
     fitted = time.time()
     trainer.test(module, datamodule=data, verbose=False)
-
-    results = {
-        "job": hydra_cfg.job.override_dirname,
-        # rerun=true says how this command treated the directory, not what the run was.
-        "overrides": [o for o in hydra_cfg.overrides.task if not o.startswith("rerun=")],
-        "choices": {
-            group: option
-            for group, option in hydra_cfg.runtime.choices.items()
-            if not group.startswith("hydra/")
-        },
-        "config": config,
-        "classes": data.class_names,
-        "minority": data.minority_names,
-        "groups": data.groups,
-        "counts": {split: data.counts(split) for split in ("train", "val", "test")},
-        "imbalance": data.imbalance,  # the largest training class over the smallest
-        "history": module.history,
-        "test": module.test_results,
-        "splits": data.splits,
-        "splits_hash": data.splits_hash,
-        "timing": {  # seconds; the two moments as Unix time, for benchmarks
-            "job_started_at": started,
-            "data_ready_at": ready,
-            "fit": fitted - ready,
-            "epochs": module.epoch_seconds,
-            "test": time.time() - fitted,
-            "torch_threads": torch.get_num_threads(),
-            "resumed_after_epoch": resumed_after,  # null: ran without interruption
-        },
-        "provenance": provenance(trainer.strategy.root_device, trainer.num_devices),
-    }
+    results = record(test=module.test_results)
     if trainer.is_global_zero:  # the other processes of a multi-device run hold the same results
         # Imported only now: its sklearn and matplotlib would add 0.3 s to every job's start-up.
         from imbalance.run_summary import log_run_summary
@@ -311,6 +324,16 @@ def train(cfg: DictConfig) -> dict:
                 f"undefined (null in results.json) and every average leaves them out"
             )
     return results
+
+
+def diverged_line(stopped: dict, overrides: Sequence[str] | None = None) -> str:
+    """What a run whose loss stopped being finite (results.json's `diverged`) tells the user."""
+    setting = f" ({' '.join(overrides) or 'the defaults'})" if overrides is not None else ""
+    kept = "its checkpoint is the last finite epoch's" if stopped["epoch"] > 1 else "no epoch ended"
+    return (
+        f"{diverged(stopped)}{setting}; results.json marks the run as diverged, {kept}. Lower "
+        "optim.lr or change the setting (or run it again with rerun=true)"
+    )
 
 
 def imbalance_label(imbalance: float | None) -> str:

@@ -158,6 +158,15 @@ def test_focal_loss_by_hand():
     assert value < F.cross_entropy(LOGITS, TARGETS).item()  # easy examples count less
 
 
+@pytest.mark.parametrize("gamma", [0.0, 0.25, 0.5, 1.0, 2.0])
+def test_focal_loss_has_a_finite_gradient_on_confident_logits(gamma):
+    # p_y rounds to 1 in float32 on the first row, and is just below it on the second.
+    logits = torch.tensor([[100.0, 0.0, 0.0], [17.0, 0.0, 0.0]], requires_grad=True)
+    loss = FocalLoss(COUNTS, gamma=gamma)(logits, torch.tensor([0, 0]))
+    loss.backward()
+    assert torch.isfinite(loss) and torch.isfinite(logits.grad).all(), logits.grad
+
+
 def test_ldam_margins_follow_n_to_the_minus_quarter_and_lower_the_true_logit():
     loss = LDAMLoss({"a": 16, "b": 81, "c": 1}, max_margin=0.5, scale=2.0)
     # n^(-1/4): 1/2, 1/3, 1; the largest is 0.5 -> 0.25, 0.1667, 0.5.

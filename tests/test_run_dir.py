@@ -8,9 +8,9 @@ import sys
 
 import pytest
 import torch
-from helpers import TINY, run_main
 
 import imbalance.resume
+from helpers import TINY, run_main
 from imbalance.resume import CHECKPOINT, stored_run
 
 

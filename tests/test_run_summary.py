@@ -3,7 +3,6 @@
 import logging
 
 import numpy as np
-
 from matplotlib import font_manager
 from matplotlib.ft2font import FT2Font
 

@@ -6,8 +6,8 @@ import json
 import shutil
 
 import pytest
-from helpers import TINY, run_cli, run_main
 
+from helpers import TINY, fake_sweep, run_cli, run_main
 from imbalance.report.__main__ import main as report
 
 # ratio=200 asks more images of the majority classes than TINY's data.per_class=8 holds.
@@ -65,3 +65,18 @@ def test_the_report_names_missing_jobs_as_their_directories_are_named(tmp_path):
     assert report([str(sweep)]) == 0
     summary = (sweep / "summary.md").read_text()
     assert "- ratio=1,seed=0 (failed or unfinished)\n- ratio=3,seed=1 (never ran)" in summary
+
+
+def test_the_report_lists_a_run_that_diverged_among_the_failed(tmp_path):
+    sweep = fake_sweep(tmp_path / "sweep", [1, 3], ["none"], [0])
+    results = json.loads((sweep / "ratio=3,reg=none,seed=0" / "results.json").read_text())
+    del results["test"]
+    results["diverged"] = {"epoch": 2, "step": 7, "loss": "nan"}
+    (sweep / "ratio=3,reg=none,seed=0" / "results.json").write_text(json.dumps(results))
+    assert report([str(sweep)]) == 0
+    summary = (sweep / "summary.md").read_text()
+    assert (
+        "- ratio=3,reg=none,seed=0 (failed: diverged: the training loss is nan at epoch 2, "
+        "step 7)" in summary
+    )
+    assert "| 3:1 |" not in summary

@@ -10,6 +10,7 @@ import pytest
 import torch
 
 from helpers import REPO, TINY, make_image_tree, run_cli, run_main
+from imbalance.resume import CHECKPOINT, stored_run
 
 CLASSES = [str(d) for d in range(10)]
 SCALARS = ["acc", "balanced_acc", "macro_f1", "g_mean", "auroc", "ece"]
@@ -467,3 +468,26 @@ def flat(value, prefix: str = "") -> dict:
             k: v for i, item in enumerate(value) for k, v in flat(item, f"{prefix}{i}.").items()
         }
     return {prefix.rstrip("."): value}
+
+
+def test_a_loss_that_is_not_finite_stops_the_run_and_marks_it_diverged(tmp_path):
+    run = tmp_path / "run"
+    args = [*TINY, "trainer.max_epochs=3", f"hydra.run.dir={run}",
+            "+trainer.callbacks=[{_target_:nan_probe.NanWeightsAt,epoch:2}]"]  # fmt: skip
+    result = run_main(*args, cwd=tmp_path)
+    assert result.returncode == 2
+    results = json.loads((run / "results.json").read_text())
+    images = sum(results["counts"]["train"].values())
+    steps = -(-images // results["config"]["data"]["batch_size"])  # one epoch's steps
+    assert results["diverged"] == {"epoch": 2, "step": steps + 1, "loss": "nan"}
+    assert "test" not in results and len(results["history"]) == 1
+    assert (
+        result.stderr.strip()
+        .splitlines()[-1]
+        .startswith(f"error: diverged: the training loss is nan at epoch 2, step {steps + 1} (")
+    )
+    assert stored_run(run / CHECKPOINT)[1] == 1, "the last finite epoch's checkpoint, kept"
+
+    again = run_main(*args, cwd=tmp_path)
+    assert again.returncode == 2
+    assert f"error: {run} holds this run, which diverged: the training loss is nan" in again.stderr

@@ -4,10 +4,11 @@ than memory.
 In memory (`InMemoryImages`), the fastest: uint8 tensors, a batch one indexing of them, and
 on a GPU copied there once. On disk (`OnDiskImages`): each image decoded once into the shared
 image cache (`imbalance.data.image_cache`, one fixed-size uint8 array a file), read back a
-batch at a time by DataLoader workers through the page cache that every job shares; the run holds a batch, never the data
-set, so its memory does not grow with the data set. Both give a batch as the same uint8
-[n, C, H, W] tensor and its labels, for the same indices, so a sampler draws the same batches
-on either; augmentation is applied to whole batches on the model's device in both.
+batch at a time by DataLoader workers through the page cache that every job shares; the run
+holds a batch, never the data set, so its memory does not grow with the data set. Both give
+a batch as the same uint8 [n, C, H, W] tensor and its labels, for the same indices, so a
+sampler draws the same batches on either; augmentation is applied to whole batches on the
+model's device in both.
 
 `data.in_memory=auto` keeps a run's images in memory up to IN_MEMORY_LIMIT bytes of decoded
 pixels (all splits together), and on disk past it; `true` and `false` choose.

@@ -117,7 +117,10 @@ class FocalLoss(CrossEntropy):
 
     def forward(self, logits: torch.Tensor, labels: torch.Tensor) -> torch.Tensor:
         log_p = F.log_softmax(logits, dim=1).gather(1, labels[:, None]).squeeze(1)
-        losses = -((1 - log_p.exp()) ** self.gamma) * log_p
+        # 1 - p_y, kept from 0: the slope of x^gamma is infinite at 0 for gamma < 1, and its
+        # product with the slope of 1 - p_y there (0) would be NaN.
+        one_minus_p = (-torch.expm1(log_p)).clamp_min(torch.finfo(log_p.dtype).tiny)
+        losses = -(one_minus_p**self.gamma) * log_p
         weights = self.weights()
         if weights is None:
             return losses.mean()

@@ -13,7 +13,7 @@ from omegaconf import OmegaConf
 from hydra_plugins.imbalance_plugins.sweeper import FAILURES, excluded_keys
 from imbalance.errors import ConfigError
 from imbalance.resolvers import job_name
-from imbalance.results import FILENAME, read_results
+from imbalance.results import FILENAME, diverged, read_results
 
 
 @dataclass
@@ -48,7 +48,13 @@ def read_sweep(path: Path) -> Sweep:
             f"give one sweep's directory, e.g. {inner[-1]} (to pool sweeps on purpose, copy "
             "their job directories into one folder)"
         )
-    runs = [_run(file) for file in sorted(path.rglob(FILENAME))]
+    runs, failures = [], _failures(path)
+    for file in sorted(path.rglob(FILENAME)):
+        run = _run(file)
+        if "diverged" in run:  # a failed job, whose results say how it failed
+            failures.setdefault(str(file.parent.relative_to(path)), diverged(run["diverged"]))
+        else:
+            runs.append(run)
     if not runs:
         raise ConfigError(
             f"no finished runs (no {FILENAME}) under '{path}'; "
@@ -62,13 +68,15 @@ def read_sweep(path: Path) -> Sweep:
     runs.sort(key=lambda run: _position(run["overrides"], axes))
     finished = {_job_key(run["overrides"]) for run in runs}
     expected = [] if axes is None else [frozenset(job) for job in itertools.product(*axes)]
-    failures = _failures(path)
     unstarted = _directory_names(path, [job for job in expected if job not in started], expected)
     missing = [
         f"{started[key]} ({_why(failures.get(started[key]))})"
         for key in started
         if key not in finished
-    ] + [f"{name} (never ran)" for name in unstarted]
+    ] + [
+        f"{name} ({_why(failures[name]) if name in failures else 'never ran'})"
+        for name in unstarted
+    ]
     return Sweep(path, runs, sorted(missing))
 
 
@@ -111,7 +119,9 @@ def _run(file: Path) -> dict:
     """`file`, a run's results.json; ConfigError (one line) when it is not one."""
     try:
         run = read_results(file.parent)
-        missing = [key for key in RUN_KEYS if key not in run] if isinstance(run, dict) else RUN_KEYS
+        # A run that diverged has no test results.
+        needed = [key for key in RUN_KEYS if key != "test" or "diverged" not in run]
+        missing = [key for key in needed if key not in run] if isinstance(run, dict) else RUN_KEYS
         why = f"it lacks {', '.join(missing)}" if missing else None
     except ValueError as error:  # not JSON, or not UTF-8
         why = f"unreadable: {error}"
