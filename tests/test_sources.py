@@ -245,3 +245,30 @@ def test_every_problem_of_the_file_lists_is_named_at_once_one_a_line(tmp_path):
             f"{files['test']} line 1): one image in two splits",
         ]
     )
+
+
+def test_files_passed_over_are_counted_by_reason_and_types_can_be_added(image_tree, caplog):
+    from PIL import Image
+
+    root = image_tree({"a": 2, "b": 2})
+    Image.new("RGB", (8, 8), "red").save(root / "a" / "animated.gif")
+    (root / "a" / "notes.txt").write_text("not an image")
+    (root / "b" / "Thumbs.db").write_bytes(b"\0")
+    (root / "b" / ".DS_Store").write_bytes(b"\0")
+    make_image_tree(root / "b" / "@eaDir", {"x": 1})
+    with caplog.at_level("INFO"):
+        catalog = ImageFolder().catalog(str(root), None)
+    assert len(catalog.ids) == 4
+    (line,) = [r.getMessage() for r in caplog.records if "passed over" in r.getMessage()]
+    assert line.startswith(
+        f"passed over under {root}: 1 hidden, 1 not an image type: .gif, "
+        "1 not an image type: .txt, 1 system, 1 system folder (image types read: .jpg"
+    )
+    assert line.endswith("data.source.extensions=[...] changes them)")
+
+    with_gif = ImageFolder(extensions=["jpg", ".GIF"]).catalog(str(root), None)
+    assert sorted(with_gif.ids) == [
+        "a/animated.gif", "a/image_0001.jpg", "a/image_0002.jpg",
+        "b/image_0001.jpg", "b/image_0002.jpg",
+    ]  # fmt: skip
+    assert with_gif.decode(range(len(with_gif.ids)), 8, None).shape == (5, 3, 8, 8)

@@ -1,6 +1,14 @@
-"""Image files in class folders: any class-per-folder tree, and Caltech101 in its own layout."""
+"""Image files in class folders: any class-per-folder tree, and Caltech101 in its own layout.
 
+A file is read as an image by its extension (`extensions`: torchvision's list unless the
+config gives another). Every file passed over is counted by reason in the run's log: hidden
+(`.name`), a system file (`@eaDir`, `Thumbs.db`, `desktop.ini`), or not an image type (by
+extension: a `.gif` among JPEGs says which type to add).
+"""
+
+import logging
 import os
+from collections import Counter
 from collections.abc import Sequence
 from pathlib import Path
 
@@ -10,32 +18,97 @@ from torchvision.datasets.folder import IMG_EXTENSIONS
 from imbalance.data.sources.catalog import FileCatalog, is_hidden
 from imbalance.errors import ConfigError, quoted
 
+log = logging.getLogger(__name__)
+
+SYSTEM_FILES = ("thumbs.db", "desktop.ini")  # lowercase
+
+
+def image_types(extensions: Sequence[str] | None) -> tuple[str, ...]:
+    """The extensions read as images, lowercase with their dot: torchvision's by default."""
+    if extensions is None:
+        return IMG_EXTENSIONS
+    types = tuple(f".{e.lower().lstrip('.')}" for e in extensions)
+    if not types:
+        raise ConfigError("data.source.extensions is empty: list the image types to read")
+    return types
+
+
+def passed_over(name: str, types: tuple[str, ...]) -> str | None:
+    """Why the file `name` is not read as an image, or None for an image."""
+    if name.startswith("."):
+        return "hidden"
+    if is_hidden(name) or name.lower() in SYSTEM_FILES:
+        return "system"
+    if not name.lower().endswith(types):
+        return "not an image type"
+    return None
+
 
 class ImageFolder:
-    """Any class-per-folder image tree: `<root>/<class>/<image>`; class names are folder names."""
+    """Any class-per-folder image tree: `<root>/<class>/<image>`; class names are folder names;
+    files with `extensions` are images (None: torchvision's list)."""
+
+    def __init__(self, extensions: Sequence[str] | None = None):
+        self.types = image_types(extensions)
 
     def catalog(self, root: str | None, classes: Sequence[str] | None) -> FileCatalog:
         if root is None:
             raise ConfigError("the folder source needs data.root=<dir with one folder per class>")
-        return _folder_catalog(Path(root), classes)
+        return _folder_catalog(Path(root), classes, self.types)
 
 
-def image_files(folder: Path) -> list[str]:
+def image_files(
+    folder: Path, types: tuple[str, ...] = IMG_EXTENSIONS, skipped: Counter | None = None
+) -> list[str]:
     """Every image file under `folder`, at any depth, in torchvision's ImageFolder order (by
-    folder path, then by name), leaving out hidden and system files and folders (`is_hidden`)."""
+    folder path, then by name). Files and folders passed over are counted into `skipped` by
+    reason (`passed_over`; a folder's files are not counted one by one), with an extension's
+    count for files that are not an image type ("not an image type: .gif")."""
+    skipped = Counter() if skipped is None else skipped
     walked = []
     for root, folders, files in os.walk(folder, followlinks=True):
-        folders[:] = [name for name in folders if not is_hidden(name)]
+        kept = []
+        for name in folders:
+            reason = "hidden" if name.startswith(".") else "system" if is_hidden(name) else None
+            if reason is None:
+                kept.append(name)
+            else:
+                skipped[f"{reason} folder"] += 1
+        folders[:] = kept
         walked.append((root, files))
-    return [
-        os.path.join(root, name)
-        for root, files in sorted(walked)
-        for name in sorted(files)
-        if not is_hidden(name) and name.lower().endswith(IMG_EXTENSIONS)
-    ]
+    found = []
+    for root, files in sorted(walked):
+        for name in sorted(files):
+            reason = passed_over(name, types)
+            if reason is None:
+                found.append(os.path.join(root, name))
+            elif reason == "not an image type":
+                skipped[f"{reason}: {Path(name).suffix.lower() or '(no extension)'}"] += 1
+            else:
+                skipped[reason] += 1
+    return found
 
 
-def _folder_catalog(folder: Path, classes: Sequence[str] | None) -> FileCatalog:
+def log_skipped(folder: Path, skipped: Counter, types: tuple[str, ...]) -> None:
+    """One line in the run's log for the files passed over under `folder`, by reason: a
+    warning where some are not an image type (images the user may have meant), else info."""
+    if not skipped:
+        return
+    listing = ", ".join(f"{count} {reason}" for reason, count in sorted(skipped.items()))
+    others = any(reason.startswith("not an image type") for reason in skipped)
+    (log.warning if others else log.info)(
+        f"passed over under {folder}: {listing}"
+        + (
+            f" (image types read: {' '.join(types)}; data.source.extensions=[...] changes them)"
+            if others
+            else ""
+        )
+    )
+
+
+def _folder_catalog(
+    folder: Path, classes: Sequence[str] | None, types: tuple[str, ...]
+) -> FileCatalog:
     if not folder.is_dir():
         raise ConfigError(f"data root '{folder}' does not exist or is not a folder; fix data.root")
     available = sorted(
@@ -51,17 +124,18 @@ def _folder_catalog(folder: Path, classes: Sequence[str] | None) -> FileCatalog:
     names = list(classes) if classes is not None else available
     if not names:
         raise ConfigError(f"'{folder}' has no class folders; fix data.root")
-    paths, labels = [], []
+    paths, labels, skipped = [], [], Counter()
     for name in sorted(names):  # torchvision's order: classes by name, whatever their labels
-        found = image_files(folder / name)
+        found = image_files(folder / name, types, skipped)
         paths += found
         labels += [names.index(name)] * len(found)
+    log_skipped(folder, skipped, types)
     labels = np.array(labels, dtype=np.int64)
     empty = [name for i, name in enumerate(names) if not np.any(labels == i)]
     if empty:
         raise ConfigError(
-            f"class folder '{folder / empty[0]}' holds no image files "
-            f"({' '.join(IMG_EXTENSIONS)}); add images or fix data.root"
+            f"class folder '{folder / empty[0]}' holds no image files ({' '.join(types)}); add "
+            "images, fix data.root, or list its image types in data.source.extensions"
         )
     return FileCatalog(names, labels, paths, str(folder))
 
@@ -79,8 +153,9 @@ class Caltech101:
     # Not an object class: clutter, left out as torchvision's Caltech101 leaves it out.
     BACKGROUND = "BACKGROUND_Google"
 
-    def __init__(self, download: bool = False):
+    def __init__(self, download: bool = False, extensions: Sequence[str] | None = None):
         self.download = download
+        self.types = image_types(extensions)
 
     def catalog(self, root: str | None, classes: Sequence[str] | None) -> FileCatalog:
         if root is None:
@@ -100,7 +175,7 @@ class Caltech101:
                 for entry in folder.iterdir()
                 if entry.is_dir() and not is_hidden(entry.name) and entry.name != self.BACKGROUND
             )
-        return _folder_catalog(folder, classes)
+        return _folder_catalog(folder, classes, self.types)
 
     @classmethod
     def locate(cls, root: Path) -> Path | None:
