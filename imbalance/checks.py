@@ -160,7 +160,7 @@ def absent_paths(cfg: DictConfig) -> list[tuple[str, str]]:
 PLAIN = {
     "": {
         "data", "model", "reg", "remedy", "trainer", "ratio", "profile", "mu", "seed", "optim",
-        "flush_denormal", "optimized_metric", "rerun",
+        "flush_denormal", "optimized_metric", "rerun", "checkpoint_every_s",
     },
     "optim": {"lr", "momentum", "lr_step_epochs", "lr_gamma"},
     "reg": {"weight_decay", "augment", "dropout", "batch_norm", "label_smoothing"},

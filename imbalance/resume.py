@@ -1,12 +1,17 @@
-"""Runs that survive a kill. Every epoch ends with a checkpoint; the same command, into the same
-run directory, resumes from it and ends as an uninterrupted run would, to the last digit on the
-CPU; a job whose results.json is written is finished and skipped, unless `rerun=true`."""
+"""Runs that survive a kill. A run checkpoints at an epoch's end every `checkpoint_every_s`
+seconds (EpochCheckpoint); the same command, into the same run directory, resumes from the last
+checkpoint and ends as an uninterrupted run would, to the last digit on the CPU; a job whose
+results.json is written is finished and skipped, unless `rerun=true`."""
 
 import io
 import json
 import logging
+import os
 import pickle
 import random
+import signal
+import threading
+import time
 import zipfile
 from pathlib import Path
 
@@ -23,6 +28,11 @@ from imbalance.run_dir import DirectoryRefused
 log = logging.getLogger(__name__)
 
 CHECKPOINT = Path("checkpoints") / "last.ckpt"
+# SLURM's warning that a job's time is up, as hydra-submitit-launcher has it sent
+# (`hydra.launcher.signal_delay_s` before the end), and the most a run waits for its epoch's
+# end, to checkpoint, before passing it on.
+TIME_UP = signal.SIGUSR2
+GRACE_S = 60
 
 
 def rng_states() -> dict:
@@ -83,28 +93,78 @@ class AtomicCheckpointIO(TorchCheckpointIO):
 
 
 class EpochCheckpoint(Checkpoint):
-    """Writes `path` at the end of every training epoch, through the trainer's checkpoint
-    writer (a run's: AtomicCheckpointIO, so a kill while writing leaves the previous one
-    whole). It holds what Lightning checkpoints (weights, optimizer and schedule, loop
-    counters, the module's history), the run's `config` and the RNG states of the moment,
-    which a resumed run sets again when its next epoch starts: it shuffles, augments and drops
-    out as the uninterrupted run did.
+    """Writes `path` at the end of a training epoch, through the trainer's checkpoint writer (a
+    run's: AtomicCheckpointIO, so a kill while writing leaves the previous one whole): once
+    `every_s` seconds have passed since the last one (0: every epoch), at the last epoch of
+    training and of a remedy's first stage, and when SLURM warns that the job's time is up
+    (TIME_UP, the signal hydra-submitit-launcher asks for). A kill loses at most the epochs of
+    `every_s` seconds, and the same command resumes from the last checkpoint.
 
-    Lightning calls checkpoint callbacks after the module's own epoch-end hook, so the epoch's
-    history is in. Loading a checkpoint of another config raises DirectoryRefused.
+    It holds what Lightning checkpoints (weights, optimizer and schedule, loop counters, the
+    module's history), the run's `config` and the RNG states of the moment, which a resumed run
+    sets again when its next epoch starts: it shuffles, augments and drops out as the
+    uninterrupted run did. Lightning calls checkpoint callbacks after the module's own
+    epoch-end hook, so the epoch's history is in. Loading a checkpoint of another config raises
+    DirectoryRefused.
     """
 
-    def __init__(self, path: Path, config: dict):
+    def __init__(self, path: Path, config: dict, every_s: float = 0):
         self.path = Path(path)
         self.config = comparable(config)
+        self.every_s = every_s
+        self.saved_epochs = 0  # what the checkpoint on disk holds
+        self._saved_at = time.monotonic()
         self._resumed_states: dict | None = None
+        self._time_up: tuple | None = None  # (signal, frame) once it came
+        self._before = None  # TIME_UP's handler before this run's
+
+    def on_train_start(self, trainer: L.Trainer, module: L.LightningModule) -> None:
+        self.saved_epochs, self._saved_at = trainer.current_epoch, time.monotonic()
+        if threading.current_thread() is threading.main_thread():
+            self._before = signal.signal(TIME_UP, self._note_time_up)
+
+    def on_train_end(self, trainer: L.Trainer, module: L.LightningModule) -> None:
+        if self._before is not None:
+            signal.signal(TIME_UP, self._before)
+            self._before = None
+
+    def _note_time_up(self, signum: int, frame) -> None:
+        """The job is to end: checkpoint at this epoch's end, then do what the signal did before
+        (submitit's handler requeues the job and exits); GRACE_S later at the latest."""
+        self._time_up = (signum, frame)
+        signal.signal(signal.SIGALRM, lambda *_: self._pass_on_time_up())
+        signal.alarm(GRACE_S)
+
+    def _pass_on_time_up(self) -> None:
+        (signum, frame), before = self._time_up, self._before
+        signal.alarm(0)
+        self.on_train_end(None, None)
+        if callable(before):
+            before(signum, frame)
+        else:  # the default: end the process as the signal would have
+            signal.signal(signum, signal.SIG_DFL)
+            os.kill(os.getpid(), signum)
 
     def on_train_epoch_end(self, trainer: L.Trainer, module: L.LightningModule) -> None:
+        epoch = trainer.current_epoch + 1
+        stage = getattr(module, "stage", None)
+        due = (
+            epoch == trainer.max_epochs
+            or (stage is not None and epoch == stage.first_epoch - 1)
+            or self._time_up is not None
+            or time.monotonic() - self._saved_at >= self.every_s
+        )
+        # Every process of a multi-device run decides as the first: writing waits for them all.
+        if not trainer.strategy.broadcast(due, src=0):
+            return
         # The epoch's scalars on disk first: a kill loses none of what the checkpoint holds
         # (a resumed run hides what was logged after it, TensorBoard's purge_step).
         for logger in trainer.loggers:
             logger.save()
         trainer.save_checkpoint(self.path)  # the global-zero process writes, the others wait
+        self.saved_epochs, self._saved_at = epoch, time.monotonic()
+        if self._time_up is not None:
+            self._pass_on_time_up()
 
     def state_dict(self) -> dict:
         return {"config": self.config, "rng": rng_states()}
@@ -117,8 +177,9 @@ class EpochCheckpoint(Checkpoint):
     def on_exception(
         self, trainer: L.Trainer, module: L.LightningModule, exception: BaseException
     ) -> None:
+        self.on_train_end(trainer, module)
         if isinstance(exception, KeyboardInterrupt) and trainer.is_global_zero:
-            done = trainer.current_epoch  # the epochs the last checkpoint holds
+            done = self.saved_epochs
             where = (
                 f"{done} epoch(s) done are in {self.path}: the same command resumes from there"
                 if done
@@ -139,9 +200,11 @@ PLACES = ("root", "cache_dir")
 
 
 def comparable(config: dict) -> dict:
-    """`config` without what does not decide a run's numbers (PLACES)."""
+    """`config` without what does not decide a run's numbers (PLACES, and how often it
+    checkpoints)."""
     data = {key: value for key, value in config["data"].items() if key not in PLACES}
-    return config | {"data": data}
+    kept = {key: value for key, value in config.items() if key != "checkpoint_every_s"}
+    return kept | {"data": data}
 
 
 # What to do about a checkpoint of another config.

@@ -233,7 +233,9 @@ def train(cfg: DictConfig) -> dict:
     trainer = make_trainer(
         cfg,
         logger=logger,
-        callbacks=[resume.EpochCheckpoint(run_dir / resume.CHECKPOINT, config)]
+        callbacks=[
+            resume.EpochCheckpoint(run_dir / resume.CHECKPOINT, config, cfg.checkpoint_every_s)
+        ]
         if checkpoints
         else [],
         plugins=[resume.AtomicCheckpointIO()] if checkpoints else [],

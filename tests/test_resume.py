@@ -13,7 +13,8 @@ import numpy as np
 import pytest
 import torch
 
-from helpers import REPO, TINY, make_image_tree, run_main
+from helpers import REPO, make_image_tree, run_main
+from helpers import TINY as TINY_RUN
 from imbalance.errors import ConfigError
 from imbalance.provenance import git_state
 from imbalance.resolvers import fresh_dir
@@ -37,7 +38,11 @@ KILLED = [
     "remedy=crt",
     "trainer.max_epochs=3",
     "remedy.stage2.epochs=3",
+    "checkpoint_every_s=0",
 ]
+
+# A checkpoint at every epoch's end, as the tests of resuming need.
+TINY = [*TINY_RUN, "checkpoint_every_s=0"]
 
 
 def train(*args: str, cwd: Path) -> subprocess.Popen:
@@ -358,3 +363,56 @@ def test_an_interrupted_run_says_it_stopped_and_how_to_resume(tmp_path, monkeypa
         "same command resumes from there"
     )
     assert line in result.stdout and line in (run_dir / "train.log").read_text()
+
+
+@pytest.mark.parametrize(
+    "every_s, remedy, written",
+    [
+        (0, [], [1, 2, 3, 4]),
+        (1000, [], [4]),
+        (1000, ["remedy=crt", "remedy.stage2.epochs=2"], [2, 4]),
+    ],
+    ids=["every epoch", "at the end", "at the end of each stage"],
+)
+def test_checkpoints_come_on_time_and_at_the_end_of_each_stage(
+    tmp_path, monkeypatch, every_s, remedy, written
+):
+    epochs, save = [], EpochCheckpoint.on_train_epoch_end
+
+    def recorded(self, trainer, module):
+        before = self.saved_epochs
+        save(self, trainer, module)
+        if self.saved_epochs != before:
+            epochs.append(self.saved_epochs)
+
+    monkeypatch.setattr(EpochCheckpoint, "on_train_epoch_end", recorded)
+    max_epochs = 4 - (2 if remedy else 0)
+    result = run_main(*TINY_RUN, f"trainer.max_epochs={max_epochs}", *remedy,
+                      f"checkpoint_every_s={every_s}", f"hydra.run.dir={tmp_path / 'run'}",
+                      cwd=tmp_path)  # fmt: skip
+    assert result.returncode == 0, result.stderr[-3000:]
+    assert epochs == written
+
+
+def test_slurms_time_up_signal_checkpoints_the_epoch_then_ends_the_job(tmp_path):
+    import signal
+    import subprocess
+    import sys
+
+    run_dir = tmp_path / "run"
+    args = [*TINY_RUN, "trainer.max_epochs=400", "checkpoint_every_s=1000",
+            f"hydra.run.dir={run_dir}"]  # fmt: skip
+    job = subprocess.Popen(
+        [sys.executable, "-m", "imbalance.train", *args], cwd=tmp_path, text=True,
+        stdout=subprocess.PIPE, stderr=subprocess.STDOUT,
+    )  # fmt: skip
+    for line in job.stdout:
+        if "epoch 3/400" in line:
+            job.send_signal(signal.SIGUSR2)  # as SLURM sends it, signal_delay_s before the end
+            break
+    job.stdout.read()
+    assert job.wait(timeout=60) == -signal.SIGUSR2  # ended by it, once the checkpoint was written
+    done = stored_run(run_dir / CHECKPOINT)[1]
+    assert 3 <= done < 400
+    resumed = run_main(*args, cwd=tmp_path)
+    assert f"resuming from {run_dir / CHECKPOINT}: {done} epoch(s) done" in resumed.stdout

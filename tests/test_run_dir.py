@@ -95,7 +95,7 @@ def test_a_full_disk_is_one_line_and_the_last_checkpoint_stays_whole(tmp_path, m
 
     monkeypatch.setattr(imbalance.resume, "atomic_write", disk_full_after_one_checkpoint)
     run = tmp_path / "run"
-    result = run_main(*TINY, f"hydra.run.dir={run}", cwd=tmp_path)
+    result = run_main(*TINY, "checkpoint_every_s=0", f"hydra.run.dir={run}", cwd=tmp_path)
     assert result.returncode == 2
     assert result.stderr.strip().splitlines()[-1] == (
         f"error: cannot write {run / CHECKPOINT}: no space left on device; free space on that "

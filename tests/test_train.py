@@ -472,7 +472,7 @@ def flat(value, prefix: str = "") -> dict:
 
 def test_a_loss_that_is_not_finite_stops_the_run_and_marks_it_diverged(tmp_path):
     run = tmp_path / "run"
-    args = [*TINY, "trainer.max_epochs=3", f"hydra.run.dir={run}",
+    args = [*TINY, "trainer.max_epochs=3", "checkpoint_every_s=0", f"hydra.run.dir={run}",
             "+trainer.callbacks=[{_target_:nan_probe.NanWeightsAt,epoch:2}]"]  # fmt: skip
     result = run_main(*args, cwd=tmp_path)
     assert result.returncode == 2

@@ -34,7 +34,7 @@ FIGURES = [*(curve[-1] for curve in CURVES), FIG3, RECALL]
 
 
 # Overrides that say where files lie or how the command treated the directories, not what ran.
-NOT_DESCRIBED = ("data.root", "data.cache_dir", "data.manifest", "rerun")
+NOT_DESCRIBED = ("data.root", "data.cache_dir", "data.manifest", "rerun", "checkpoint_every_s")
 
 
 def describe(sweep: Sweep, columns: list[str]) -> str:

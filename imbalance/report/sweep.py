@@ -134,7 +134,7 @@ def _run(file: Path) -> dict:
 
 
 # Overrides that say how a command treated the jobs' directories, not what the jobs are.
-NOT_SETTINGS = ("rerun",)
+NOT_SETTINGS = ("rerun", "checkpoint_every_s")
 
 
 def _job_key(overrides) -> frozenset[str]:
