@@ -54,6 +54,18 @@ def test_a_sweep_runs_as_slurm_jobs_with_the_cpu_defaults(tmp_path):
     assert len(list(sweep.glob(".submitit/*_[01]/*_result.pkl"))) == 2
 
 
+def test_a_failed_job_does_not_stop_the_others_and_is_listed(tmp_path):
+    sweep = tmp_path / "sweep"
+    result = run_cli(
+        "-m", "hydra/launcher=slurm", "ratio=200,1", *TINY, "trainer.accelerator=cpu",
+        f"hydra.sweep.dir={sweep}", cwd=tmp_path,
+    )  # fmt: skip
+    assert result.returncode == 1, result.stderr[-3000:]
+    assert (sweep / "ratio=1" / "results.json").is_file()
+    failed = json.loads((sweep / "failed_jobs.json").read_text())
+    assert list(failed) == ["ratio=200"] and "this ratio needs 200" in failed["ratio=200"]
+
+
 @pytest.mark.parametrize(
     "override, asked",
     [
