@@ -45,11 +45,12 @@ NUMBERS = {
     "data.max_per_class": int,
     "data.many_shot": int,
     "data.few_shot": int,
+    "checkpoint_every_s": int | float,
 }
 REQUIRED = (
     "ratio", "mu", "seed", "data.seed", "trainer.max_epochs",
     "optim.lr", "optim.momentum", "optim.lr_step_epochs", "optim.lr_gamma",
-    "reg.weight_decay", "reg.dropout", "reg.label_smoothing",
+    "reg.weight_decay", "reg.dropout", "reg.label_smoothing", "checkpoint_every_s",
 )  # fmt: skip
 # The ranges of plain settings: beyond them a run fails midway inside torch, or trains on a
 # meaningless value (a negative or infinite weight decay).
@@ -61,6 +62,7 @@ RANGES = {
     "reg.weight_decay": ("finite and at least 0", lambda value: 0 <= value < math.inf),
     "reg.dropout": ("within [0, 1)", lambda value: 0 <= value < 1),
     "reg.label_smoothing": ("within [0, 1]", lambda value: 0 <= value <= 1),
+    "checkpoint_every_s": ("at least 0 (0: every epoch)", lambda value: 0 <= value),
 }
 
 

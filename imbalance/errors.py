@@ -5,6 +5,16 @@ class ConfigError(Exception):
     """
 
 
+def one_line(error: BaseException) -> str:
+    """`error`'s message as one line. An error raised in a DataLoader worker comes back with
+    the worker's traceback in its message (torch's way of re-raising it): its own message is
+    the traceback's last line."""
+    text = str(error)
+    if "\nOriginal Traceback" in text:
+        text = text.rstrip().splitlines()[-1].split(": ", 1)[-1]
+    return " ".join(text.split())
+
+
 def quoted(names) -> str:
     """`'berries, red', 'cat'`: names in a message, each quoted, so that a name with a comma
     reads as one."""

@@ -2,6 +2,7 @@
 
 import json
 import logging
+import math
 import time
 import warnings
 from collections.abc import Sequence
@@ -10,12 +11,14 @@ import lightning as L
 import torch
 import torch.nn.functional as F
 from torch import nn
+from torch.distributed import ReduceOp
 from torchmetrics import CatMetric, MeanMetric
 from torchmetrics.classification import MulticlassAccuracy, MulticlassConfusionMatrix
 from torchmetrics.utilities import dim_zero_cat
 
 from imbalance.metrics import LOSS, in_order, split_values, study_metrics
 from imbalance.remedies.stages import SecondStage
+from imbalance.results import diverged
 
 log = logging.getLogger(__name__)
 
@@ -29,9 +32,9 @@ class Diverged(Exception):
     `epoch` (from 1): the run stops before the epoch's checkpoint, keeping the last finite
     one."""
 
-    def __init__(self, epoch: int, step: int, loss: float):
-        super().__init__(f"the training loss is {loss} at epoch {epoch}, step {step}")
-        self.epoch, self.step, self.loss = epoch, step, loss
+    def __init__(self, epoch: int, step: int, loss: str):
+        self.stopped = {"epoch": epoch, "step": step, "loss": loss}
+        super().__init__(diverged(self.stopped))
 
 
 class StudyModule(L.LightningModule):
@@ -146,9 +149,16 @@ class StudyModule(L.LightningModule):
         predicted, labels, losses, steps = zip(*self._train_steps, strict=True)
         self._train_steps = []
         finite = torch.isfinite(torch.stack(losses))
-        if not finite.all():
-            first = int((~finite).nonzero()[0])
-            raise Diverged(self.current_epoch + 1, steps[first], losses[first].item())
+        # Every process of a multi-device run stops together, at the first step any of them
+        # saw: the one that does not would wait for the others forever.
+        here = (~finite).nonzero()
+        first = steps[int(here[0])] if len(here) else math.inf
+        first = self.trainer.strategy.reduce(
+            torch.tensor(first, dtype=torch.float64, device=finite.device), reduce_op=ReduceOp.MIN
+        )
+        if math.isfinite(first):
+            loss = str(losses[int(here[0])].item()) if len(here) else "not finite on another device"
+            raise Diverged(self.current_epoch + 1, int(first), loss)
         self.train_acc.update(torch.cat(predicted), torch.cat(labels))
         for loss, batch in zip(losses, labels, strict=True):
             self.train_loss.update(loss, weight=len(batch))

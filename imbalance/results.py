@@ -92,6 +92,11 @@ def test_metric(results: dict, name: str) -> float:
     return float("nan")
 
 
+# Settings of how a command treats a run's directory, not of what the run is: left out of the
+# comparison with an earlier run, of job names (conf/train.yaml's exclude_keys) and of reports.
+COMMAND_KEYS = ("rerun", "checkpoint_every_s")
+
+
 def diverged(stopped: dict) -> str:
     """How a run whose training loss stopped being finite ended, from its results.json's
     `diverged` ({"epoch", "step", "loss"}): what the run's error line and the report say."""

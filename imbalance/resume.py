@@ -22,7 +22,7 @@ from hydra.types import RunMode
 from lightning.fabric.plugins import TorchCheckpointIO
 from lightning.pytorch.callbacks import Checkpoint
 
-from imbalance.results import FILENAME, atomic_write, read_results
+from imbalance.results import COMMAND_KEYS, FILENAME, atomic_write, read_results
 from imbalance.run_dir import DirectoryRefused
 
 log = logging.getLogger(__name__)
@@ -116,34 +116,43 @@ class EpochCheckpoint(Checkpoint):
         self._saved_at = time.monotonic()
         self._resumed_states: dict | None = None
         self._time_up: tuple | None = None  # (signal, frame) once it came
-        self._before = None  # TIME_UP's handler before this run's
+        self._handlers: dict = {}  # the signals' handlers before this run's
 
     def on_train_start(self, trainer: L.Trainer, module: L.LightningModule) -> None:
         self.saved_epochs, self._saved_at = trainer.current_epoch, time.monotonic()
         if threading.current_thread() is threading.main_thread():
-            self._before = signal.signal(TIME_UP, self._note_time_up)
+            self._handlers[TIME_UP] = signal.signal(TIME_UP, self._note_time_up)
 
     def on_train_end(self, trainer: L.Trainer, module: L.LightningModule) -> None:
-        if self._before is not None:
-            signal.signal(TIME_UP, self._before)
-            self._before = None
+        # The last epoch's checkpoint is written: a warning that came since is passed on now.
+        if self._time_up is not None:
+            self._pass_on_time_up()
+        self._restore_handlers()
 
     def _note_time_up(self, signum: int, frame) -> None:
         """The job is to end: checkpoint at this epoch's end, then do what the signal did before
         (submitit's handler requeues the job and exits); GRACE_S later at the latest."""
         self._time_up = (signum, frame)
-        signal.signal(signal.SIGALRM, lambda *_: self._pass_on_time_up())
+        self._handlers[signal.SIGALRM] = signal.signal(
+            signal.SIGALRM, lambda *_: self._pass_on_time_up()
+        )
         signal.alarm(GRACE_S)
 
     def _pass_on_time_up(self) -> None:
-        (signum, frame), before = self._time_up, self._before
-        signal.alarm(0)
-        self.on_train_end(None, None)
+        (signum, frame), before = self._time_up, self._handlers.get(TIME_UP)
+        self._time_up = None
+        self._restore_handlers()
         if callable(before):
             before(signum, frame)
-        else:  # the default: end the process as the signal would have
+        elif before in (signal.SIG_DFL, None):  # end the process as the signal would have
             signal.signal(signum, signal.SIG_DFL)
             os.kill(os.getpid(), signum)
+
+    def _restore_handlers(self) -> None:
+        signal.alarm(0)
+        while self._handlers:
+            signum, handler = self._handlers.popitem()
+            signal.signal(signum, handler if handler is not None else signal.SIG_DFL)
 
     def on_train_epoch_end(self, trainer: L.Trainer, module: L.LightningModule) -> None:
         epoch = trainer.current_epoch + 1
@@ -177,16 +186,16 @@ class EpochCheckpoint(Checkpoint):
     def on_exception(
         self, trainer: L.Trainer, module: L.LightningModule, exception: BaseException
     ) -> None:
-        self.on_train_end(trainer, module)
+        self._restore_handlers()
         if isinstance(exception, KeyboardInterrupt) and trainer.is_global_zero:
             done = self.saved_epochs
             where = (
                 f"{done} epoch(s) done are in {self.path}: the same command resumes from there"
                 if done
-                else "no epoch was done: the same command starts it again"
+                else "no checkpoint was written yet: the same command starts it again"
             )
             # Lightning exits at once (status 1), and says nothing above its warnings.
-            log.error(f"stopped: interrupted in epoch {done + 1}; {where}")
+            log.error(f"stopped: interrupted in epoch {trainer.current_epoch + 1}; {where}")
 
     def on_train_epoch_start(self, trainer: L.Trainer, module: L.LightningModule) -> None:
         if self._resumed_states is not None:
@@ -203,7 +212,7 @@ def comparable(config: dict) -> dict:
     """`config` without what does not decide a run's numbers (PLACES, and how often it
     checkpoints)."""
     data = {key: value for key, value in config["data"].items() if key not in PLACES}
-    kept = {key: value for key, value in config.items() if key != "checkpoint_every_s"}
+    kept = {key: value for key, value in config.items() if key not in COMMAND_KEYS}
     return kept | {"data": data}
 
 

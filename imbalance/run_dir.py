@@ -1,9 +1,10 @@
 """A run's directory: one writer at a time, nothing written by a command it refuses, and
 output that cannot be written said in one line.
 
-- One writer: a run holds an exclusive lock on LOCK in its directory while it runs; a second
-  run started into the same directory is refused in one line. The operating system releases
-  the lock when its process ends, killed or not, so no stale lock blocks the next run.
+- One writer: a run holds an exclusive lock on LOCK (an empty file) in its directory while it
+  runs; a second run started into the same directory is refused in one line. The operating
+  system releases the lock when its process ends, killed or not, so no stale lock blocks the
+  next run.
 - Nothing written by a refused command: `.hydra/` (the composed config, Hydra's settings and
   the overrides) is written once the directory is accepted (a fresh one, or a run of the same
   config to resume or skip), not before the run starts as Hydra would (`hydra.output_subdir`
@@ -30,6 +31,7 @@ from imbalance.errors import ConfigError
 from imbalance.results import atomic_write
 
 LOCK = ".lock"
+ELSEWHERE = "(hydra.run.dir=..., or a sweep's hydra.sweep.dir=...)"
 
 
 class DirectoryRefused(ConfigError):
@@ -54,16 +56,10 @@ def only_writer(run_dir: Path) -> Iterator[None]:
         except OSError as error:
             if error.errno not in (errno.EACCES, errno.EAGAIN):
                 raise
-            lock.seek(0)
-            holder = lock.read().strip() or "another process"
             raise DirectoryRefused(
-                f"{run_dir} is in use by a run still going ({holder}): wait for it to end, or "
-                "give this run a directory of its own (hydra.run.dir=..., or a sweep's "
-                "hydra.sweep.dir=...)"
+                f"{run_dir} is in use by a run still going (it holds {run_dir / LOCK}): wait "
+                f"for it to end, or give this run a directory of its own {ELSEWHERE}"
             ) from None
-        lock.truncate(0)
-        lock.write(f"process {os.getpid()} on {os.uname().nodename}\n")
-        lock.flush()
         yield  # the lock goes with the file's closing, or with the process
 
 
@@ -91,7 +87,6 @@ ADVICE = {
     errno.ENOTDIR: "a part of the path is a file, not a folder: choose another path",
     errno.ENOENT: "choose a path that can be created",
 }
-ELSEWHERE = "(hydra.run.dir=..., or a sweep's hydra.sweep.dir=...)"
 
 
 def cannot_write(error: BaseException, run_dir: Path | None = None) -> str | None:

@@ -24,7 +24,7 @@ from imbalance import resume
 from imbalance.checks import check_config
 from imbalance.data.datamodule import ImbalancedDataModule
 from imbalance.data.sources import UnreadableImages
-from imbalance.errors import ConfigError, JobFailed, quoted
+from imbalance.errors import ConfigError, JobFailed, one_line, quoted
 from imbalance.metrics import scalar_names, summary_names
 from imbalance.module import Diverged, StudyModule
 from imbalance.provenance import provenance
@@ -216,7 +216,8 @@ def train(cfg: DictConfig) -> dict:
         checkpointing=checkpoints,
     )
     if earlier is not None and "diverged" in earlier:
-        raise ConfigError(f"{run_dir} holds this run, which {diverged_line(earlier['diverged'])}")
+        earlier_line = diverged_line(earlier["diverged"])
+        raise DirectoryRefused(f"{run_dir} holds this run, which {earlier_line}")
     if earlier is not None:
         log.info(f"skipped: {run_dir} holds this run's results.json (rerun=true trains it again)")
         return earlier
@@ -230,14 +231,11 @@ def train(cfg: DictConfig) -> dict:
         # TensorBoard hides what an interrupted run logged after its checkpoint.
         purge_step=None if checkpoint is None else resumed_after + 1,
     )
+    saver = resume.EpochCheckpoint(run_dir / resume.CHECKPOINT, config, cfg.checkpoint_every_s)
     trainer = make_trainer(
         cfg,
         logger=logger,
-        callbacks=[
-            resume.EpochCheckpoint(run_dir / resume.CHECKPOINT, config, cfg.checkpoint_every_s)
-        ]
-        if checkpoints
-        else [],
+        callbacks=[saver] if checkpoints else [],
         plugins=[resume.AtomicCheckpointIO()] if checkpoints else [],
     )
     check_launch(trainer, hydra_cfg.mode, cfg.remedy)
@@ -296,10 +294,12 @@ def train(cfg: DictConfig) -> dict:
         trainer.fit(module, datamodule=data, ckpt_path=checkpoint, weights_only=True)
     except Diverged as stop:
         fitted = time.time()
-        stopped = {"epoch": stop.epoch, "step": stop.step, "loss": str(stop.loss)}
+        stopped = stop.stopped | {"checkpointed_epochs": saver.saved_epochs if checkpoints else 0}
         if trainer.is_global_zero:
             write_results(run_dir, record(diverged=stopped))
         raise ConfigError(diverged_line(stopped, hydra_cfg.overrides.task)) from None
+    finally:
+        data.teardown("fit")  # Lightning's own call is left out where fit raises
     fitted = time.time()
     trainer.test(module, datamodule=data, verbose=False)
     results = record(test=module.test_results)
@@ -331,7 +331,8 @@ def train(cfg: DictConfig) -> dict:
 def diverged_line(stopped: dict, overrides: Sequence[str] | None = None) -> str:
     """What a run whose loss stopped being finite (results.json's `diverged`) tells the user."""
     setting = f" ({' '.join(overrides) or 'the defaults'})" if overrides is not None else ""
-    kept = "its checkpoint is the last finite epoch's" if stopped["epoch"] > 1 else "no epoch ended"
+    done = stopped.get("checkpointed_epochs", 0)
+    kept = f"its checkpoint holds {done} finite epoch(s)" if done else "no checkpoint was written"
     return (
         f"{diverged(stopped)}{setting}; results.json marks the run as diverged, {kept}. Lower "
         "optim.lr or change the setting (or run it again with rerun=true)"
@@ -370,7 +371,7 @@ def main(cfg: DictConfig) -> float:
         cause = error.__cause__ if isinstance(error, InstantiationException) else error
         in_sweep = HydraConfig.get().mode == RunMode.MULTIRUN
         if isinstance(cause, ConfigError):
-            reason = str(cause)
+            reason = one_line(cause)
             if not isinstance(cause, DirectoryRefused):  # a refused command writes nothing
                 to_log_file(f"error: {reason}")
         elif unwritable := cannot_write(cause, run_dir):

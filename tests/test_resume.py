@@ -395,10 +395,6 @@ def test_checkpoints_come_on_time_and_at_the_end_of_each_stage(
 
 
 def test_slurms_time_up_signal_checkpoints_the_epoch_then_ends_the_job(tmp_path):
-    import signal
-    import subprocess
-    import sys
-
     run_dir = tmp_path / "run"
     args = [*TINY_RUN, "trainer.max_epochs=400", "checkpoint_every_s=1000",
             f"hydra.run.dir={run_dir}"]  # fmt: skip

@@ -2,6 +2,7 @@
 that cannot be written said in one line."""
 
 import errno
+import io
 import os
 import subprocess
 import sys
@@ -9,7 +10,6 @@ import sys
 import pytest
 import torch
 
-import imbalance.resume
 from helpers import TINY, run_main
 from imbalance.resume import CHECKPOINT, stored_run
 
@@ -40,9 +40,9 @@ def test_a_second_run_into_a_directory_in_use_is_refused_and_writes_nothing(tmp_
         holder.wait()
     assert result.returncode == 2
     assert result.stderr.strip().splitlines() == [
-        f"error: {run} is in use by a run still going (process {holder.pid} on "
-        f"{os.uname().nodename}): wait for it to end, or give this run a directory of its own "
-        "(hydra.run.dir=..., or a sweep's hydra.sweep.dir=...)"
+        f"error: {run} is in use by a run still going (it holds {run / '.lock'}): wait for it "
+        "to end, or give this run a directory of its own (hydra.run.dir=..., or a sweep's "
+        "hydra.sweep.dir=...)"
     ]
     assert not (run / ".hydra").exists() and not (run / "results.json").exists()
     assert (run / "train.log").read_text() == ""
@@ -80,20 +80,29 @@ def test_a_directory_that_cannot_be_made_is_one_line(tmp_path, sweep):
     ]
 
 
-def test_a_full_disk_is_one_line_and_the_last_checkpoint_stays_whole(tmp_path, monkeypatch):
-    writes, atomic_write = [], imbalance.resume.atomic_write
+class FullDisk(io.FileIO):
+    """A file on a disk that fills up: writes past `room` bytes fail as the kernel fails them."""
 
-    def disk_full_after_one_checkpoint(path, write):
-        writes.append(path)
-        if len(writes) == 1:
-            return atomic_write(path, write)
+    room = 4096
 
-        def full(file):  # as the kernel answers a write to a full disk
+    def write(self, data):
+        if self.tell() + len(memoryview(data).cast("B")) > self.room:
             raise OSError(errno.ENOSPC, "No space left on device")
+        return super().write(data)
 
-        return atomic_write(path, full)
 
-    monkeypatch.setattr(imbalance.resume, "atomic_write", disk_full_after_one_checkpoint)
+def test_a_full_disk_is_one_line_and_the_last_checkpoint_stays_whole(tmp_path, monkeypatch):
+    fdopen, checkpoints = os.fdopen, []
+
+    def open_on_a_full_disk_after_one_checkpoint(descriptor, mode="r", *args, **kwargs):
+        path = os.readlink(f"/proc/self/fd/{descriptor}")
+        if ".last.ckpt." in path:  # a checkpoint's temporary file
+            checkpoints.append(path)
+            if len(checkpoints) > 1:
+                return FullDisk(descriptor, "wb")
+        return fdopen(descriptor, mode, *args, **kwargs)
+
+    monkeypatch.setattr(os, "fdopen", open_on_a_full_disk_after_one_checkpoint)
     run = tmp_path / "run"
     result = run_main(*TINY, "checkpoint_every_s=0", f"hydra.run.dir={run}", cwd=tmp_path)
     assert result.returncode == 2

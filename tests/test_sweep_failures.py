@@ -18,14 +18,15 @@ REASON = "this ratio needs 200; lower data.per_class or the ratio, or add images
 @pytest.mark.parametrize(
     "launcher",
     [
-        [],  # Hydra's basic launcher, one job after another in this process
+        # Hydra's basic launcher, one job after another in this process, a batch each
+        ["hydra.sweeper.max_batch_size=1"],
         ["hydra/launcher=joblib", "hydra.launcher.n_jobs=2"],
         ["hydra/launcher=submitit_local"],  # the SLURM launcher's code, on this machine
     ],
     ids=["basic", "joblib", "submitit"],
 )
 def test_every_job_of_a_sweep_runs_and_the_failed_ones_are_listed(tmp_path, launcher):
-    run = run_main if not launcher else run_cli
+    run = run_main if "hydra/launcher" not in " ".join(launcher) else run_cli
     sweep = tmp_path / "sweep"
     # Shared by every job, so left out of the job directories' names.
     shared = [*TINY, "trainer.max_epochs=1", "trainer.accelerator=cpu"]

@@ -251,7 +251,8 @@ def test_bad_input_gets_one_clear_line_and_a_non_zero_exit(tmp_path, args, messa
     assert result.returncode != 0
     assert "Traceback" not in result.stderr
     lines = result.stderr.strip().splitlines()
-    # A sweep's jobs each say why they stopped; its last line counts them (tests/test_sweeps.py).
+    # A sweep's jobs each say why they stopped; its last line counts them
+    # (tests/test_sweep_failures.py).
     line = lines[-1] if "-m" not in args else next(x for x in lines if re.search(message, x))
     assert line.startswith("error: ")
     assert re.search(message, line), line
@@ -479,7 +480,9 @@ def test_a_loss_that_is_not_finite_stops_the_run_and_marks_it_diverged(tmp_path)
     results = json.loads((run / "results.json").read_text())
     images = sum(results["counts"]["train"].values())
     steps = -(-images // results["config"]["data"]["batch_size"])  # one epoch's steps
-    assert results["diverged"] == {"epoch": 2, "step": steps + 1, "loss": "nan"}
+    assert results["diverged"] == {
+        "epoch": 2, "step": steps + 1, "loss": "nan", "checkpointed_epochs": 1
+    }  # fmt: skip
     assert "test" not in results and len(results["history"]) == 1
     assert (
         result.stderr.strip()

@@ -28,6 +28,7 @@ from hydra.core.override_parser.overrides_parser import OverridesParser
 from hydra.core.utils import JobReturn, JobStatus
 from omegaconf import OmegaConf
 
+from imbalance.errors import JobFailed
 from imbalance.results import atomic_write
 
 log = logging.getLogger(__name__)
@@ -63,7 +64,7 @@ def excluded_keys(jobs: Sequence[Sequence[str]], exclude_keys: Sequence[str]) ->
 def failure(job: JobReturn) -> str:
     """Why `job` failed, in one line: JobFailed's own line (imbalance.train), else the error."""
     error = job._return_value  # the public return_value raises it, with a line on stderr
-    line = str(error) if type(error).__name__ == "JobFailed" else f"{type(error).__name__}: {error}"
+    line = str(error) if isinstance(error, JobFailed) else f"{type(error).__name__}: {error}"
     return " ".join(line.split())
 
 

@@ -433,6 +433,9 @@ class ImbalancedDataModule(L.LightningDataModule):
             **self._loading(images),
         )  # fmt: skip
 
+    def teardown(self, stage: str) -> None:
+        gc.unfreeze()
+
     def _loading(self, images) -> dict:
         """How a loader reads `images`: on disk, in worker processes; and batches copied to a
         GPU at every step (images on disk, or `on_device` off) in pinned memory, so that the
@@ -442,6 +445,7 @@ class ImbalancedDataModule(L.LightningDataModule):
         if images.on_disk:
             # The workers are forked from this process and share its pages until they write to
             # them; the garbage collector writes to every object it visits, so a worker's
-            # first collection would copy the run's objects into it. Frozen, it skips them.
+            # first collection would copy the run's objects into it. Frozen, it skips them
+            # (until teardown: frozen, they would never be collected).
             gc.freeze()
         return {"num_workers": workers() if images.on_disk else 0, "pin_memory": on_gpu and copied}

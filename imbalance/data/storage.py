@@ -16,6 +16,7 @@ pixels (all splits together), and on disk past it; `true` and `false` choose.
 
 import math
 import os
+from collections.abc import Sequence
 from pathlib import Path
 
 import numpy as np
@@ -80,14 +81,19 @@ class OnDiskImages(Dataset):
 
     on_disk = True
 
-    def __init__(self, files: list[Path], labels: torch.Tensor):
+    def __init__(self, files: np.ndarray | Sequence[Path], labels: torch.Tensor):
         # One array of bytes, not a Python object per file: workers that read an object's
         # reference count copy its page, so a list would grow every worker with the data set.
-        self.files = np.array([os.fsencode(file) for file in files])
+        if not isinstance(files, np.ndarray):
+            files = np.array([os.fsencode(file) for file in files])
+        self.files = files
         self.labels = labels
         self.shape, self.header = (), 0
         if len(files):
-            first = np.load(files[0], mmap_mode="r")
+            try:
+                first = np.load(files[0], mmap_mode="r")
+            except (ValueError, OSError) as error:
+                raise self._damaged(0) from error
             self.shape, self.header = first.shape, first.offset
 
     def __len__(self) -> int:
@@ -101,12 +107,15 @@ class OnDiskImages(Dataset):
         finally:
             os.close(descriptor)
         if len(data) != self.header + pixels or not data.startswith(b"\x93NUMPY"):
-            raise ConfigError(
-                f"image cache entry {os.fsdecode(self.files[index])} is not a "
-                f"{'x'.join(map(str, self.shape))} image (damaged, or written by another "
-                "version): delete it and run again, it is decoded anew"
-            )
+            raise self._damaged(index)
         return np.frombuffer(data, np.uint8, offset=self.header).reshape(self.shape)
+
+    def _damaged(self, index: int) -> ConfigError:
+        shape = f"a {'x'.join(map(str, self.shape))} image" if self.shape else "an image"
+        return ConfigError(
+            f"image cache entry {os.fsdecode(self.files[index])} is not {shape} (damaged, or "
+            "written by another version): delete it and run again, it is decoded anew"
+        )
 
     def __getitems__(self, indices: list[int]) -> tuple[torch.Tensor, torch.Tensor]:
         images = np.stack([self._read(i) for i in indices])

@@ -19,7 +19,7 @@ import pandas as pd
 from imbalance.errors import ConfigError, quoted
 from imbalance.report import figures, paired, tables
 from imbalance.report.sweep import Sweep, newest_sweep, read_sweep
-from imbalance.results import untested_classes
+from imbalance.results import COMMAND_KEYS, untested_classes
 
 # The metrics compared with a baseline: a group's recall is the smallest classes' (minority or few).
 PAIRED = ["balanced_acc", "minority_recall", "few_recall", "macro_f1", "auroc"]
@@ -34,7 +34,7 @@ FIGURES = [*(curve[-1] for curve in CURVES), FIG3, RECALL]
 
 
 # Overrides that say where files lie or how the command treated the directories, not what ran.
-NOT_DESCRIBED = ("data.root", "data.cache_dir", "data.manifest", "rerun", "checkpoint_every_s")
+NOT_DESCRIBED = ("data.root", "data.cache_dir", "data.manifest", *COMMAND_KEYS)
 
 
 def describe(sweep: Sweep, columns: list[str]) -> str:

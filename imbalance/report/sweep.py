@@ -13,7 +13,7 @@ from omegaconf import OmegaConf
 from hydra_plugins.imbalance_plugins.sweeper import FAILURES, excluded_keys
 from imbalance.errors import ConfigError
 from imbalance.resolvers import job_name
-from imbalance.results import FILENAME, diverged, read_results
+from imbalance.results import COMMAND_KEYS, FILENAME, diverged, read_results
 
 
 @dataclass
@@ -101,12 +101,14 @@ def _directory_names(
     varies."""
     if not jobs:
         return []
-    hydra = OmegaConf.load(path / "multirun.yaml").hydra
-    configured = list(OmegaConf.select(hydra, "job.config.override_dirname.exclude_keys") or [])
+    sweep = OmegaConf.load(path / "multirun.yaml")
+    naming = OmegaConf.select(sweep, "hydra.job.config.override_dirname", default={})
+    configured = list(naming.get("exclude_keys") or [])
     excluded = excluded_keys([sorted(job) for job in every], configured)
+    separators = naming.get("item_sep", ","), naming.get("kv_sep", "=")
     parser = OverridesParser.create()
     return sorted(
-        job_name(get_overrides_dirname(parser.parse_overrides(sorted(job)), excluded, ",", "="))
+        job_name(get_overrides_dirname(parser.parse_overrides(sorted(job)), excluded, *separators))
         for job in jobs
     )
 
@@ -134,7 +136,7 @@ def _run(file: Path) -> dict:
 
 
 # Overrides that say how a command treated the jobs' directories, not what the jobs are.
-NOT_SETTINGS = ("rerun", "checkpoint_every_s")
+NOT_SETTINGS = COMMAND_KEYS
 
 
 def _job_key(overrides) -> frozenset[str]:

@@ -83,9 +83,10 @@ class FileCatalog:
             raise UnreadableImages(unreadable)
         return images
 
-    def cached(self, indices: Sequence[int], size: int, cache_dir: Path) -> list[Path]:
-        """The image cache's file of each image of `indices` at `size`, decoding those no job
-        decoded before; the images are not kept in memory.
+    def cached(self, indices: Sequence[int], size: int, cache_dir: Path) -> np.ndarray:
+        """The image cache's file of each image of `indices` at `size`, as an array of file
+        names in bytes (a Path a file would take several times the memory, which grows with
+        the data set), decoding those no job decoded before; the images are not kept in memory.
 
         Raises UnreadableImages naming every file of `indices` that cannot be read.
         """
@@ -93,12 +94,13 @@ class FileCatalog:
         for i in indices:
             try:
                 path = self.paths[i]
-                files.append(cached_file(path, size, self.DECODER, self.decode_file, cache_dir))
+                entry = cached_file(path, size, self.DECODER, self.decode_file, cache_dir)
+                files.append(os.fsencode(entry))
             except UnreadableImage as error:
                 unreadable.append(str(error))
         if unreadable:
             raise UnreadableImages(unreadable)
-        return files
+        return np.array(files)
 
     @staticmethod
     def decode_file(path: str, size: int) -> np.ndarray:

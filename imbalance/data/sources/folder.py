@@ -27,19 +27,21 @@ def image_types(extensions: Sequence[str] | None) -> tuple[str, ...]:
     """The extensions read as images, lowercase with their dot: torchvision's by default."""
     if extensions is None:
         return IMG_EXTENSIONS
+    if isinstance(extensions, str):  # data.source.extensions=gif: one type
+        extensions = [extensions]
     types = tuple(f".{e.lower().lstrip('.')}" for e in extensions)
     if not types:
         raise ConfigError("data.source.extensions is empty: list the image types to read")
     return types
 
 
-def passed_over(name: str, types: tuple[str, ...]) -> str | None:
-    """Why the file `name` is not read as an image, or None for an image."""
+def passed_over(name: str, types: tuple[str, ...] | None) -> str | None:
+    """Why the file (or, with `types` None, the folder) `name` is not read, or None."""
     if name.startswith("."):
         return "hidden"
     if is_hidden(name) or name.lower() in SYSTEM_FILES:
         return "system"
-    if not name.lower().endswith(types):
+    if types is not None and not name.lower().endswith(types):
         return "not an image type"
     return None
 
@@ -69,7 +71,7 @@ def image_files(
     for root, folders, files in os.walk(folder, followlinks=True):
         kept = []
         for name in folders:
-            reason = "hidden" if name.startswith(".") else "system" if is_hidden(name) else None
+            reason = passed_over(name, None)
             if reason is None:
                 kept.append(name)
             else:
