@@ -32,12 +32,16 @@ if not idle_nodes():
     pytest.skip(why, allow_module_level=True)
 
 
+def slurm_sweep(tmp_path, *overrides: str):
+    """A tiny sweep through hydra/launcher=slurm into tmp_path/sweep, as a user runs it."""
+    sweep = tmp_path / "sweep"
+    return run_cli("-m", "hydra/launcher=slurm", *overrides, *TINY,
+                   f"hydra.sweep.dir={sweep}", cwd=tmp_path)  # fmt: skip
+
+
 def test_a_sweep_runs_as_slurm_jobs_with_the_cpu_defaults(tmp_path):
     sweep = tmp_path / "sweep"
-    result = run_cli(
-        "-m", "hydra/launcher=slurm", "seed=0,1", *TINY, "trainer.accelerator=cpu",
-        f"hydra.sweep.dir={sweep}", cwd=tmp_path,
-    )  # fmt: skip
+    result = slurm_sweep(tmp_path, "seed=0,1", "trainer.accelerator=cpu")
     assert result.returncode == 0, result.stderr[-3000:]
     results = [json.loads(path.read_text()) for path in sweep.glob("*/results.json")]
     assert sorted(r["config"]["seed"] for r in results) == [0, 1]
@@ -56,10 +60,7 @@ def test_a_sweep_runs_as_slurm_jobs_with_the_cpu_defaults(tmp_path):
 
 def test_a_failed_job_does_not_stop_the_others_and_is_listed(tmp_path):
     sweep = tmp_path / "sweep"
-    result = run_cli(
-        "-m", "hydra/launcher=slurm", "ratio=200,1", *TINY, "trainer.accelerator=cpu",
-        f"hydra.sweep.dir={sweep}", cwd=tmp_path,
-    )  # fmt: skip
+    result = slurm_sweep(tmp_path, "ratio=200,1", "trainer.accelerator=cpu")
     assert result.returncode == 1, result.stderr[-3000:]
     assert (sweep / "ratio=1" / "results.json").is_file()
     failed = json.loads((sweep / "failed_jobs.json").read_text())
@@ -76,10 +77,7 @@ def test_a_failed_job_does_not_stop_the_others_and_is_listed(tmp_path):
 def test_a_request_no_node_can_run_stops_at_once_in_one_line(tmp_path, override, asked):
     sweep = tmp_path / "sweep"
     started = time.monotonic()
-    result = run_cli(
-        "-m", "hydra/launcher=slurm", "seed=0,1", *TINY, override, f"hydra.sweep.dir={sweep}",
-        cwd=tmp_path,
-    )  # fmt: skip
+    result = slurm_sweep(tmp_path, "seed=0,1", override)
     assert time.monotonic() - started < 60
     assert result.returncode == 2
     line = result.stderr.strip().splitlines()[-1]

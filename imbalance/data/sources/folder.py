@@ -96,16 +96,14 @@ def log_skipped(folder: Path, skipped: Counter, types: tuple[str, ...]) -> None:
     warning where some are not an image type (images the user may have meant), else info."""
     if not skipped:
         return
-    listing = ", ".join(f"{count} {reason}" for reason, count in sorted(skipped.items()))
-    others = any(reason.startswith("not an image type") for reason in skipped)
-    (log.warning if others else log.info)(
-        f"passed over under {folder}: {listing}"
-        + (
-            f" (image types read: {' '.join(types)}; data.source.extensions=[...] changes them)"
-            if others
-            else ""
-        )
+    line = "passed over under {}: {}".format(
+        folder, ", ".join(f"{count} {reason}" for reason, count in sorted(skipped.items()))
     )
+    if not any(reason.startswith("not an image type") for reason in skipped):
+        log.info(line)
+        return
+    read = " ".join(types)
+    log.warning(f"{line} (image types read: {read}; data.source.extensions=[...] changes them)")
 
 
 def _folder_catalog(
