@@ -17,6 +17,7 @@ from omegaconf import DictConfig, ListConfig, OmegaConf
 from imbalance.data.datamodule import expand
 from imbalance.errors import ConfigError, quoted
 from imbalance.metrics import GROUPS, scalar_names
+from imbalance.remedies import remedy
 
 # Settings that only the step profile reads (the minority classes and their fraction), those
 # that only the profiles drawing sizes from a ratio read, and those only the natural one reads.
@@ -46,6 +47,10 @@ NUMBERS = {
     "data.many_shot": int,
     "data.few_shot": int,
     "checkpoint_every_s": int | float,
+    "remedy.weight_decay": int | float,
+    "remedy.stage2.weight_decay": int | float,
+    "remedy.stage2.epochs": int,
+    "remedy.stage2.lr": int | float,
 }
 REQUIRED = (
     "ratio", "mu", "seed", "data.seed", "trainer.max_epochs",
@@ -63,6 +68,9 @@ RANGES = {
     "reg.dropout": ("within [0, 1)", lambda value: 0 <= value < 1),
     "reg.label_smoothing": ("within [0, 1]", lambda value: 0 <= value <= 1),
     "checkpoint_every_s": ("at least 0 (0: every epoch)", lambda value: 0 <= value),
+    "remedy.weight_decay": ("finite and at least 0", lambda value: 0 <= value < math.inf),
+    "remedy.stage2.weight_decay": ("finite and at least 0", lambda value: 0 <= value < math.inf),
+    "remedy.stage2.lr": ("finite and at least 0", lambda value: 0 <= value < math.inf),
 }
 
 
@@ -166,9 +174,7 @@ PLAIN = {
     },
     "optim": {"lr", "momentum", "lr_step_epochs", "lr_gamma"},
     "reg": {"weight_decay", "augment", "dropout", "batch_norm", "label_smoothing"},
-    "remedy": {"sampler", "loss", "correction", "stage2", "head"},
-    "remedy.stage2": {"epochs", "lr", "reinit", "sampler"},
-    "remedy.head": {"type", "scale"},
+    **remedy.KEYS,
 }  # fmt: skip
 LAYER_KEYS = {"type", "out", "kernel", "stride", "padding", "pool", "pool_stride"}
 # Arguments that imbalance.train.build gives these nodes' targets itself: in the config they
@@ -176,10 +182,7 @@ LAYER_KEYS = {"type", "out", "kernel", "stride", "padding", "pool", "pool_stride
 GIVEN = {
     "data": {"ratio", "mu", "profile"},
     "model": {"in_channels", "input_size", "num_classes", "batch_norm", "dropout", "head"},
-    "remedy.loss": {"class_counts", "label_smoothing"},
-    "remedy.sampler": {"labels", "class_counts", "seed"},
-    "remedy.stage2.sampler": {"labels", "class_counts", "seed"},
-    "remedy.correction": {"class_counts"},
+    **remedy.GIVEN,
     "trainer": {"logger", "reload_dataloaders_every_n_epochs"},
 }
 HYDRA_KEYS = {"_target_", "_partial_", "_recursive_", "_convert_", "_args_"}

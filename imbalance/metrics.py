@@ -28,6 +28,7 @@ SCALARS = {
 }
 PER_CLASS = ("precision", "recall", "f1")
 LOSS = "loss"  # mean cross-entropy: a MeanMetric beside the collection
+LOWER_IS_BETTER = ("ece", LOSS)
 # Groups of classes whose mean recall is reported: step imbalance's two, the long tail's three.
 GROUPS = ("minority", "majority", "many", "medium", "few")
 

@@ -17,7 +17,7 @@ from torchmetrics.classification import MulticlassAccuracy, MulticlassConfusionM
 from torchmetrics.utilities import dim_zero_cat
 
 from imbalance.metrics import LOSS, in_order, split_values, study_metrics
-from imbalance.remedies.stages import SecondStage
+from imbalance.remedies.remedy import Remedy
 from imbalance.results import diverged
 
 log = logging.getLogger(__name__)
@@ -38,8 +38,9 @@ class Diverged(Exception):
 
 
 class StudyModule(L.LightningModule):
-    """A loss (cross-entropy, or a remedy's), SGD with momentum and a step learning-rate
-    schedule; a remedy's test-time correction and second stage when it has them.
+    """A network trained by SGD with momentum and a step learning-rate schedule, with what its
+    remedy (`imbalance.remedies.remedy.Remedy`: the loss, and any mixing, constraint,
+    correction or second stage) does to it.
 
     Every epoch it logs train accuracy and loss (`train/`), every metric of `imbalance.metrics`
     on the test split (`test/`, per class in `test_precision/`, `test_recall/`, `test_f1/`) and
@@ -49,10 +50,8 @@ class StudyModule(L.LightningModule):
     paper's validation data: it is watched, never used to pick a model.
 
     `groups` maps group names (minority, majority; many, medium, few) to their classes;
-    `eval_splits` names the loaders of the validation loop in order (`val`, then `test`).
-    `loss` takes logits and labels (`imbalance.remedies.losses`); `correction` turns logits into
-    corrected logits at every evaluation (`imbalance.remedies.posthoc`), fitted on the
-    validation split before the test split is evaluated; `stage` is a `SecondStage`.
+    `eval_splits` names the loaders of the validation loop. A remedy's correction is fitted
+    on the whole validation split at the end of each evaluation, then applied to both splits.
     """
 
     STEPS_KEPT = 256
@@ -66,12 +65,9 @@ class StudyModule(L.LightningModule):
         momentum: float,
         lr_step_epochs: int,
         lr_gamma: float,
-        loss: nn.Module,
-        weight_decay: float = 0.0,
+        remedy: Remedy,
         augment: nn.Module | None = None,
         eval_splits: Sequence[str] = ("test",),
-        correction: nn.Module | None = None,
-        stage: SecondStage | None = None,
     ):
         super().__init__()
         self.net = net
@@ -81,10 +77,8 @@ class StudyModule(L.LightningModule):
         self.momentum = momentum
         self.lr_step_epochs = lr_step_epochs
         self.lr_gamma = lr_gamma
-        self.weight_decay = weight_decay
-        self.loss = loss
-        self.correction = correction
-        self.stage = stage
+        self.remedy = remedy
+        remedy.attach(net)
         self.eval_splits = list(eval_splits)
         self.groups = list(groups)
 
@@ -108,8 +102,9 @@ class StudyModule(L.LightningModule):
         self.test_results: dict | None = None
         self._last_eval: dict = {}
         # The validation split's logits and labels, kept until the correction is fitted;
-        # torchmetrics gathers them from every process.
+        # torchmetrics gathers them from every process. The test split's batches wait with them.
         self.held_logits, self.held_labels = CatMetric(), CatMetric()
+        self._held_test: list[tuple[torch.Tensor, torch.Tensor]] = []
 
     def forward(self, images: torch.Tensor) -> torch.Tensor:
         return self.net(images.float())
@@ -119,10 +114,7 @@ class StudyModule(L.LightningModule):
         if self._epoch_started is not None:  # the last epoch, to this start
             self.epoch_seconds[-1] = now - self._epoch_started
         self._epoch_started = now
-        epoch = self.current_epoch + 1
-        self.loss.set_epoch(epoch)
-        if self.stage is not None:
-            self.stage.on_train_epoch_start(self, epoch)
+        self.remedy.start_epoch(self, self.current_epoch + 1)
         # Read now: the schedule steps at the epoch's last batch, before on_train_epoch_end.
         self._epoch_lr = self.trainer.optimizers[0].param_groups[0]["lr"]
 
@@ -131,13 +123,16 @@ class StudyModule(L.LightningModule):
         images = images.float()
         if self.augment is not None:
             images = self.augment(images)
-        logits = self.net(images)
-        loss = self.loss(logits, labels)
         step = self.trainer.global_step + 1
+        logits, loss = self.remedy.training_loss(self.net, images, labels, step)
         self._train_steps.append((logits.detach().argmax(dim=1), labels, loss.detach(), step))
         if len(self._train_steps) >= self.STEPS_KEPT:  # memory stays bounded in long epochs
             self._update_train_metrics()
         return loss
+
+    def optimizer_step(self, *args, **kwargs) -> None:
+        super().optimizer_step(*args, **kwargs)
+        self.remedy.after_step(self.net)
 
     def _update_train_metrics(self) -> None:
         """The epoch's steps into the train metrics: the predictions in one update, each step's
@@ -173,11 +168,7 @@ class StudyModule(L.LightningModule):
         train = {"acc": self.train_acc.compute().item(), "loss": self.train_loss.compute().item()}
         self.train_acc.reset()
         self.train_loss.reset()
-        remedy = {}  # what a remedy changes between epochs, in a section of its own
-        if self.stage is not None:
-            remedy["stage"] = 1 + (self.current_epoch + 1 >= self.stage.first_epoch)
-        if self.correction is not None:
-            remedy["tau"] = self.correction.tau.item()
+        remedy = self.remedy.epoch_values()  # what changes between epochs: a section of its own
         logged = {f"train/{key}": value for key, value in train.items()}
         self._publish(logged | {f"remedy/{key}": float(value) for key, value in remedy.items()})
         evaluated, self._last_eval = self._last_eval, {}
@@ -210,8 +201,7 @@ class StudyModule(L.LightningModule):
 
     def _evaluate(self, logits: torch.Tensor, labels: torch.Tensor, split: str) -> None:
         """Adds a batch's logits to the split's metrics, corrected when there is a correction."""
-        if self.correction is not None:
-            logits = self.correction(logits)
+        logits = self.remedy.correct(logits)
         self.losses[split].update(F.cross_entropy(logits, labels), weight=len(labels))
         # Scores, not logits: torchmetrics takes inputs within [0, 1] for probabilities, which
         # an untrained network's small logits can be.
@@ -231,25 +221,30 @@ class StudyModule(L.LightningModule):
     def validation_step(self, batch, batch_idx, dataloader_idx=0):
         images, labels = batch
         split, logits = self.eval_splits[dataloader_idx], self(images)
-        if split == "val" and self.correction is not None:
-            self.held_logits.update(logits)  # evaluated once the correction is fitted
+        if not (self.remedy.fits_correction and "val" in self.eval_splits):
+            self._evaluate(logits, labels, split)
+        elif split == "val":  # evaluated once the correction is fitted
+            self.held_logits.update(logits)
             self.held_labels.update(labels)
-            return
-        if split == "test" and batch_idx == 0 and self.held_labels.update_count:
-            self._fit_correction()  # the validation split is complete
-        self._evaluate(logits, labels, split)
+        else:
+            self._held_test.append((logits, labels))
 
     def _fit_correction(self) -> None:
         """Fits the correction on the whole validation split (every process's share), then
-        evaluates this process's share with it."""
+        evaluates this process's share of both splits with it."""
         local = [dim_zero_cat(metric.value) for metric in (self.held_logits, self.held_labels)]
         logits, labels = self.held_logits.compute(), self.held_labels.compute()
         for metric in (self.held_logits, self.held_labels):
             metric.reset()
-        self.correction.fit(logits, labels.long())
+        self.remedy.fit_correction(logits, labels.long())
         self._evaluate(local[0], local[1].long(), "val")
+        for logits, labels in self._held_test:
+            self._evaluate(logits, labels, "test")
+        self._held_test = []
 
     def on_validation_epoch_end(self):
+        if self.held_labels.update_count:
+            self._fit_correction()
         computed = {split: self._compute(split) for split in self.eval_splits}  # and reset
         if self.trainer.sanity_checking:  # +trainer.num_sanity_val_steps: not an epoch
             return
@@ -306,8 +301,9 @@ class StudyModule(L.LightningModule):
         no_decay = [p for p in self.parameters() if p.ndim <= 1]
         optimizer = torch.optim.SGD(
             [
-                {"params": decay, "weight_decay": self.weight_decay},
-                {"params": no_decay, "weight_decay": 0.0},
+                # Named: a remedy's second stage sets its own weight decay on the weights.
+                {"params": decay, "weight_decay": self.remedy.weight_decay, "name": "weights"},
+                {"params": no_decay, "weight_decay": 0.0, "name": "biases"},
             ],
             lr=self.lr,
             momentum=self.momentum,

@@ -9,6 +9,24 @@ from omegaconf import OmegaConf
 # drw_epoch: ${min:${optim.lr_step_epochs},${trainer.max_epochs}}
 OmegaConf.register_new_resolver("min", min, replace=True)
 
+
+def epoch_at(share: float, epochs: int) -> int:
+    """The epoch `share` of the way through `epochs` (counted from 1, at least 1): a grid of DRW
+    epochs that fits any length of run, e.g. ${epoch_at:0.8,${trainer.max_epochs}}."""
+    return max(1, round(share * epochs))
+
+
+OmegaConf.register_new_resolver("epoch_at", epoch_at, replace=True)
+
+
+def times(factor: float, value: float) -> float:
+    """A setting relative to another, e.g. a second stage's rate ${times:0.1,${optim.lr}}; to 12
+    significant digits, so that 0.1 x 0.01 reads 0.001 in a job's name."""
+    return float(f"{factor * value:.12g}")
+
+
+OmegaConf.register_new_resolver("times", times, replace=True)
+
 # Job directories are named by their overrides (conf/train.yaml: ${job_name:...}).
 MAX_NAME_BYTES = 200  # file systems allow 255 bytes a name
 

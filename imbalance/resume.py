@@ -156,10 +156,10 @@ class EpochCheckpoint(Checkpoint):
 
     def on_train_epoch_end(self, trainer: L.Trainer, module: L.LightningModule) -> None:
         epoch = trainer.current_epoch + 1
-        stage = getattr(module, "stage", None)
+        remedy = getattr(module, "remedy", None)
         due = (
             epoch == trainer.max_epochs
-            or (stage is not None and epoch == stage.first_epoch - 1)
+            or (remedy is not None and remedy.ends_a_stage(epoch))
             or self._time_up is not None
             or time.monotonic() - self._saved_at >= self.every_s
         )

@@ -28,8 +28,7 @@ from imbalance.errors import ConfigError, JobFailed, one_line, quoted
 from imbalance.metrics import scalar_names, summary_names
 from imbalance.module import Diverged, StudyModule
 from imbalance.provenance import provenance
-from imbalance.remedies.samplers import Shuffle
-from imbalance.remedies.stages import SecondStage
+from imbalance.remedies.remedy import Remedy
 from imbalance.results import diverged, undefined_as_null, write_results
 from imbalance.run_dir import DirectoryRefused, cannot_write, only_writer, write_hydra_files
 from imbalance.tensorboard_logger import TensorBoardLogger
@@ -68,56 +67,27 @@ def build(
         head=cfg.remedy.head,
     )
     net.input.set_mean(data.train_mean_image())
-    loss, correction, stage = remedy(cfg, data)
+    remedy = Remedy(
+        cfg.remedy,
+        data.train_set.labels,
+        data.counts("train"),
+        cfg.seed,
+        cfg.trainer.max_epochs,
+        weight_decay=cfg.reg.weight_decay,
+        label_smoothing=cfg.reg.label_smoothing,
+        has_val="val" in data.eval_splits,
+    )
+    data.sampler_of = remedy.sampler
     module = StudyModule(
         net,
         data.class_names,
         data.groups,
         **cfg.optim,
-        loss=loss,
-        weight_decay=cfg.reg.weight_decay,
+        remedy=remedy,
         augment=instantiate(cfg.reg.augment),
         eval_splits=data.eval_splits,
-        correction=correction,
-        stage=stage,
     )
     return data, module
-
-
-def remedy(cfg: DictConfig, data: ImbalancedDataModule) -> tuple:
-    """The remedy's parts from the training split's class counts: its loss, its correction (or
-    None) and its second stage (or None); its samplers go to `data.samplers`."""
-    parts, counts = cfg.remedy, data.counts("train")
-    max_epochs = cfg.trainer.max_epochs
-    drw_epoch = OmegaConf.select(parts, "loss.drw_epoch", default=1)
-    if drw_epoch > max_epochs:
-        raise ConfigError(
-            f"remedy.loss.drw_epoch={drw_epoch} is beyond trainer.max_epochs={max_epochs}: no "
-            f"epoch would be re-weighted; lower it or raise trainer.max_epochs"
-        )
-    labels = data.train_set.labels
-
-    def sampler(config):
-        if config is None:
-            return Shuffle(labels, counts, cfg.seed)
-        return instantiate(config, labels=labels, class_counts=counts, seed=cfg.seed)
-
-    data.samplers = {1: sampler(parts.sampler)}
-    stage = None
-    if parts.stage2 is not None:
-        second = parts.stage2
-        stage = SecondStage(second.epochs, second.lr, second.reinit, max_epochs)
-        data.samplers[stage.first_epoch] = sampler(second.sampler)
-    loss = instantiate(parts.loss, class_counts=counts, label_smoothing=cfg.reg.label_smoothing)
-    correction = None
-    if parts.correction is not None:
-        correction = instantiate(parts.correction, class_counts=counts)
-        if correction.auto and "val" not in data.eval_splits:
-            raise ConfigError(
-                "remedy.correction.tau=auto chooses tau on the validation split, and this run "
-                "has none: set data.val_fraction, e.g. data.val_fraction=0.2"
-            )
-    return loss, correction, stage
 
 
 # The Trainer settings that depend on the machine, named when Lightning refuses them.
@@ -128,19 +98,16 @@ def make_trainer(
     cfg: DictConfig, callbacks: Sequence = (), plugins: Sequence = (), **kwargs
 ) -> L.Trainer:
     """The run's Trainer from `cfg.trainer` (and `kwargs`, e.g. the logger), with `callbacks`
-    and `plugins` after the user's own (+trainer.callbacks=[...], +trainer.plugins=[...]). A
-    remedy's second stage trains after trainer.max_epochs, drawing with its own sampler: new
-    loaders each epoch.
+    and `plugins` after the user's own (+trainer.callbacks=[...], +trainer.plugins=[...]), and
+    the settings the remedy sets (a second stage's epochs).
 
     Raises ConfigError (one line) for settings Lightning cannot use: an accelerator the machine
     lacks, an unknown strategy or precision, a device count out of range."""
-    stage2 = cfg.remedy.stage2
     given = {key: instantiate(cfg.trainer.get(key)) or [] for key in ("callbacks", "plugins")}
     try:
         return instantiate(
             cfg.trainer,
-            max_epochs=cfg.trainer.max_epochs + (stage2.epochs if stage2 else 0),
-            reload_dataloaders_every_n_epochs=1 if stage2 else 0,
+            **Remedy.trainer_settings(cfg.remedy, cfg.trainer.max_epochs),
             callbacks=[*given["callbacks"], *callbacks],
             plugins=[*given["plugins"], *plugins],
             **kwargs,
@@ -162,15 +129,10 @@ def make_trainer(
 def check_launch(trainer: L.Trainer, mode: RunMode, remedy: DictConfig) -> None:
     """A run on several devices works as `trainer.strategy=ddp` starts it: every device's
     process runs this command line, so every process holds the run's history and results; and
-    not with a remedy's second stage, whose frozen layers DDP's gradient reduction expects to
-    train."""
+    with a remedy that trains there."""
     if trainer.world_size == 1:
         return
-    if remedy.stage2 is not None:
-        raise ConfigError(
-            "a remedy with a second stage (remedy.stage2) runs on one device: distributed "
-            "training of a partly frozen network is not supported yet; use trainer.devices=1"
-        )
+    Remedy.check_devices(remedy, trainer.world_size)
     # No public API tells how a strategy starts its processes; its launcher does.
     if not isinstance(trainer.strategy.launcher, _SubprocessScriptLauncher):
         raise ConfigError(
@@ -192,9 +154,11 @@ def check_launch(trainer: L.Trainer, mode: RunMode, remedy: DictConfig) -> None:
 
 def run_config(cfg: DictConfig) -> dict:
     """The resolved config, as results.json holds it (and reads back from JSON): without
-    `rerun`, which says how this command treats the run's directory, not what the run is."""
+    `rerun`, which says how this command treats the run's directory, and the remedy's `grid`,
+    which says what `imbalance.tune` tries: neither is what the run is."""
     config = OmegaConf.to_container(cfg, resolve=True)
     del config["rerun"]
+    config["remedy"].pop("grid", None)
     return json.loads(json.dumps(undefined_as_null(config)))
 
 

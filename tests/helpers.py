@@ -56,17 +56,20 @@ def run_cli(*args: str, cwd: Path, env: dict | None = None) -> subprocess.Comple
     )
 
 
-def run_main(*args: str, cwd: Path, env: dict | None = None) -> subprocess.CompletedProcess:
-    """`python -m imbalance.train ARGS` in `cwd`, run in this process: what a user sees (exit
-    status, stdout, stderr) without the seconds a new process takes to import torch and
-    Lightning. For tests of what the command does; run_cli where a process of its own is the
-    point (threads, signals, several processes)."""
+def run_main(
+    *args: str, cwd: Path, env: dict | None = None, main=None
+) -> subprocess.CompletedProcess:
+    """`python -m imbalance.train ARGS` (or another command's `main`, e.g. imbalance.tune's) in
+    `cwd`, run in this process: what a user sees (exit status, stdout, stderr) without the
+    seconds a new process takes to import torch and Lightning. For tests of what the command
+    does; run_cli where a process of its own is the point (threads, signals, processes)."""
     import contextlib
     import io
 
     from hydra.core.global_hydra import GlobalHydra
 
-    from imbalance.train import main
+    if main is None:
+        from imbalance.train import main
 
     stdout, stderr = io.StringIO(), io.StringIO()
     saved = sys.argv, sys.orig_argv, os.getcwd(), dict(os.environ)

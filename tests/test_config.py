@@ -26,7 +26,7 @@ def switches(module) -> dict:
         "batch_norms": sum(isinstance(m, nn.BatchNorm2d) for m in module.net.modules()),
         "dropout": dropouts[0].p if dropouts else 0.0,
         "augment": augment and (type(augment), augment.rotation, augment.hflip, augment.translate),
-        "label_smoothing": module.loss.label_smoothing,
+        "label_smoothing": module.remedy.loss.label_smoothing,
     }
 
 
@@ -278,8 +278,8 @@ def test_a_remedy_combining_existing_parts_is_one_yaml_file(tmp_path, config):
         "remedy=oversample_focal", "ratio=3", f"hydra.searchpath=[file://{tmp_path}]", *FAST
     )
     data, module = build(cfg)
-    assert type(module.loss).__name__ == "FocalLoss" and module.loss.gamma == 2.0
-    assert type(data.samplers[1]).__name__ == "OverSampler"
+    assert type(module.remedy.loss).__name__ == "FocalLoss" and module.remedy.loss.gamma == 2.0
+    assert type(module.remedy.sampler(1)).__name__ == "OverSampler"
     assert type(data.train_dataloader().sampler).__name__ == "OverSampler"
 
 

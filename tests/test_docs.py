@@ -71,7 +71,7 @@ def test_every_command_of_the_docs_names_what_exists(page, line, places):
             assert (Path(sys.executable).parent / "tensorboard").exists()
         case ["python", "-m", "imbalance.report", *args]:
             report_arguments().parse_args(args)  # exits on an unknown option
-        case ["python", "-m", "imbalance.train", *args]:
+        case ["python", "-m", "imbalance.train" | "imbalance.tune", *args]:
             check_train_command(args)
         case ["python", "-m", "imbalance.splits", *args]:  # a run's overrides, and --out FILE
             out = args.index("--out") if "--out" in args else len(args)
@@ -119,7 +119,7 @@ def test_help_says_what_a_run_is_and_lists_the_groups(tmp_path):
     assert result.returncode == 0
     text = result.stdout
     assert text.startswith("python -m imbalance.train [-m] [key=value ...]")
-    assert "remedy: class_balanced, crt," in text and "reg: full, none, norm" in text
+    assert "remedy: cb_focal, class_balanced, crt," in text and "reg: full, none, norm" in text
     for words in ("-m runs every combination", "results.json", "python -m imbalance.report"):
         assert words in text
     sections = re.findall(r"(?m)^## (.+)$", (REPO / "README.md").read_text())

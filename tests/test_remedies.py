@@ -11,6 +11,8 @@ from hydra.types import RunMode
 from lightning.fabric.utilities.distributed import DistributedSamplerWrapper
 
 from imbalance.errors import ConfigError
+from imbalance.remedies.classifiers import LearnedScales, TauNorm
+from imbalance.remedies.constraints import MaxNorm
 from imbalance.remedies.losses import (
     ClassWeights,
     CrossEntropy,
@@ -18,8 +20,16 @@ from imbalance.remedies.losses import (
     LDAMLoss,
     LogitAdjustedLoss,
 )
+from imbalance.remedies.mixing import MixUp, Remix
 from imbalance.remedies.posthoc import LogitAdjustment
-from imbalance.remedies.samplers import ClassPowerSampler, OverSampler, Shuffle, UnderSampler
+from imbalance.remedies.samplers import (
+    ClassPowerSampler,
+    DeferredSampler,
+    OverSampler,
+    ProgressiveSampler,
+    Shuffle,
+    UnderSampler,
+)
 from imbalance.train import build, check_launch, make_trainer
 
 # 60 images of class a, 30 of b, 10 of c.
@@ -322,8 +332,8 @@ def test_tau_auto_is_fitted_on_the_validation_split_every_epoch(config, tmp_path
     )
     data, module = build(cfg)
     fitted_on = []  # the labels of what tau was chosen on, each time
-    fit_tau = module.correction.fit
-    module.correction.fit = lambda logits, labels: (
+    fit_tau = module.remedy.correction.fit
+    module.remedy.correction.fit = lambda logits, labels: (
         fitted_on.append(labels) or fit_tau(logits, labels)
     )
     make_trainer(cfg, accelerator="cpu", logger=False, default_root_dir=tmp_path).fit(
@@ -361,3 +371,184 @@ def test_bad_remedy_settings_are_one_line(config):
     assert config("remedy=drw", "trainer.max_epochs=3").remedy.loss.drw_epoch == 3
     assert config("remedy=drw").remedy.loss.drw_epoch == 25
     assert config("remedy=drw", "experiment=paper").remedy.loss.drw_epoch == 10
+
+
+# Round 2: mixing, progressive and deferred sampling, changes of the classifier, MaxNorm.
+
+
+def test_mixup_mixes_images_and_losses_by_the_lam_and_order_of_seed_and_step():
+    images = torch.arange(4 * 2, dtype=torch.float32).view(4, 2)
+    mix = MixUp(COUNTS, seed=5, alpha=1.0)
+    mixed, others, lam = mix(images, TARGETS, step=7)
+    rng = np.random.default_rng([5, 7])  # what MixUp draws, in its order
+    expected_lam, order = rng.beta(1.0, 1.0), rng.permutation(4)
+    assert lam == pytest.approx(expected_lam) and 0 < lam < 1
+    assert others.tolist() == TARGETS[order].tolist()
+    assert torch.allclose(mixed, lam * images + (1 - lam) * images[order])
+    loss = MixUp.loss(CrossEntropy(COUNTS), LOGITS, TARGETS, others, lam)
+    by_hand = lam * cross_entropy_by_hand(LOGITS, TARGETS) + (1 - lam) * cross_entropy_by_hand(
+        LOGITS, others
+    )
+    assert loss.item() == pytest.approx(by_hand, rel=1e-6)
+    # alpha 0: lam is 1, the batch and its loss as they were, bit for bit.
+    plain, _, one = MixUp(COUNTS, seed=5, alpha=0.0)(images, TARGETS, step=7)
+    assert one == 1.0 and torch.equal(plain, images)
+
+
+def test_remix_gives_the_label_to_the_minority_image_past_kappa_and_tau():
+    remix = Remix(COUNTS, seed=0, kappa=3.0, tau=0.5)
+    labels, others = torch.tensor([0, 2, 0, 1]), torch.tensor([2, 0, 1, 2])
+    # a over c: 60 / 10 = 6 >= 3; c over a: 1/6; a over b: 2 < 3; b over c: 3 >= 3.
+    assert remix.shares(0.3, labels, others).tolist() == pytest.approx([0.0, 0.3, 0.3, 0.0])
+    assert remix.shares(0.8, labels, others).tolist() == pytest.approx([0.8, 1.0, 0.8, 0.8])
+    assert remix.shares(0.5, labels, others).tolist() == pytest.approx([0.5] * 4)
+    share = torch.tensor([0.0, 1.0, 0.3, 0.7])
+    loss = MixUp.loss(CrossEntropy(COUNTS), LOGITS, TARGETS, TARGETS.flip(0), share)
+    by_hand = [
+        s * cross_entropy_by_hand(LOGITS[i : i + 1], TARGETS[i : i + 1])
+        + (1 - s) * cross_entropy_by_hand(LOGITS[i : i + 1], TARGETS.flip(0)[i : i + 1])
+        for i, s in enumerate(share.tolist())
+    ]
+    assert loss.item() == pytest.approx(sum(by_hand) / 4, rel=1e-6)
+
+
+def test_progressive_sampling_moves_from_the_data_to_class_balance():
+    labels = torch.tensor([0] * 6000 + [1] * 3000 + [2] * 1000)
+    counts = {"a": 6000, "b": 3000, "c": 1000}
+    sampler = ProgressiveSampler(labels, counts, seed=0, epochs=5)
+    for epoch, share in [(0, 0.0), (4, 4 / 5)]:  # the first and the last epoch, t/T
+        sampler.set_epoch(epoch)
+        expected = (1 - share) * np.array([0.6, 0.3, 0.1]) + share / 3
+        assert sampler.class_p == pytest.approx(expected)
+        drawn = np.bincount(labels[list(sampler)].numpy(), minlength=3) / 10_000
+        assert np.all(np.abs(drawn - expected) < 4 * np.sqrt(expected / 10_000)), drawn
+
+
+def test_deferred_re_sampling_shows_every_image_once_then_balances_the_classes():
+    sampler = DeferredSampler(LABELS, COUNTS, seed=2, drw_epoch=3)
+    for epoch in (0, 1):  # epochs 1 and 2
+        sampler.set_epoch(epoch)
+        assert sorted(sampler) == list(range(100))
+    balanced = ClassPowerSampler(LABELS, COUNTS, seed=2, power=0.0)
+    for epoch in (2, 5):
+        sampler.set_epoch(epoch)
+        balanced.set_epoch(epoch)
+        assert list(sampler) == list(balanced)
+
+
+def last_layer(weight, bias):
+    layer = torch.nn.Linear(2, 3)
+    with torch.no_grad():
+        layer.weight.copy_(torch.tensor(weight))
+        layer.bias.copy_(torch.tensor(bias))
+    return layer
+
+
+def test_tau_normalisation_by_hand_and_tau_0_changes_nothing():
+    weight, bias = [[3.0, 4.0], [0.0, 2.0], [1.0, 0.0]], [0.5, 0.0, -0.5]  # norms 5, 2, 1
+    features = torch.tensor([[1.0, 1.0], [2.0, -1.0]])
+    raw = last_layer(weight, bias)(features)
+    layer = last_layer(weight, bias)
+    norm = TauNorm(3, tau=1.0)
+    norm.attach(layer)
+    norm.train()
+    assert torch.equal(layer(features), raw)  # training sees the weights as they are
+    norm.eval()
+    # x . w_c / ||w_c|| + b_c: (7/5 + 0.5, 2/2, 1/1 - 0.5) and (2/5 + 0.5, -2/2, 2/1 - 0.5)
+    expected = torch.tensor([[1.9, 1.0, 0.5], [0.9, -1.0, 1.5]])
+    assert torch.allclose(layer(features), expected)
+    layer = last_layer(weight, bias)
+    zero = TauNorm(3, tau=0.0)
+    zero.attach(layer)
+    zero.eval()
+    assert torch.equal(layer(features), raw)
+
+
+def test_learned_scales_multiply_each_class_logit_and_start_at_1():
+    weight, bias = [[3.0, 4.0], [0.0, 2.0], [1.0, 0.0]], [0.5, 0.0, -0.5]
+    features = torch.tensor([[1.0, 1.0], [2.0, -1.0]])
+    raw = last_layer(weight, bias)(features)
+    layer, scales = last_layer(weight, bias), LearnedScales(3)
+    scales.attach(layer)
+    assert torch.equal(layer(features), raw) and not scales.scales.requires_grad
+    with torch.no_grad():
+        scales.scales.copy_(torch.tensor([2.0, 1.0, 0.5]))
+    assert torch.equal(layer(features), raw * torch.tensor([2.0, 1.0, 0.5]))
+
+
+def test_a_change_of_the_classifier_needs_a_linear_last_layer():
+    with pytest.raises(ConfigError, match="^TauNorm changes a linear last layer, and this net"):
+        TauNorm(3).attach(torch.nn.Identity())
+    with pytest.raises(ConfigError, match="^LearnedScales changes a last layer of 4 outputs, "):
+        LearnedScales(4).attach(torch.nn.Linear(2, 3))
+
+
+def test_max_norm_scales_back_only_the_units_beyond_the_radius():
+    net = torch.nn.Sequential(torch.nn.Linear(2, 2), torch.nn.Conv2d(1, 2, 1))
+    with torch.no_grad():
+        net[0].weight.copy_(torch.tensor([[3.0, 4.0], [0.3, 0.4]]))  # norms 5 and 0.5
+        net[0].bias.copy_(torch.tensor([10.0, -10.0]))
+        net[1].weight.copy_(torch.tensor([2.0, -0.5]).view(2, 1, 1, 1))
+    MaxNorm(radius=1.0)(net)
+    assert net[0].weight.flatten().tolist() == pytest.approx([0.6, 0.8, 0.3, 0.4])
+    assert net[0].bias.tolist() == [10.0, -10.0]  # biases are not constrained
+    assert net[1].weight.flatten().tolist() == pytest.approx([1.0, -0.5])
+
+
+class Norms(L.Callback):
+    """The largest unit norm of the network's weights after every optimizer step."""
+
+    def __init__(self):
+        self.largest = []
+
+    def on_train_batch_end(self, trainer, module, outputs, batch, batch_idx):
+        self.largest.append(
+            max(
+                torch.linalg.vector_norm(p.flatten(1), dim=1).max().item()
+                for p in module.net.parameters()
+                if p.ndim > 1
+            )
+        )
+
+
+def test_weight_balancing_keeps_max_norm_after_every_step_and_decays_in_both_stages(
+    config, tmp_path
+):
+    norms = Norms()
+    cfg = config(
+        "remedy=weight_balancing",
+        "remedy.constraint.radius=0.2",  # below the initial norms: it binds from the first step
+        "remedy.stage2.epochs=1",
+        "ratio=3",
+        "data.per_class=8",
+        "data.image_size=16",
+        "trainer.max_epochs=1",
+    )
+    data, module = fit(cfg, tmp_path, [norms])
+    assert len(norms.largest) == len(data.train_dataloader()) * 2
+    assert max(norms.largest) <= 0.2 * (1 + 1e-6)
+    decay = module.trainer.optimizers[0].param_groups[0]
+    assert decay["name"] == "weights" and decay["weight_decay"] == 0.005
+    loss = module.remedy.stage_loss  # the second stage's, class-balanced
+    assert loss.weights.weighting == "effective_number" and loss.weights.active
+
+
+def test_lws_learns_only_the_scales_in_its_second_stage(config, tmp_path):
+    record = Record()
+    cfg = config(
+        "remedy=lws",
+        "reg=norm",
+        "ratio=3",
+        "data.per_class=8",
+        "data.image_size=16",
+        "trainer.max_epochs=1",
+        "remedy.stage2.epochs=2",
+    )
+    data, module = fit(cfg, tmp_path, [record])
+    first_stage, _, final = record.states
+    for name, before in first_stage.items():  # the whole network, its classifier too
+        assert torch.equal(before, final[name]), f"{name} changed in the second stage"
+    scales = module.remedy.classifier.scales
+    assert (
+        not torch.equal(scales, torch.ones(3)) and record.samplers[1:] == ["ClassPowerSampler"] * 2
+    )

@@ -40,9 +40,9 @@ def test_on_disk_the_same_images_come_in_the_same_batches(both):
     memory, disk = both
     assert not memory.train_set.on_disk and isinstance(disk.train_set, OnDiskImages)
     assert memory.splits_hash == disk.splits_hash
-    for data in both:  # the sampler a run gets (train.remedy): batches drawn by (seed, epoch)
-        labels, counts = data.train_set.labels, data.counts("train")
-        data.samplers = {1: Shuffle(labels, counts, seed=3)}
+    for data in both:  # the sampler a run gets (Remedy.sampler): batches drawn by (seed, epoch)
+        sampler = Shuffle(data.train_set.labels, data.counts("train"), seed=3)
+        data.sampler_of = lambda epoch, sampler=sampler: sampler
     pairs = [
         (memory.train_dataloader(), disk.train_dataloader()),
         *zip(memory.val_dataloader(), disk.val_dataloader(), strict=True),

@@ -366,7 +366,7 @@ def test_a_long_tail_run_with_validation_and_a_run_on_its_manifest(tmp_path):
 
 def test_every_remedy_trains_in_one_sweep(tmp_path):
     remedies = sorted(path.stem for path in (REPO / "conf" / "remedy").glob("*.yaml"))
-    assert len(remedies) == 14
+    assert len(remedies) == 23
     result = run_main(
         "-m",
         "remedy=glob(*)",
@@ -383,7 +383,8 @@ def test_every_remedy_trains_in_one_sweep(tmp_path):
         runs[results["choices"]["remedy"]] = results
     assert sorted(runs) == remedies
     for name, results in runs.items():
-        stages = 10 if name in ("crt", "two_phase") else 0  # their second stage's epochs
+        # Their second stage's epochs.
+        stages = 10 if name in ("crt", "two_phase", "lws", "weight_balancing") else 0
         assert len(results["history"]) == 1 + stages, name
         assert 0 <= results["test"]["balanced_acc"] <= 1, name
 
@@ -430,11 +431,17 @@ def test_a_job_name_too_long_for_the_file_system_is_cut_with_a_hash(tmp_path):
     assert job_name("a" * 300) != job_name("a" * 299 + "b")  # distinct names stay distinct
 
 
-def test_a_short_run_gives_the_numbers_recorded_before_the_speed_work(tmp_path):
-    """tests/data/reference_run.json: a run's history and test results, recorded before the
-    per-step overhead was cut; the same config, seed and thread count must give them again,
-    to the last digit on the CPU model it was recorded on (others round differently)."""
-    reference = json.loads((REPO / "tests" / "data" / "reference_run.json").read_text())
+REFERENCES = sorted((REPO / "tests" / "data").glob("reference_*.json"))
+
+
+@pytest.mark.parametrize("recorded", REFERENCES, ids=[path.stem for path in REFERENCES])
+def test_a_short_run_gives_the_numbers_recorded_before_the_code_changed(recorded, tmp_path):
+    """tests/data/reference_*.json: a run's history and test results, recorded before a change
+    of the code (`recorded` says which): reference_run.json before the per-step overhead was
+    cut, one per kind of remedy (sampler, loss, correction, second stage) before the remedy
+    became one object. The same config, seed and thread count must give them again, to the
+    last digit on the CPU model it was recorded on (others round differently)."""
+    reference = json.loads(recorded.read_text())
     run_dir = tmp_path / "run"
     threads = torch.get_num_threads()
     torch.set_num_threads(1)

@@ -14,6 +14,9 @@ Every job runs, whatever the others do: a job that fails (bad input, a crash, a 
 diverged) is recorded, and the sweep goes on. At its end, the failed jobs are listed with
 their one-line reasons in the log and in FAILURES in the sweep's directory (which the report
 reads), and the command exits with status 1.
+
+With `grid: true` (`python -m imbalance.tune`), each job of the sweep becomes one job per point
+of its remedy's grid (`imbalance.tune.grid_jobs`), listed in JOBS in the sweep's directory.
 """
 
 import json
@@ -25,15 +28,18 @@ from pathlib import Path
 
 from hydra._internal.core_plugins.basic_sweeper import BasicSweeper
 from hydra.core.override_parser.overrides_parser import OverridesParser
+from hydra.core.override_parser.types import Override
 from hydra.core.utils import JobReturn, JobStatus
 from omegaconf import OmegaConf
 
-from imbalance.errors import JobFailed
+from imbalance.errors import ConfigError, JobFailed
 from imbalance.results import atomic_write
+from imbalance.tune import grid_jobs
 
 log = logging.getLogger(__name__)
 PARSER = OverridesParser.create()
 FAILURES = "failed_jobs.json"  # {job directory: why it failed}
+JOBS = "grid_jobs.json"  # a grid sweep's jobs, each as its overrides, in order
 
 
 def shared_keys(jobs: Sequence[Sequence[str]]) -> list[str]:
@@ -69,15 +75,33 @@ def failure(job: JobReturn) -> str:
 
 
 class Sweeper(BasicSweeper):
+    def __init__(self, max_batch_size: int | None, params: dict | None = None, grid: bool = False):
+        super().__init__(max_batch_size, params)
+        self.grid = grid
+
     def sweep(self, arguments: list[str]) -> list[Sequence[JobReturn]]:
         """Hydra's sweep, every batch launched whatever failed in the ones before; then the
         failed jobs listed (FAILURES) and the command ended with status 1 if there are any."""
         params = [*self._parse_config(), *arguments]
         parser = OverridesParser.create(config_loader=self.hydra_context.config_loader)
-        self.overrides = self.split_arguments(parser.parse_overrides(params), self.max_batch_size)
+        parsed = parser.parse_overrides(params)
         sweep_dir = Path(self.config.hydra.sweep.dir)
+        if self.grid:
+            try:
+                jobs = self.grid_points(parsed)
+            except ConfigError as error:
+                print(f"error: {error}", file=sys.stderr)
+                sys.exit(2)
+            size = self.max_batch_size or len(jobs)
+            self.overrides = [jobs[start : start + size] for start in range(0, len(jobs), size)]
+        else:
+            self.overrides = self.split_arguments(parsed, self.max_batch_size)
         sweep_dir.mkdir(parents=True, exist_ok=True)
         OmegaConf.save(self.config, sweep_dir / "multirun.yaml")
+        if self.grid:
+            atomic_write(sweep_dir / JOBS, lambda file: file.write(json.dumps(jobs).encode()))
+        else:
+            (sweep_dir / JOBS).unlink(missing_ok=True)  # an earlier grid sweep's, into this one
         returns, failed, launched = [], {}, 0
         while not self.is_done():
             batch = self.get_job_batch()
@@ -103,6 +127,16 @@ class Sweeper(BasicSweeper):
             file=sys.stderr,
         )
         sys.exit(1)
+
+    def grid_points(self, overrides: list[Override]) -> list[list[str]]:
+        """Every job of the sweep's cartesian product, at every point of its remedy's grid."""
+        (jobs,) = self.split_arguments(overrides, None)
+        loader = self.hydra_context.config_loader
+        return [
+            point
+            for job in jobs
+            for point in grid_jobs(job, loader.load_sweep_config(self.config, list(job)))
+        ]
 
     def get_job_batch(self) -> Sequence[Sequence[str]]:
         batch = super().get_job_batch()

@@ -3,7 +3,7 @@
 import gc
 import os
 import warnings
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 from pathlib import Path
 
 import lightning as L
@@ -151,9 +151,9 @@ class ImbalancedDataModule(L.LightningDataModule):
         self.few_shot = few_shot
         self.in_memory = in_memory
         self.sets: dict[str, InMemoryImages | OnDiskImages] = {}
-        # Samplers by the first epoch they draw for; None: every image once, shuffled by torch.
-        # A run's come from train.remedy: the remedy's, or a Shuffle.
-        self.samplers: dict[int, Sampler | None] = {1: None}
+        # The sampler of an epoch (counted from 1): a run's remedy's (Remedy.sampler). None:
+        # every image once, shuffled by torch.
+        self.sampler_of: Callable[[int], Sampler] | None = None
 
     @property
     def train_set(self) -> InMemoryImages | OnDiskImages | None:
@@ -386,10 +386,10 @@ class ImbalancedDataModule(L.LightningDataModule):
         return self.train_set.mean_image()
 
     def train_dataloader(self) -> DataLoader:
-        """Batches of the training split, in random order or as the sampler of this epoch's
-        stage draws them (`samplers`: first epoch, counted from 1 -> sampler or None)."""
+        """Batches of the training split, in random order or as `sampler_of` this epoch
+        draws them."""
         epoch = 1 + (self.trainer.current_epoch if self.trainer is not None else 0)
-        sampler = self.samplers[max(first for first in self.samplers if first <= epoch)]
+        sampler = None if self.sampler_of is None else self.sampler_of(epoch)
         if hasattr(sampler, "set_epoch"):
             # Lightning starts the loader's iterator before it sets the epoch, and workers draw
             # their first batches from the sampler at once: set it first.

@@ -89,6 +89,16 @@ class CrossEntropy(nn.Module):
             logits, labels, weight=self.weights(), label_smoothing=self.label_smoothing
         )
 
+    def per_sample(self, logits: torch.Tensor, labels: torch.Tensor) -> torch.Tensor:
+        """Each image's loss [n], times w_y when weighted (remix averages them)."""
+        return F.cross_entropy(
+            logits,
+            labels,
+            weight=self.weights(),
+            label_smoothing=self.label_smoothing,
+            reduction="none",
+        )
+
 
 class FocalLoss(CrossEntropy):
     """Focal loss (Lin et al. 2017, eq. 5): -(1 - p_y)^gamma log p_y, averaged over the batch;
@@ -116,16 +126,19 @@ class FocalLoss(CrossEntropy):
         self.gamma = gamma
 
     def forward(self, logits: torch.Tensor, labels: torch.Tensor) -> torch.Tensor:
+        losses, weights = self.per_sample(logits, labels), self.weights()
+        if weights is None:
+            return losses.mean()
+        return losses.sum() / weights[labels].sum()
+
+    def per_sample(self, logits: torch.Tensor, labels: torch.Tensor) -> torch.Tensor:
         log_p = F.log_softmax(logits, dim=1).gather(1, labels[:, None]).squeeze(1)
         # 1 - p_y, kept from 0: the slope of x^gamma is infinite at 0 for gamma < 1, and its
         # product with the slope of 1 - p_y there (0) would be NaN.
         one_minus_p = (-torch.expm1(log_p)).clamp_min(torch.finfo(log_p.dtype).tiny)
         losses = -(one_minus_p**self.gamma) * log_p
         weights = self.weights()
-        if weights is None:
-            return losses.mean()
-        w = weights[labels]
-        return (w * losses).sum() / w.sum()
+        return losses if weights is None else weights[labels] * losses
 
 
 class LDAMLoss(CrossEntropy):
@@ -152,8 +165,13 @@ class LDAMLoss(CrossEntropy):
         self.scale = scale
 
     def forward(self, logits: torch.Tensor, labels: torch.Tensor) -> torch.Tensor:
-        shifted = logits - self.scale * F.one_hot(labels, logits.shape[1]) * self.margins
-        return super().forward(shifted, labels)
+        return super().forward(self._shifted(logits, labels), labels)
+
+    def per_sample(self, logits: torch.Tensor, labels: torch.Tensor) -> torch.Tensor:
+        return super().per_sample(self._shifted(logits, labels), labels)
+
+    def _shifted(self, logits: torch.Tensor, labels: torch.Tensor) -> torch.Tensor:
+        return logits - self.scale * F.one_hot(labels, logits.shape[1]) * self.margins
 
 
 class LogitAdjustedLoss(nn.Module):
@@ -175,7 +193,13 @@ class LogitAdjustedLoss(nn.Module):
     def set_epoch(self, epoch: int) -> None:
         pass  # nothing changes between epochs
 
-    def forward(self, logits: torch.Tensor, labels: torch.Tensor) -> torch.Tensor:
+    def forward(self, logits: torch.Tensor, labels: torch.Tensor, reduction: str = "mean"):
         return F.cross_entropy(
-            logits + self.tau * self.log_prior, labels, label_smoothing=self.label_smoothing
+            logits + self.tau * self.log_prior,
+            labels,
+            label_smoothing=self.label_smoothing,
+            reduction=reduction,
         )
+
+    def per_sample(self, logits: torch.Tensor, labels: torch.Tensor) -> torch.Tensor:
+        return self(logits, labels, reduction="none")

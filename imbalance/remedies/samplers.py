@@ -84,16 +84,64 @@ class ClassPowerSampler(_EpochSampler):
         super().__init__(labels, class_counts, seed)
         if power < 0:
             raise ConfigError(f"sampler power={power} must be at least 0")
-        counts = count_tensor(class_counts, "a class sampler").numpy()
-        class_p = counts**power / (counts**power).sum()
-        self.probabilities = class_p[self.labels] / counts[self.labels]
+        self.counts = count_tensor(class_counts, "a class sampler").numpy()
+        self.class_p = self.counts**power / (self.counts**power).sum()
 
     def __len__(self) -> int:
         return len(self.labels)
 
     def __iter__(self) -> Iterator[int]:
-        draw = self._rng().choice(len(self.labels), len(self.labels), p=self.probabilities)
+        per_image = self.class_p[self.labels] / self.counts[self.labels]
+        draw = self._rng().choice(len(self.labels), len(self.labels), p=per_image)
         return iter(draw.tolist())
+
+
+class DeferredSampler(ClassPowerSampler):
+    """Deferred re-sampling, DRS (Cao et al. 2019): every image once per epoch, as `Shuffle`
+    draws it, before `drw_epoch` (counted from 1); from it on, the draw of `ClassPowerSampler`
+    (class-balanced with power 0). Epochs keep one length: nothing else changes at the switch.
+    """
+
+    def __init__(
+        self,
+        labels: torch.Tensor,
+        class_counts: Mapping[str, int],
+        seed: int,
+        drw_epoch: int,
+        power: float = 0.0,
+    ):
+        super().__init__(labels, class_counts, seed, power)
+        if drw_epoch < 1:
+            raise ConfigError(f"drw_epoch={drw_epoch} must be at least 1 (the first epoch)")
+        self.drw_epoch = drw_epoch
+
+    def __iter__(self) -> Iterator[int]:
+        if self.epoch + 1 < self.drw_epoch:  # set_epoch counts from 0
+            return iter(self._rng().permutation(len(self.labels)).tolist())
+        return super().__iter__()
+
+
+class ProgressiveSampler(ClassPowerSampler):
+    """Progressively-balanced sampling (Kang et al. 2020, eq. 2): in epoch t of T (t from 0),
+    class c is drawn with probability (1 - t/T) n_c / n + (t/T) / C, from the data's own
+    distribution in the first epoch towards class balance in the last; `len(labels)` images
+    per epoch, with replacement, the images of a class uniformly.
+    """
+
+    def __init__(
+        self, labels: torch.Tensor, class_counts: Mapping[str, int], seed: int, epochs: int
+    ):
+        super().__init__(labels, class_counts, seed, power=1.0)
+        if epochs < 1:
+            raise ConfigError(f"epochs={epochs} must be at least 1")
+        self.epochs = epochs
+        self.instance_p = self.class_p
+        self.balanced_p = np.full(len(self.counts), 1 / len(self.counts))
+
+    def set_epoch(self, epoch: int) -> None:
+        super().set_epoch(epoch)
+        share = min(epoch, self.epochs) / self.epochs
+        self.class_p = (1 - share) * self.instance_p + share * self.balanced_p
 
 
 class UnderSampler(_EpochSampler):

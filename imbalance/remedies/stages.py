@@ -1,8 +1,10 @@
 """A second stage after the first, in the same run: one history, one TensorBoard run."""
 
+from collections.abc import Sequence
 from dataclasses import dataclass
 
 import lightning as L
+from torch import nn
 
 from imbalance.errors import ConfigError
 
@@ -10,11 +12,12 @@ from imbalance.errors import ConfigError
 @dataclass
 class SecondStage:
     """`epochs` more epochs after the first stage's `first_stage_epochs` (trainer.max_epochs)
-    that train only the network's last layer, at a constant learning rate `lr`; everything
-    before it is frozen and in evaluation mode (batch-norm statistics fixed, no dropout). With
-    `reinit` the last layer starts again from the network's initialisation: classifier
-    re-training, cRT (Kang et al. 2020); without, it is fine-tuned: Buda et al. 2018's two-phase
-    training. The stage's sampler is the data's (`ImbalancedDataModule.samplers`).
+    that train only the parameters the remedy names (`trained`: the network's last layer, or
+    LWS's scales), at a constant learning rate `lr` and, unless None, weight decay
+    `weight_decay`; everything else is frozen and the network in evaluation mode (batch-norm
+    statistics fixed, no dropout). With `reinit` the last layer starts again from the network's
+    initialisation: classifier re-training, cRT (Kang et al. 2020); without, it is fine-tuned:
+    Buda et al. 2018's two-phase training. The stage's sampler and loss are the remedy's.
 
     Raises ConfigError for a stage of no epochs.
     """
@@ -23,6 +26,7 @@ class SecondStage:
     lr: float
     reinit: bool
     first_stage_epochs: int
+    weight_decay: float | None = None
 
     def __post_init__(self):
         if self.epochs < 1:
@@ -33,20 +37,22 @@ class SecondStage:
         """The stage's first epoch, counted from 1."""
         return self.first_stage_epochs + 1
 
-    def on_train_epoch_start(self, module: L.LightningModule, epoch: int) -> None:
-        """Called by the module at the start of every epoch (counted from 1). Freezes at every
-        epoch of the stage, not only its first: a run resumed from a checkpoint midway through
-        the stage freezes again."""
+    def on_train_epoch_start(
+        self, module: L.LightningModule, epoch: int, trained: Sequence[nn.Parameter]
+    ) -> None:
+        """Called at the start of every epoch (counted from 1). Freezes at every epoch of the
+        stage, not only its first: a run resumed from a checkpoint midway through the stage
+        freezes again."""
         if epoch < self.first_epoch:
             return
         last = module.net.classifier[-1]
         optimizer = module.trainer.optimizers[0]
-        for parameter in module.net.parameters():
+        for parameter in module.parameters():
             parameter.requires_grad_(False)
-        for parameter in last.parameters():
+        for parameter in trained:
             parameter.requires_grad_(True)
         if epoch == self.first_epoch:
-            for parameter in last.parameters():
+            for parameter in trained:
                 optimizer.state.pop(parameter, None)  # no momentum from the first stage
             if self.reinit:
                 module.net.reset_last_layer()
@@ -54,3 +60,5 @@ class SecondStage:
         last.train()
         for group in optimizer.param_groups:
             group["lr"] = self.lr
+            if self.weight_decay is not None and group.get("name") == "weights":
+                group["weight_decay"] = self.weight_decay

@@ -6,7 +6,9 @@ figures the sweep's axes call for: fig1_accuracy.png, fig2_error.png, fig3_setti
 curves, a line per setting other than the ratio) and fig_recall.png (per-class recall against
 the ratio, or against the setting that varies); and prints the summary table. With --baseline
 (e.g. remedy=none) also paired.md/.csv and fig_paired.png, the paired differences of every
-setting from the baseline's.
+setting from the baseline's. With --select-on val (a sweep of `python -m imbalance.tune`), each
+remedy's grid point is first picked by its validation value (selection.md/.csv), and the report
+is that of the picked points.
 """
 
 import argparse
@@ -17,7 +19,7 @@ from pathlib import Path
 import pandas as pd
 
 from imbalance.errors import ConfigError, quoted
-from imbalance.report import figures, paired, tables
+from imbalance.report import figures, paired, selection, tables
 from imbalance.report.sweep import Sweep, newest_sweep, read_sweep
 from imbalance.results import COMMAND_KEYS, untested_classes
 
@@ -62,9 +64,18 @@ def describe(sweep: Sweep, columns: list[str]) -> str:
     return ", ".join([*common, f"{spread} ({named})"]) + "".join(f"; {o}" for o in shown)
 
 
-def write_report(sweep: Sweep, baseline: str | None = None) -> list[Path]:
+def write_report(
+    sweep: Sweep, baseline: str | None = None, select_on: str | None = None
+) -> list[Path]:
     """Writes the tables and figures into the sweep directory, and with `baseline` (`key=value`,
-    e.g. `remedy=none`) the paired differences from it; returns their paths."""
+    e.g. `remedy=none`) the paired differences from it; with `select_on="val"`, of each
+    setting's grid point picked on the validation split (selection.md/.csv); returns their
+    paths."""
+    picked = []
+    if select_on:
+        runs, chosen = selection.select(sweep.runs)
+        sweep = Sweep(sweep.path, runs, sweep.missing)
+        picked = write_selection(sweep, chosen)
     runs, out = sweep.runs, sweep.path
     columns = tables.setting_columns(runs)
     each_run = tables.per_run(runs, columns)
@@ -120,13 +131,31 @@ def write_report(sweep: Sweep, baseline: str | None = None) -> list[Path]:
     for stale in {out / name for name in FIGURES} - set(drawn):  # from an earlier report
         stale.unlink(missing_ok=True)
 
-    written = [out / name for name in TABLES] + drawn
+    written = picked + [out / name for name in TABLES] + drawn
     print(f"{len(runs)} runs in {out} ({context})")
     print(summary_table + missing.rstrip())
     if compared:
         written += write_paired(sweep, each_run, columns, *compared, context)
     print("wrote " + ", ".join(path.name for path in written))
     return written
+
+
+def write_selection(sweep: Sweep, chosen: pd.DataFrame) -> list[Path]:
+    """selection.md and selection.csv: the grid point picked for each setting."""
+    out = sweep.path
+    chosen.to_csv(out / "selection.csv", index=False)
+    value = next(column for column in chosen.columns if column.startswith("val_"))
+    table = selection.markdown(chosen)
+    text = (
+        "# Grid points picked on the validation split\n\n"
+        f"For each setting, the grid point with the best mean final {value} (the last epoch's, "
+        "over the seeds in `seeds`), and its margin over the runner-up. Only validation numbers "
+        "chose; the other tables and figures of this directory are those of the picked points, "
+        f"on the test split.\n\n{table}\n"
+    )
+    (out / "selection.md").write_text(text)
+    print(text)
+    return [out / "selection.md", out / "selection.csv"]
 
 
 def write_paired(
@@ -183,13 +212,19 @@ def arguments() -> argparse.ArgumentParser:
         help="also compare every setting with this one, run by run (e.g. remedy=none): "
         "paired.md, paired.csv, fig_paired.png",
     )
+    parser.add_argument(
+        "--select-on",
+        choices=["val"],
+        help="first pick each remedy's grid point (python -m imbalance.tune) by its mean "
+        "validation value of optimized_metric: selection.md, selection.csv",
+    )
     return parser
 
 
 def main(argv: list[str] | None = None) -> int:
     args = arguments().parse_args(argv)
     try:
-        write_report(read_sweep(args.sweep or newest_sweep()), args.baseline)
+        write_report(read_sweep(args.sweep or newest_sweep()), args.baseline, args.select_on)
     except ConfigError as error:
         print(f"error: {error}", file=sys.stderr)
         return 2

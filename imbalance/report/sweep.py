@@ -10,7 +10,7 @@ from hydra.core.override_parser.overrides_parser import OverridesParser
 from hydra.core.override_parser.types import Glob
 from omegaconf import OmegaConf
 
-from hydra_plugins.imbalance_plugins.sweeper import FAILURES, excluded_keys
+from hydra_plugins.imbalance_plugins.sweeper import FAILURES, JOBS, excluded_keys
 from imbalance.errors import ConfigError
 from imbalance.resolvers import job_name
 from imbalance.results import COMMAND_KEYS, FILENAME, diverged, read_results
@@ -64,10 +64,15 @@ def read_sweep(path: Path) -> Sweep:
         _job_key(OmegaConf.load(file)): str(file.parent.parent.relative_to(path))
         for file in path.rglob(".hydra/overrides.yaml")
     }
-    axes = _sweep_axes(path, set(started))
-    runs.sort(key=lambda run: _position(run["overrides"], axes))
+    expected = _grid_jobs(path)
+    if expected is None:
+        axes = _sweep_axes(path, set(started))
+        runs.sort(key=lambda run: _position(run["overrides"], axes))
+        expected = [] if axes is None else [frozenset(job) for job in itertools.product(*axes)]
+    else:  # in the order the sweeper ran them
+        order = {job: i for i, job in enumerate(expected)}
+        runs.sort(key=lambda run: order.get(_job_key(run["overrides"]), len(order)))
     finished = {_job_key(run["overrides"]) for run in runs}
-    expected = [] if axes is None else [frozenset(job) for job in itertools.product(*axes)]
     unstarted = _directory_names(path, [job for job in expected if job not in started], expected)
     missing = [
         f"{started[key]} ({_why(failures.get(started[key]))})"
@@ -78,6 +83,17 @@ def read_sweep(path: Path) -> Sweep:
         for name in unstarted
     ]
     return Sweep(path, runs, sorted(missing))
+
+
+def _grid_jobs(path: Path) -> list[frozenset[str]] | None:
+    """A grid sweep's jobs (`imbalance.tune`), as its sweeper listed them; None for others."""
+    listing = path / JOBS
+    if not listing.is_file():
+        return None
+    try:
+        return [_job_key(job) for job in json.loads(listing.read_text())]
+    except ValueError as error:
+        raise ConfigError(f"'{listing}' is unreadable ({error}); delete it") from error
 
 
 def _failures(path: Path) -> dict[str, str]:

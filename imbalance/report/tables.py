@@ -26,15 +26,15 @@ def setting_columns(runs: list[dict]) -> list[str]:
     """What tells settings apart: ratio, regularizer, remedy (once there are remedies), and any
     other override that varies across the runs (the seed aside)."""
     varying = set()
-    for key in {key for run in runs for key in _overrides(run)} - {*SEEDS, "ratio", "reg"}:
-        if len({_overrides(run).get(key) for run in runs}) > 1:
+    for key in {key for run in runs for key in overrides_of(run)} - {*SEEDS, "ratio", "reg"}:
+        if len({overrides_of(run).get(key) for run in runs}) > 1:
             varying.add(key)
     remedies = {run["choices"].get("remedy", "none") for run in runs}
     remedy = ["remedy"] if remedies != {"none"} else []
     return ["ratio", "reg", *remedy, *sorted(varying - {"remedy"})]
 
 
-def _overrides(run: dict) -> dict[str, str]:
+def overrides_of(run: dict) -> dict[str, str]:
     return dict(override.split("=", 1) for override in run["overrides"] if "=" in override)
 
 
@@ -46,13 +46,13 @@ def ratio(run: dict) -> float:
     return run["config"]["ratio"]
 
 
-def _setting(run: dict, columns: list[str]) -> dict:
+def setting_of(run: dict, columns: list[str]) -> dict:
     values = {
         "ratio": ratio(run),
         "reg": run["choices"]["reg"],
         "remedy": run["choices"].get("remedy", "none"),
     }
-    return {column: values.get(column, _overrides(run).get(column)) for column in columns}
+    return {column: values.get(column, overrides_of(run).get(column)) for column in columns}
 
 
 def seeds(run: dict) -> dict:
@@ -73,7 +73,7 @@ def per_run(runs: list[dict], columns: list[str]) -> pd.DataFrame:
     rows = []
     for run in runs:
         values = {name: test_metric(run, name) for name in metrics}
-        rows.append({**_setting(run, columns), **seeds(run), **values})
+        rows.append({**setting_of(run, columns), **seeds(run), **values})
     return pd.DataFrame(rows)
 
 
@@ -85,7 +85,7 @@ def per_class(runs: list[dict], columns: list[str]) -> pd.DataFrame:
         for name in run["classes"]:
             rows.append(
                 {
-                    **_setting(run, columns),
+                    **setting_of(run, columns),
                     **seeds(run),
                     "class": name,
                     "minority": name in minority,
@@ -104,7 +104,7 @@ def per_class(runs: list[dict], columns: list[str]) -> pd.DataFrame:
 def per_epoch(runs: list[dict], columns: list[str]) -> pd.DataFrame:
     rows = []
     for run in runs:
-        setting = _setting(run, columns)
+        setting = setting_of(run, columns)
         for epoch in run["history"]:
             rows.append({**setting, **seeds(run), **{k: _number(v) for k, v in epoch.items()}})
     return pd.DataFrame(rows)
