@@ -1,6 +1,7 @@
 """The resolvers that conf/*.yaml use, registered with OmegaConf when `imbalance` is imported."""
 
 import hashlib
+import math
 from pathlib import Path
 
 from omegaconf import OmegaConf
@@ -13,7 +14,7 @@ OmegaConf.register_new_resolver("min", min, replace=True)
 def epoch_at(share: float, epochs: int) -> int:
     """The epoch `share` of the way through `epochs` (counted from 1, at least 1): a grid of DRW
     epochs that fits any length of run, e.g. ${epoch_at:0.8,${trainer.max_epochs}}."""
-    return max(1, round(share * epochs))
+    return max(1, math.floor(share * epochs + 0.5))  # halves up: 0.5 of 5 epochs is 3
 
 
 OmegaConf.register_new_resolver("epoch_at", epoch_at, replace=True)

@@ -216,6 +216,14 @@ def comparable(config: dict) -> dict:
     return kept | {"data": data}
 
 
+def without_nulls(value):
+    """A config without its null settings: a finished run's results.json from before a version
+    added a key as null (an unused remedy part) reads as the same run."""
+    if isinstance(value, dict):
+        return {k: without_nulls(v) for k, v in value.items() if v is not None}
+    return value
+
+
 # What to do about a checkpoint of another config.
 RESUME = "resume with the config it was written with, or start afresh with rerun=true"
 
@@ -229,12 +237,15 @@ def refuse_other_config(stored: dict, config: dict, what: str, advice: str) -> N
         )
 
 
+MISSING = object()  # a key one config has and the other lacks, as differing from null
+
+
 def differences(stored: dict, current: dict, prefix: str = "") -> list[str]:
     """The dotted keys whose values differ between two nested configs."""
     keys = sorted(set(stored) | set(current))
     found = []
     for key in keys:
-        a, b = stored.get(key), current.get(key)
+        a, b = stored.get(key, MISSING), current.get(key, MISSING)
         if isinstance(a, dict) and isinstance(b, dict):
             found += differences(a, b, f"{prefix}{key}.")
         elif a != b:
@@ -252,8 +263,8 @@ def finished(run_dir: Path, config: dict) -> dict | None:
         return None
     results = read_results(run_dir)
     refuse_other_config(
-        comparable(results["config"]),
-        comparable(config),
+        without_nulls(comparable(results["config"])),
+        without_nulls(comparable(config)),
         f"{run_dir} holds a finished run",
         "choose another hydra.sweep.dir (or hydra.run.dir), or replace it with rerun=true",
     )

@@ -129,7 +129,7 @@ def make_trainer(
 def check_launch(trainer: L.Trainer, mode: RunMode, remedy: DictConfig) -> None:
     """A run on several devices works as `trainer.strategy=ddp` starts it: every device's
     process runs this command line, so every process holds the run's history and results; and
-    with a remedy that trains there."""
+    with a remedy that can train on several devices (`Remedy.check_devices`)."""
     if trainer.world_size == 1:
         return
     Remedy.check_devices(remedy, trainer.world_size)

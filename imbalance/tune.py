@@ -6,8 +6,9 @@ point by its validation value and compares the picked remedies on the test split
 A sweep like `python -m imbalance.train -m ...` (its launchers, its directory, reruns that skip
 finished jobs), whose jobs are each remedy's grid points: `grid` in conf/remedy/<name>.yaml lists
 the values to try at the remedy's keys, as its paper gives them. A key set on the command line
-keeps its one value; a remedy without a grid runs once. Without data.val_fraction on the command
-line, VAL_FRACTION of each class's training images is held out.
+keeps its one value; a remedy without a grid runs once. A run without a validation split of its
+own (a source's val list, or data.val_fraction) holds out VAL_FRACTION of each class's training
+images.
 """
 
 import sys
@@ -45,20 +46,26 @@ def _text(value) -> str:
 
 def grid_jobs(job: Sequence[str], config: DictConfig) -> list[list[str]]:
     """The jobs that tune `job` (a sweep job's overrides, whose composed config is `config`):
-    one per point of its remedy's grid, the keys `job` sets itself left as they are.
+    one per point of its remedy's grid, the keys `job` sets itself left as they are, and
+    data.val_fraction=VAL_FRACTION where the run would have no validation split.
 
-    Raises ConfigError when the run holds out no validation split, and for a grid key that
-    names no setting of the remedy."""
-    if not OmegaConf.select(config, "data.val_fraction", default=0) > 0:
+    Raises ConfigError when the command line itself sets data.val_fraction=0 (no validation
+    split), and for a grid key that names no setting of the remedy."""
+    given = {override.split("=", 1)[0].lstrip("+~") for override in job}
+    points = [list(job)]
+    has_val = OmegaConf.select(config, "data.val_fraction", default=0) or OmegaConf.select(
+        config, "data.source.val", default=None
+    )
+    if not has_val and "data.val_fraction" in given:
         raise ConfigError(
             "imbalance.tune picks each remedy's values on the validation split, and "
             "data.val_fraction=0 holds none out: give one, e.g. data.val_fraction=0.2"
         )
+    if not has_val:
+        points = [[*job, f"data.val_fraction={VAL_FRACTION}"]]
     remedy = OmegaConf.select(config, "hydra.runtime.choices.remedy", default="this remedy")
     grid = config.remedy.get("grid")
     grid = OmegaConf.to_container(grid, resolve=True) if grid else {}
-    given = {override.split("=", 1)[0].lstrip("+~") for override in job}
-    points = [list(job)]
     for key, values in grid_axes(grid).items():
         if OmegaConf.select(config, key, default=_ABSENT) is _ABSENT:
             raise ConfigError(
@@ -73,9 +80,7 @@ def grid_jobs(job: Sequence[str], config: DictConfig) -> list[list[str]]:
 def main() -> None:
     from imbalance import train
 
-    given = [argument.split("=", 1)[0] for argument in sys.argv[1:]]
-    extra = [] if "data.val_fraction" in given else [f"data.val_fraction={VAL_FRACTION}"]
-    sys.argv[1:] = ["--multirun", "hydra.sweeper.grid=true", *sys.argv[1:], *extra]
+    sys.argv[1:] = ["--multirun", "hydra.sweeper.grid=true", *sys.argv[1:]]
     train.main()
 
 

@@ -368,6 +368,14 @@ def test_bad_remedy_settings_are_one_line(config):
     with pytest.raises(ConfigError, match="^remedy.stage2.epochs=0 must be at least 1$"):
         build(config("remedy=crt", "remedy.stage2.epochs=0", "data.per_class=8"))
     # The default DRW epoch fits a short run: the last epoch at most.
+    with pytest.raises(ConfigError, match="^remedy.sampler.drw_epoch=9 is beyond trainer.max_"):
+        build(config("remedy=drs", "remedy.sampler.drw_epoch=9", "trainer.max_epochs=3"))
+    with pytest.raises(ConfigError, match="^remedy.stage2.reinit=true would draw the last layer"):
+        build(config("remedy=lws", "remedy.stage2.reinit=true", "data.per_class=8"))
+    with pytest.raises(ConfigError, match="^LWS's scales .* and this remedy has no such stage"):
+        build(config("remedy=lws", "remedy.stage2=null", "data.per_class=8"))
+    with pytest.raises(ConfigError, match="^remedy.mix: tau=2 is outside"):
+        build(config("remedy=remix", "remedy.mix.tau=2", "data.per_class=8"))
     assert config("remedy=drw", "trainer.max_epochs=3").remedy.loss.drw_epoch == 3
     assert config("remedy=drw").remedy.loss.drw_epoch == 25
     assert config("remedy=drw", "experiment=paper").remedy.loss.drw_epoch == 10
@@ -496,10 +504,15 @@ def test_max_norm_scales_back_only_the_units_beyond_the_radius():
 
 
 class Norms(L.Callback):
-    """The largest unit norm of the network's weights after every optimizer step."""
+    """The largest unit norm of the network's weights after every optimizer step, and the
+    weight decay on the weights in every epoch."""
 
     def __init__(self):
-        self.largest = []
+        self.largest, self.decays = [], []
+
+    def on_train_epoch_end(self, trainer, module):
+        (weights,) = [g for g in trainer.optimizers[0].param_groups if g["name"] == "weights"]
+        self.decays.append(weights["weight_decay"])
 
     def on_train_batch_end(self, trainer, module, outputs, batch, batch_idx):
         self.largest.append(
@@ -519,6 +532,7 @@ def test_weight_balancing_keeps_max_norm_after_every_step_and_decays_in_both_sta
         "remedy=weight_balancing",
         "remedy.constraint.radius=0.2",  # below the initial norms: it binds from the first step
         "remedy.stage2.epochs=1",
+        "remedy.stage2.weight_decay=0.01",
         "ratio=3",
         "data.per_class=8",
         "data.image_size=16",
@@ -527,10 +541,16 @@ def test_weight_balancing_keeps_max_norm_after_every_step_and_decays_in_both_sta
     data, module = fit(cfg, tmp_path, [norms])
     assert len(norms.largest) == len(data.train_dataloader()) * 2
     assert max(norms.largest) <= 0.2 * (1 + 1e-6)
-    decay = module.trainer.optimizers[0].param_groups[0]
-    assert decay["name"] == "weights" and decay["weight_decay"] == 0.005
+    assert norms.decays == [0.005, 0.01]  # the remedy's, not reg=none's 0; then the stage's
     loss = module.remedy.stage_loss  # the second stage's, class-balanced
     assert loss.weights.weighting == "effective_number" and loss.weights.active
+
+
+def test_mixup_with_lam_1_is_a_plain_run(config, tmp_path):
+    tiny = ["ratio=3", "data.per_class=8", "data.image_size=16", "trainer.max_epochs=2"]
+    _, plain = fit(config("remedy=none", *tiny), tmp_path / "plain")
+    _, mixed = fit(config("remedy=mixup", "remedy.mix.alpha=0", *tiny), tmp_path / "mixed")
+    assert mixed.history == plain.history
 
 
 def test_lws_learns_only_the_scales_in_its_second_stage(config, tmp_path):

@@ -153,6 +153,16 @@ def test_finished_reads_results_only_of_the_same_config(tmp_path):
         finished(tmp_path, config(seed=1, lr=2))
 
 
+def test_a_setting_added_as_null_keeps_finished_runs_finished_and_names_itself(tmp_path):
+    (tmp_path / "results.json").write_text(json.dumps({"config": config()}))
+    newer = config() | {"mix": None}  # a later version's unused part, null
+    assert finished(tmp_path, newer) is not None  # the same run: skipped, not refused
+    state = EpochCheckpoint(tmp_path / "last.ckpt", config()).state_dict()
+    # A checkpoint's network may not fit the later version's: refused, the key named.
+    with pytest.raises(ConfigError, match=r"another config \(mix differ\)"):
+        EpochCheckpoint(tmp_path / "last.ckpt", newer).load_state_dict(state)
+
+
 def test_a_checkpoint_of_another_config_is_refused(tmp_path):
     saved = EpochCheckpoint(tmp_path / "last.ckpt", config())
     state = saved.state_dict()

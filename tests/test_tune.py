@@ -8,6 +8,7 @@ import pytest
 from helpers import TINY, fake_results, run_main
 from imbalance.errors import ConfigError
 from imbalance.report.__main__ import main as report
+from imbalance.report.selection import select
 from imbalance.tune import grid_axes, grid_jobs
 
 
@@ -47,9 +48,16 @@ def test_bad_grids_and_a_missing_validation_split_are_one_line(config):
     job = ["remedy=focal", "++remedy.grid.loss.gama=[1,2]", "data.val_fraction=0.2"]
     with pytest.raises(ConfigError, match="^remedy=focal's grid names remedy.loss.gama, which is"):
         grid_jobs(job, config(*job, hydra=True))
-    job = ["remedy=focal"]
+    job = ["remedy=focal", "data.val_fraction=0"]
     with pytest.raises(ConfigError, match="^imbalance.tune picks .* data.val_fraction=0 holds"):
         grid_jobs(job, config(*job, hydra=True))
+
+
+def test_a_run_without_a_validation_split_gets_one_unless_its_source_gives_one(config):
+    job = ["remedy=remix"]
+    assert grid_jobs(job, config(*job, hydra=True)) == [[*job, "data.val_fraction=0.2"]]
+    job = ["data=filelist", "data.source.val=val.txt", "remedy=remix"]
+    assert grid_jobs(job, config(*job, hydra=True)) == [job]
 
 
 def tuned_results(remedy: str, point: str | None, seed: int, val: float, test: float) -> dict:
@@ -91,6 +99,25 @@ def test_the_selection_follows_validation_where_test_disagrees(tmp_path):
     assert float(focal["balanced_acc_diff"]) == pytest.approx(0.40 - 0.50)
 
 
+def test_grid_points_are_ranked_on_the_seeds_they_all_finished(tmp_path):
+    # gamma 0.5 wins on seeds 0 and 1; its seed 2, which gamma 2.0 lacks, would tip it.
+    runs = [
+        tuned_results("focal", f"remedy.loss.gamma={gamma}", seed, val, 0.5)
+        for gamma, seed, val in [
+            (0.5, 0, 0.8), (0.5, 1, 0.8), (0.5, 2, 0.0), (2.0, 0, 0.7), (2.0, 1, 0.7)
+        ]
+    ]  # fmt: skip
+    picked, chosen = select(runs)
+    assert chosen["picked"].tolist() == ["remedy.loss.gamma=0.5"] and chosen["seeds"][0] == 2
+    assert chosen["margin"][0] == pytest.approx(0.1)
+    assert chosen["ranked_on_fewer_seeds"][0] == "remedy.loss.gamma=0.5"
+    assert [run["config"]["seed"] for run in picked] == [0, 1, 2]  # every run of the picked point
+    apart = [tuned_results("focal", "remedy.loss.gamma=0.5", 0, 0.8, 0.5)]
+    apart.append(tuned_results("focal", "remedy.loss.gamma=2.0", 1, 0.7, 0.5))
+    with pytest.raises(ConfigError, match="^the grid points of ratio=3, reg=none, remedy=focal "):
+        select(apart)
+
+
 def test_select_on_val_without_a_validation_split_is_one_line(tmp_path, capsys):
     sweep = tmp_path / "sweep"
     for seed in (0, 1):
@@ -123,4 +150,4 @@ def test_tune_runs_every_grid_point_and_a_rerun_skips_them(tmp_path):
     assert report([str(sweep), "--baseline", "remedy=none", "--select-on", "val"]) == 0
     assert "remedy.loss.gamma=" in (sweep / "selection.md").read_text()
     again = run_main(*args, cwd=tmp_path, main=tune)
-    assert again.returncode == 0 and again.stdout.count("skipped") + again.stderr.count("skipped")
+    assert again.returncode == 0 and again.stdout.count("skipped: ") == len(jobs) == 8

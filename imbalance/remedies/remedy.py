@@ -8,6 +8,10 @@ it owns every part the remedy is made of and answers the run through a few hooks
     attach(net)              a change of the trained classifier (tau-normalisation, LWS)
     fit_correction(...)      the correction at evaluation, fitted on the validation split
     correct(logits)          that correction
+    epoch_values()           what it changed this epoch, for the history (stage, tau)
+    ends_a_stage(epoch)      where a checkpoint is due before a second stage
+    trainer_settings(...)    the Trainer's epochs and loader reloads (from the config alone,
+    check_devices(...)       before the data is read), and the device counts it can train on
 
 The module and the Trainer call only these; a new remedy adds a part here and a YAML.
 """
@@ -15,6 +19,7 @@ The module and the Trainer call only these; a new remedy adds a part here and a 
 from collections.abc import Mapping
 
 import torch
+from hydra.errors import InstantiationException
 from hydra.utils import instantiate
 from omegaconf import DictConfig, OmegaConf
 from torch import nn
@@ -80,26 +85,37 @@ class Remedy(nn.Module):
                     f"would be re-weighted or re-sampled; lower it or raise trainer.max_epochs"
                 )
 
-        def sampler(config):
+        def part(key: str, config: DictConfig, **given):
+            """The part at remedy.`key`, its bad input named by that key."""
+            try:
+                return instantiate(config, **given)
+            except InstantiationException as error:
+                if isinstance(error.__cause__, ConfigError):
+                    raise ConfigError(f"remedy.{key}: {error.__cause__}") from None
+                raise
+
+        def sampler(key: str, config: DictConfig | None):
             if config is None:
                 return Shuffle(labels, class_counts, seed)
-            return instantiate(config, labels=labels, class_counts=class_counts, seed=seed)
+            return part(key, config, labels=labels, class_counts=class_counts, seed=seed)
 
-        def loss(config):
-            return instantiate(config, class_counts=class_counts, label_smoothing=label_smoothing)
+        def loss(key: str, config: DictConfig):
+            return part(key, config, class_counts=class_counts, label_smoothing=label_smoothing)
 
-        self.samplers = {1: sampler(parts.sampler)}
-        self.loss = loss(parts.loss)
+        self.samplers = {1: sampler("sampler", parts.sampler)}
+        self.loss = loss("loss", parts.loss)
         self.mix = None
         if parts.mix is not None:
-            self.mix = instantiate(parts.mix, class_counts=class_counts, seed=seed)
-        self.constraint = None if parts.constraint is None else instantiate(parts.constraint)
+            self.mix = part("mix", parts.mix, class_counts=class_counts, seed=seed)
+        self.constraint = None
+        if parts.constraint is not None:
+            self.constraint = part("constraint", parts.constraint)
         self.classifier = None
         if parts.classifier is not None:
-            self.classifier = instantiate(parts.classifier, num_classes=len(class_counts))
+            self.classifier = part("classifier", parts.classifier, num_classes=len(class_counts))
         self.correction = None
         if parts.correction is not None:
-            self.correction = instantiate(parts.correction, class_counts=class_counts)
+            self.correction = part("correction", parts.correction, class_counts=class_counts)
             if self.correction.auto and not has_val:
                 raise ConfigError(
                     "remedy.correction.tau=auto chooses tau on the validation split, and this "
@@ -107,24 +123,31 @@ class Remedy(nn.Module):
                 )
         self.weight_decay = weight_decay if parts.weight_decay is None else parts.weight_decay
         self.stage, self.stage_loss, self.trains = None, None, "last_layer"
-        if parts.stage2 is not None:
-            second = parts.stage2
+        second = parts.stage2
+        if second is not None:
             self.stage = SecondStage(
                 second.epochs, second.lr, second.reinit, max_epochs, second.get("weight_decay")
             )
-            self.samplers[self.stage.first_epoch] = sampler(second.sampler)
+            self.samplers[self.stage.first_epoch] = sampler("stage2.sampler", second.sampler)
             if second.get("loss") is not None:
-                self.stage_loss = loss(second.loss)
+                self.stage_loss = loss("stage2.loss", second.loss)
             self.trains = second.get("trains", "last_layer")
             if self.trains not in TRAINS:
                 raise ConfigError(
                     f"remedy.stage2.trains={self.trains} is not one of {', '.join(TRAINS)}"
                 )
-            if self.trains == "scales" and not isinstance(self.classifier, LearnedScales):
+            if self.trains == "scales" and second.reinit:
                 raise ConfigError(
-                    "remedy.stage2.trains=scales trains LWS's scales, and this remedy has none: "
-                    "set remedy.classifier to imbalance.remedies.classifiers.LearnedScales"
+                    "remedy.stage2.reinit=true would draw the last layer afresh, and "
+                    "remedy.stage2.trains=scales keeps it frozen: set remedy.stage2.reinit=false"
                 )
+        learns_scales = isinstance(self.classifier, LearnedScales)
+        if learns_scales != (self.trains == "scales"):
+            raise ConfigError(
+                "LWS's scales (remedy.classifier: imbalance.remedies.classifiers.LearnedScales) "
+                "are learned by a second stage with remedy.stage2.trains=scales, and this remedy "
+                f"has {'no such stage' if learns_scales else 'no scales'}: give both, or neither"
+            )
         self.epoch = 1
 
     @staticmethod

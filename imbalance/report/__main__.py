@@ -149,9 +149,10 @@ def write_selection(sweep: Sweep, chosen: pd.DataFrame) -> list[Path]:
     text = (
         "# Grid points picked on the validation split\n\n"
         f"For each setting, the grid point with the best mean final {value} (the last epoch's, "
-        "over the seeds in `seeds`), and its margin over the runner-up. Only validation numbers "
-        "chose; the other tables and figures of this directory are those of the picked points, "
-        f"on the test split.\n\n{table}\n"
+        "over the `seeds` that every point of the setting finished), and its margin over the "
+        "runner-up; `ranked_on_fewer_seeds` names the points that ran more seeds than they were "
+        "ranked on. Only validation numbers chose; the other tables and figures of this "
+        f"directory are those of the picked points, on the test split.\n\n{table}\n"
     )
     (out / "selection.md").write_text(text)
     print(text)

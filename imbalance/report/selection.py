@@ -7,11 +7,13 @@ of the final validation value of `optimized_metric` (the last epoch's, as the te
 is best; a setting without a grid keeps its one point.
 """
 
+import math
+
 import pandas as pd
 
 from imbalance.errors import ConfigError
 from imbalance.metrics import LOWER_IS_BETTER
-from imbalance.report.tables import overrides_of, setting_columns, setting_of
+from imbalance.report.tables import overrides_of, seeds, setting_columns, setting_of
 
 
 def grid_keys(runs: list[dict]) -> list[str]:
@@ -21,21 +23,31 @@ def grid_keys(runs: list[dict]) -> list[str]:
 
 def final_val(run: dict, metric: str) -> float:
     """The run's last epoch's validation value of `metric`; ConfigError when it has none."""
-    value = run["history"][-1].get(f"val_{metric}") if run.get("history") else None
-    if value is None:
+    last = run["history"][-1] if run.get("history") else {}
+    name = run.get("job") or "a run"
+    if f"val_{metric}" not in last:
         raise ConfigError(
-            f"--select-on val reads each run's validation {metric}, and "
-            f"{run.get('job') or 'a run'} has none (no validation split): tune with "
-            "python -m imbalance.tune, which holds one out, or give data.val_fraction=0.2"
+            f"--select-on val reads each run's validation {metric}, and {name} has none (no "
+            "validation split): tune with python -m imbalance.tune, which holds one out, or "
+            "give data.val_fraction=0.2"
         )
-    return value
+    if last[f"val_{metric}"] is None:
+        raise ConfigError(
+            f"{name}'s validation {metric} is undefined (a class without validation images): "
+            "select on another optimized_metric, e.g. optimized_metric=balanced_acc, or hold "
+            "out more with a larger data.val_fraction"
+        )
+    return last[f"val_{metric}"]
 
 
 def select(runs: list[dict]) -> tuple[list[dict], pd.DataFrame]:
     """The runs of each setting's selected grid point, their grid overrides dropped (so that
     the picked remedies compare as settings), and a table of the selection: per setting, the
-    point picked, its mean validation value over its seeds, the runner-up and the margin
-    (how much better the picked point's mean is; NaN without a runner-up)."""
+    point picked, its mean validation value over the seeds that every point of the setting
+    finished (`seeds`), the runner-up and the margin (how much better the picked point's mean
+    is; NaN without a runner-up), and the points ranked on fewer seeds than they ran.
+
+    Raises ConfigError when the grid points of a setting share no seed."""
     keys = grid_keys(runs)
     metric = runs[0]["config"]["optimized_metric"]
     lower_better = metric in LOWER_IS_BETTER
@@ -44,27 +56,34 @@ def select(runs: list[dict]) -> tuple[list[dict], pd.DataFrame]:
         {
             "index": i,
             **{column: str(value) for column, value in setting_of(run, settings).items()},
-            "point": ", ".join(
-                f"{key}={value}" for key, value in overrides_of(run).items() if key in keys
-            ),
+            "point": _point(run, keys),
+            "seeds": str(tuple(seeds(run).values())),
             "val": final_val(run, metric),
         }
         for i, run in enumerate(runs)
     )
     kept, rows = [], []
     for setting, group in frame.groupby(settings, sort=False):
-        means = group.groupby("point", sort=False)["val"].agg(["mean", "count"])
-        ranked = means.sort_values("mean", ascending=lower_better, kind="stable")
-        best, value = ranked.index[0], ranked["mean"].iloc[0]
-        second = ranked.iloc[1] if len(ranked) > 1 else None
+        described = ", ".join(f"{c}={v}" for c, v in zip(settings, setting, strict=True))
+        ran = {point: set(done["seeds"]) for point, done in group.groupby("point", sort=False)}
+        shared = set.intersection(*ran.values())
+        if not shared:
+            raise ConfigError(
+                f"the grid points of {described} share no seed, so none compares with another: "
+                "run the missing jobs (the same imbalance.tune command runs only those)"
+            )
+        means = group[group["seeds"].isin(shared)].groupby("point", sort=False)["val"].mean()
+        ranked = means.sort_values(ascending=lower_better, kind="stable")
+        best = ranked.index[0]
         rows.append(
             {
                 **dict(zip(settings, setting, strict=True)),
                 "picked": best or "(no grid)",
-                f"val_{metric}": value,
-                "seeds": int(ranked["count"].iloc[0]),
-                "runner_up": "" if second is None else ranked.index[1],
-                "margin": float("nan") if second is None else abs(value - second["mean"]),
+                f"val_{metric}": ranked.iloc[0],
+                "seeds": len(shared),
+                "runner_up": ranked.index[1] if len(ranked) > 1 else "",
+                "margin": abs(ranked.iloc[0] - ranked.iloc[1]) if len(ranked) > 1 else math.nan,
+                "ranked_on_fewer_seeds": "; ".join(p for p, s in ran.items() if s != shared),
             }
         )
         kept += group.loc[group["point"] == best, "index"].tolist()
