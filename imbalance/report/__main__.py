@@ -82,6 +82,8 @@ def write_report(
     # Checked before anything is written: a wrong baseline leaves the directory as it was.
     compared = paired.parse_baseline(baseline, each_run, columns) if baseline else None
     context = describe(sweep, columns)
+    if select_on:
+        context += f"; each setting at its grid point picked on the {select_on} split"
     missing = "".join(f"\n- {job}" for job in sweep.missing)
     missing = f"\n\nMissing jobs, left out:{missing}\n" if missing else "\n"
     untested = "".join(
