@@ -8,6 +8,7 @@ from imbalance.data.subsets import (
     exponential_sizes,
     largest_fitting,
     linear_sizes,
+    long_tail_sizes,
     minority_count,
     natural_sizes,
     nested_selection,
@@ -220,7 +221,8 @@ def test_every_profile_is_nested_across_ratios_for_every_class(profile):
 
 
 def test_unknown_profile_and_too_few_classes_are_refused():
-    with pytest.raises(ConfigError, match="^profile=zipf is not one of step, linear, exponential$"):
+    every = "step, linear, exponential, long_tail"
+    with pytest.raises(ConfigError, match=f"^profile=zipf is not one of {every}$"):
         profile_sizes("zipf", IS_MINORITY, 32, 3)
     with pytest.raises(ConfigError, match="at least 2 classes"):
         linear_sizes(1, 32, 3)
@@ -319,3 +321,19 @@ def test_the_data_imbalance_is_the_largest_class_over_the_smallest():
     assert data_imbalance([91, 28, 8, 3]) == pytest.approx(91 / 3)
     assert data_imbalance([5, 5]) == 1
     assert data_imbalance([5, 0]) is None
+
+
+def test_the_fields_long_tail_anchors_the_largest_class_and_lets_the_total_fall():
+    # 5000 * 0.01^(i/9): 5000, 2997.4, 1796.9, 1077.2, 645.7, 387.1, 232.1, 139.1, 83.4, 50,
+    # rounded down as Cao et al.'s code rounds.
+    sizes = profile_sizes("long_tail", [False] * 10, per_class=5000, ratio=100)
+    assert sizes == [5000, 2997, 1796, 1077, 645, 387, 232, 139, 83, 50]
+    # The training totals of CIFAR-10-LT and CIFAR-100-LT at 100, 50 and 10 (Cao et al. 2019).
+    totals = {
+        (10, 5000): [12_406, 13_996, 20_431],
+        (100, 500): [10_847, 12_608, 19_573],
+    }
+    for (classes, largest), expected in totals.items():
+        drawn = [sum(long_tail_sizes(classes, largest, ratio)) for ratio in (100, 50, 10)]
+        assert drawn == expected
+    assert long_tail_sizes(4, 32, 1) == [32] * 4 and "long_tail" in DRAWN

@@ -136,18 +136,18 @@ def test_tune_runs_every_grid_point_and_a_rerun_skips_them(tmp_path):
     from imbalance.tune import main as tune
 
     sweep = tmp_path / "tuned"
-    args = ["remedy=none,focal", "seed=0,1", *TINY]
+    args = ["remedy=none,focal", "seed=0", *TINY]
     args += ["trainer.max_epochs=1", f"hydra.sweep.dir={sweep}", "trainer.accelerator=cpu"]
     result = run_main(*args, cwd=tmp_path, main=tune)
     assert result.returncode == 0, result.stderr[-3000:]
     jobs = sorted(path.parent.name for path in sweep.glob("*/results.json"))
+    # The seed, shared by every job, is left out of the names.
     assert jobs == sorted(
-        [f"remedy=none,seed={seed}" for seed in (0, 1)]
-        + [f"remedy.loss.gamma={g},remedy=focal,seed={s}" for g in (0.5, 1.0, 2.0) for s in (0, 1)]
+        ["remedy=none"] + [f"remedy.loss.gamma={g},remedy=focal" for g in (0.5, 1.0, 2.0)]
     )
     run = json.loads((sweep / jobs[0] / "results.json").read_text())
     assert "data.val_fraction=0.2" in run["overrides"] and "val_balanced_acc" in run["history"][-1]
     assert report([str(sweep), "--baseline", "remedy=none", "--select-on", "val"]) == 0
     assert "remedy.loss.gamma=" in (sweep / "selection.md").read_text()
     again = run_main(*args, cwd=tmp_path, main=tune)
-    assert again.returncode == 0 and again.stdout.count("skipped: ") == len(jobs) == 8
+    assert again.returncode == 0 and again.stdout.count("skipped: ") == len(jobs) == 4

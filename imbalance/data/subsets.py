@@ -5,7 +5,11 @@ between the largest and the smallest class; the total stays N * b within roundin
 
 - step (Buda et al. 2017): k minority classes of n_min, N - k majority classes of n_max;
 - linear (Buda et al. 2018): sizes fall linearly from n_max to n_min in the order of the classes;
-- exponential (long tail, as CIFAR-10-LT, Cui et al. 2019): n_i proportional to rho^(-i/(N-1)).
+- exponential (a long tail at the study's total): n_i proportional to rho^(-i/(N-1)).
+
+The field's long tail anchors the largest class instead and lets the total fall as rho rises
+(`long_tail`, Cao et al. 2019 and Cui et al. 2019's CIFAR-10-LT and CIFAR-100-LT): the first
+class keeps b images, class i int(b * (1/rho)^(i/(N-1))).
 
 The natural profile draws no sizes: every image of every class, as the source has it
 (`natural_sizes`).
@@ -23,9 +27,9 @@ import numpy as np
 
 from imbalance.errors import ConfigError
 
-PROFILES = ("step", "linear", "exponential", "natural")
+PROFILES = ("step", "linear", "exponential", "long_tail", "natural")
 # The profiles that draw class sizes from a ratio; natural takes them from the data.
-DRAWN = ("step", "linear", "exponential")
+DRAWN = ("step", "linear", "exponential", "long_tail")
 
 
 def round_half_up(x: float) -> int:
@@ -95,6 +99,15 @@ def exponential_sizes(num_classes: int, per_class: int, ratio: float) -> list[in
     return _sizes([ratio ** ((steps - i) / steps) for i in range(num_classes)], per_class)
 
 
+def long_tail_sizes(num_classes: int, per_class: int, ratio: float) -> list[int]:
+    """The field's long tail: the first class keeps b = `per_class` images and class i has
+    int(b * (1/rho)^(i/(N-1))), rounded down as Cao et al.'s and Cui et al.'s code does, so
+    that b = 5,000 gives CIFAR-10-LT's 12,406 training images at 100:1."""
+    _check_sizes(num_classes, per_class, ratio)
+    steps = num_classes - 1.0
+    return [int(per_class * (1 / ratio) ** (i / steps)) for i in range(num_classes)]
+
+
 def profile_sizes(
     profile: str, is_minority: Sequence[bool], per_class: int, ratio: float
 ) -> list[int]:
@@ -105,6 +118,8 @@ def profile_sizes(
         return linear_sizes(len(is_minority), per_class, ratio)
     if profile == "exponential":
         return exponential_sizes(len(is_minority), per_class, ratio)
+    if profile == "long_tail":
+        return long_tail_sizes(len(is_minority), per_class, ratio)
     raise ConfigError(f"profile={profile} is not one of {', '.join(DRAWN)}")
 
 

@@ -1,0 +1,126 @@
+"""Any classification network of torchvision, by name, its last layer sized to the classes."""
+
+import logging
+import os
+from collections.abc import Mapping
+
+import torch
+import torchvision
+from torch import nn
+from torchvision.models import get_model_builder, get_weight, list_models
+
+from imbalance.errors import ConfigError
+from imbalance.model import HEADS, CosineLinear, InputLayer
+
+log = logging.getLogger(__name__)
+
+
+def _last_linear(net: nn.Module) -> tuple[nn.Module, str, nn.Linear]:
+    """The network's last nn.Linear (its classifier), with its parent and attribute name."""
+    found = [
+        (name, module) for name, module in net.named_modules() if isinstance(module, nn.Linear)
+    ]
+    if not found:
+        raise ConfigError(
+            "this torchvision network has no linear last layer to size to the classes"
+        )
+    path, last = found[-1]
+    parent_path, _, attribute = path.rpartition(".")
+    return net.get_submodule(parent_path), attribute, last
+
+
+class TorchvisionNet(nn.Module):
+    """torchvision's network `name` (`torchvision.models.list_models()`), with `weights` None
+    (initialised as torchvision does), a torchvision weights name (`ResNet18_Weights.DEFAULT`,
+    downloaded by torchvision when not in its cache) or a file of weights (a state dict saved by
+    `torch.save`, read with `weights_only=True`). Its last linear layer is replaced by one of
+    `num_classes` outputs (or the remedy's cosine `head`), after `dropout`.
+
+    Pixels are scaled by `input_scale` and zero-centred by the mean training image (`input`, as
+    the study's CNN); a greyscale image is repeated into the three channels torchvision's
+    networks take. Batch norm is the network's own: `batch_norm` does not change it.
+    """
+
+    def __init__(
+        self,
+        name: str,
+        in_channels: int,
+        input_size: int,
+        num_classes: int,
+        weights: str | None = None,
+        input_scale: float = 1 / 255,
+        zero_center: bool = True,
+        batch_norm: bool = True,
+        dropout: float = 0.0,
+        channels_last: bool = True,
+        head: Mapping | None = None,
+    ):
+        super().__init__()
+        head = dict(head or {"type": "linear"})
+        if head.get("type") not in HEADS:
+            raise ConfigError(
+                f"remedy.head type={head.get('type')} is not one of {', '.join(HEADS)}"
+            )
+        try:
+            builder = get_model_builder(name)
+        except ValueError:
+            names = list_models(module=torchvision.models)
+            raise ConfigError(
+                f"model.name={name} is not one of torchvision's {len(names)} classification "
+                f"networks, e.g. resnet18, resnet50, mobilenet_v3_small, efficientnet_b0, "
+                f"convnext_tiny, vit_b_16"
+            ) from None
+        self.body = builder(weights=self._torchvision_weights(weights))
+        if weights is not None and os.path.exists(os.path.expanduser(weights)):
+            self._load(os.path.expanduser(weights))
+        if not batch_norm:
+            log.info(f"{name} keeps its own normalisation layers: reg.batch_norm=false leaves them")
+        parent, attribute, old = _last_linear(self.body)
+        setattr(parent, attribute, nn.Identity())
+        last = (
+            CosineLinear(old.in_features, num_classes, head.get("scale", 1.0))
+            if head["type"] == "cosine"
+            else nn.Linear(old.in_features, num_classes)
+        )
+        self.classifier = nn.Sequential(*([nn.Dropout(dropout)] if dropout > 0 else []), last)
+        self.input = InputLayer(in_channels, input_size, input_scale, zero_center)
+        self.in_channels = in_channels
+        self.memory_format = torch.channels_last if channels_last else torch.contiguous_format
+        self.to(memory_format=self.memory_format)
+
+    @staticmethod
+    def _torchvision_weights(weights: str | None):
+        """torchvision's weights enum for a weights name; None for none or a file."""
+        if weights is None or os.path.exists(os.path.expanduser(weights)):
+            return None
+        try:
+            return get_weight(weights)
+        except (ValueError, AttributeError):
+            raise ConfigError(
+                f"model.weights={weights} is neither a file nor a torchvision weights name such "
+                "as ResNet18_Weights.IMAGENET1K_V1 (torchvision.models.get_model_weights(name) "
+                "lists a network's); null trains from scratch"
+            ) from None
+
+    def _load(self, path: str) -> None:
+        try:
+            state = torch.load(path, map_location="cpu", weights_only=True)
+            self.body.load_state_dict(state)
+        except Exception as error:  # noqa: BLE001 - any unreadable or mismatched file reads the same
+            reason = " ".join(str(error).split())[:300]
+            raise ConfigError(
+                f"model.weights={path} is not a state dict of this network ({reason}); save one "
+                "with torch.save(net.state_dict(), path)"
+            ) from None
+
+    def reset_last_layer(self) -> None:
+        """The last layer drawn afresh (classifier re-training)."""
+        self.classifier[-1].reset_parameters()
+
+    def forward(self, pixels: torch.Tensor) -> torch.Tensor:
+        """Logits for images in 0-255 pixel values, float [n, C, H, W]."""
+        images = self.input(pixels)
+        if self.in_channels == 1:
+            images = images.expand(-1, 3, -1, -1)
+        images = images.contiguous(memory_format=self.memory_format)
+        return self.classifier(self.body(images))

@@ -1,0 +1,42 @@
+"""torchvision's networks by name: built, sized to the classes, and loaded from a local file."""
+
+import pytest
+import torch
+import torchvision
+
+from imbalance.errors import ConfigError
+from imbalance.models.named import TorchvisionNet
+
+
+def test_a_torchvision_network_by_name_ends_in_a_layer_per_class():
+    net = TorchvisionNet("resnet18", in_channels=3, input_size=32, num_classes=7)
+    assert isinstance(net.body.fc, torch.nn.Identity)  # torchvision's 1000-way layer is gone
+    last = net.classifier[-1]
+    assert (last.in_features, last.out_features) == (512, 7)
+    assert net(torch.rand(2, 3, 32, 32) * 255).shape == (2, 7)
+    grey = TorchvisionNet("mobilenet_v3_small", in_channels=1, input_size=32, num_classes=4)
+    assert grey(torch.rand(2, 1, 32, 32) * 255).shape == (2, 4)  # repeated into 3 channels
+
+
+def test_weights_come_from_a_local_file_read_without_running_code(tmp_path):
+    torch.manual_seed(3)
+    saved = torchvision.models.resnet18()
+    path = tmp_path / "resnet18.pt"
+    torch.save(saved.state_dict(), path)
+    torch.manual_seed(4)  # a fresh network would differ
+    net = TorchvisionNet("resnet18", 3, 32, 10, weights=str(path))
+    assert torch.equal(net.body.conv1.weight, saved.conv1.weight)
+    assert torch.equal(net.body.layer4[1].bn2.running_var, saved.layer4[1].bn2.running_var)
+    other = tmp_path / "other.pt"
+    torch.save({"conv1.weight": torch.zeros(1)}, other)  # another network's
+    with pytest.raises(ConfigError, match=r"^model.weights=.*other.pt is not a state dict of this"):
+        TorchvisionNet("resnet18", 3, 32, 10, weights=str(other))
+
+
+def test_unknown_names_and_weights_are_one_line():
+    with pytest.raises(
+        ConfigError, match=r"^model.name=resnet1000 is not one of torchvision's \d+"
+    ):
+        TorchvisionNet("resnet1000", 3, 32, 10)
+    with pytest.raises(ConfigError, match="^model.weights=Nope.X is neither a file nor a torch"):
+        TorchvisionNet("resnet18", 3, 32, 10, weights="Nope.X")
