@@ -10,16 +10,20 @@ from imbalance.errors import ConfigError
 
 
 class InputLayer(nn.Module):
-    """MATLAB's image input layer: pixel values times `scale`, minus the mean training image.
+    """MATLAB's image input layer: pixel values times `scale`, minus the mean training image;
+    a greyscale image repeated into `out_channels` where a network takes more (torchvision's).
 
     The mean starts at zero and is set from the training set with `set_mean` before training; it is
     a buffer, so it travels with the weights.
     """
 
-    def __init__(self, channels: int, size: int, scale: float, zero_center: bool):
+    def __init__(
+        self, channels: int, size: int, scale: float, zero_center: bool, out_channels: int = 0
+    ):
         super().__init__()
         self.scale = scale
         self.zero_center = zero_center
+        self.out_channels = out_channels if channels == 1 else 0
         self.register_buffer("mean", torch.zeros(channels, size, size))
 
     def set_mean(self, mean_image: torch.Tensor) -> None:
@@ -27,7 +31,8 @@ class InputLayer(nn.Module):
             self.mean.copy_(mean_image)
 
     def forward(self, pixels: torch.Tensor) -> torch.Tensor:
-        return (pixels - self.mean) * self.scale
+        images = (pixels - self.mean) * self.scale
+        return images.expand(-1, self.out_channels, -1, -1) if self.out_channels else images
 
 
 class CosineLinear(nn.Module):
@@ -52,7 +57,44 @@ class CosineLinear(nn.Module):
 HEADS = ("linear", "cosine")
 
 
-class CNN(nn.Module):
+def last_layer(in_features: int, num_classes: int, head: Mapping | None) -> nn.Module:
+    """A network's last layer: linear, or the remedy's `head` `{type: cosine, scale: s}`
+    (`CosineLinear`). Raises ConfigError for another type."""
+    head = dict(head or {"type": "linear"})
+    if head.get("type") not in HEADS:
+        raise ConfigError(f"remedy.head type={head.get('type')} is not one of {', '.join(HEADS)}")
+    if head["type"] == "cosine":
+        return CosineLinear(in_features, num_classes, head.get("scale", 1.0))
+    return nn.Linear(in_features, num_classes)
+
+
+class Network(nn.Module):
+    """What a run uses of a network: `input` (pixels scaled and zero-centred), `features`,
+    `classifier` (its last layer last), `memory_format`, and `_initialise` for a layer drawn
+    afresh."""
+
+    input: InputLayer
+    features: nn.Module
+    classifier: nn.Sequential
+    memory_format: torch.memory_format
+
+    def _initialise(self, module: nn.Module) -> None:
+        pass  # the layer's own initialisation
+
+    def reset_last_layer(self) -> None:
+        """The last layer drawn afresh from the network's initialisation (classifier
+        re-training)."""
+        last = self.classifier[-1]
+        last.reset_parameters()
+        self._initialise(last)
+
+    def forward(self, pixels: torch.Tensor) -> torch.Tensor:
+        """Logits for images in 0-255 pixel values, float [n, C, H, W]."""
+        images = self.input(pixels).contiguous(memory_format=self.memory_format)
+        return self.classifier(self.features(images))
+
+
+class CNN(Network):
     """Convolutions (each: conv, [batch norm], ReLU, [max pool]) then fully connected layers.
 
     `layers` holds dicts: `{type: conv, out, kernel, stride, padding, pool, pool_stride}` or
@@ -77,11 +119,6 @@ class CNN(nn.Module):
         head: Mapping | None = None,
     ):
         super().__init__()
-        head = dict(head or {"type": "linear"})
-        if head.get("type") not in HEADS:
-            raise ConfigError(
-                f"remedy.head type={head.get('type')} is not one of {', '.join(HEADS)}"
-            )
         convs = [spec for spec in layers if spec.get("type") == "conv"]
         fcs = [spec for spec in layers if spec.get("type") == "fc"]
         if len(convs) + len(fcs) != len(layers) or layers[-1].get("type") != "fc":
@@ -121,10 +158,7 @@ class CNN(nn.Module):
             width = spec["out"]
         if dropout > 0:
             classifier.append(nn.Dropout(dropout))
-        if head["type"] == "cosine":
-            classifier.append(CosineLinear(width, num_classes, head.get("scale", 1.0)))
-        else:
-            classifier.append(nn.Linear(width, num_classes))
+        classifier.append(last_layer(width, num_classes, head))
         self.classifier = nn.Sequential(*classifier)
 
         self.init_std = init_std
@@ -142,15 +176,3 @@ class CNN(nn.Module):
             nn.init.normal_(module.weight, 0.0, self.init_std)
             if getattr(module, "bias", None) is not None:
                 nn.init.zeros_(module.bias)
-
-    def reset_last_layer(self) -> None:
-        """The last layer drawn afresh from the network's initialisation (classifier
-        re-training)."""
-        last = self.classifier[-1]
-        last.reset_parameters()
-        self._initialise(last)
-
-    def forward(self, pixels: torch.Tensor) -> torch.Tensor:
-        """Logits for images in 0-255 pixel values, float [n, C, H, W]."""
-        images = self.input(pixels).contiguous(memory_format=self.memory_format)
-        return self.classifier(self.features(images))

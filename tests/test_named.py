@@ -10,7 +10,7 @@ from imbalance.models.named import TorchvisionNet
 
 def test_a_torchvision_network_by_name_ends_in_a_layer_per_class():
     net = TorchvisionNet("resnet18", in_channels=3, input_size=32, num_classes=7)
-    assert isinstance(net.body.fc, torch.nn.Identity)  # torchvision's 1000-way layer is gone
+    assert isinstance(net.features.fc, torch.nn.Identity)  # torchvision's 1000-way layer is gone
     last = net.classifier[-1]
     assert (last.in_features, last.out_features) == (512, 7)
     assert net(torch.rand(2, 3, 32, 32) * 255).shape == (2, 7)
@@ -25,8 +25,8 @@ def test_weights_come_from_a_local_file_read_without_running_code(tmp_path):
     torch.save(saved.state_dict(), path)
     torch.manual_seed(4)  # a fresh network would differ
     net = TorchvisionNet("resnet18", 3, 32, 10, weights=str(path))
-    assert torch.equal(net.body.conv1.weight, saved.conv1.weight)
-    assert torch.equal(net.body.layer4[1].bn2.running_var, saved.layer4[1].bn2.running_var)
+    assert torch.equal(net.features.conv1.weight, saved.conv1.weight)
+    assert torch.equal(net.features.layer4[1].bn2.running_var, saved.layer4[1].bn2.running_var)
     other = tmp_path / "other.pt"
     torch.save({"conv1.weight": torch.zeros(1)}, other)  # another network's
     with pytest.raises(ConfigError, match=r"^model.weights=.*other.pt is not a state dict of this"):

@@ -367,7 +367,6 @@ def test_bad_remedy_settings_are_one_line(config):
         build(config("remedy=drw", "remedy.loss.drw_epoch=60", "data.per_class=8"))
     with pytest.raises(ConfigError, match="^remedy.stage2.epochs=0 must be at least 1$"):
         build(config("remedy=crt", "remedy.stage2.epochs=0", "data.per_class=8"))
-    # The default DRW epoch fits a short run: the last epoch at most.
     with pytest.raises(ConfigError, match="^remedy.sampler.drw_epoch=9 is beyond trainer.max_"):
         build(config("remedy=drs", "remedy.sampler.drw_epoch=9", "trainer.max_epochs=3"))
     with pytest.raises(ConfigError, match="^remedy.stage2.reinit=true would draw the last layer"):
@@ -376,6 +375,7 @@ def test_bad_remedy_settings_are_one_line(config):
         build(config("remedy=lws", "remedy.stage2=null", "data.per_class=8"))
     with pytest.raises(ConfigError, match="^remedy.mix: tau=2 is outside"):
         build(config("remedy=remix", "remedy.mix.tau=2", "data.per_class=8"))
+    # The default DRW epoch fits a short run: the last epoch at most.
     assert config("remedy=drw", "trainer.max_epochs=3").remedy.loss.drw_epoch == 3
     assert config("remedy=drw").remedy.loss.drw_epoch == 25
     assert config("remedy=drw", "experiment=paper").remedy.loss.drw_epoch == 10

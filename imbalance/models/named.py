@@ -10,7 +10,7 @@ from torch import nn
 from torchvision.models import get_model_builder, get_weight, list_models
 
 from imbalance.errors import ConfigError
-from imbalance.model import HEADS, CosineLinear, InputLayer
+from imbalance.model import InputLayer, Network, last_layer
 
 log = logging.getLogger(__name__)
 
@@ -29,7 +29,7 @@ def _last_linear(net: nn.Module) -> tuple[nn.Module, str, nn.Linear]:
     return net.get_submodule(parent_path), attribute, last
 
 
-class TorchvisionNet(nn.Module):
+class TorchvisionNet(Network):
     """torchvision's network `name` (`torchvision.models.list_models()`), with `weights` None
     (initialised as torchvision does), a torchvision weights name (`ResNet18_Weights.DEFAULT`,
     downloaded by torchvision when not in its cache) or a file of weights (a state dict saved by
@@ -56,11 +56,6 @@ class TorchvisionNet(nn.Module):
         head: Mapping | None = None,
     ):
         super().__init__()
-        head = dict(head or {"type": "linear"})
-        if head.get("type") not in HEADS:
-            raise ConfigError(
-                f"remedy.head type={head.get('type')} is not one of {', '.join(HEADS)}"
-            )
         try:
             builder = get_model_builder(name)
         except ValueError:
@@ -70,21 +65,16 @@ class TorchvisionNet(nn.Module):
                 f"networks, e.g. resnet18, resnet50, mobilenet_v3_small, efficientnet_b0, "
                 f"convnext_tiny, vit_b_16"
             ) from None
-        self.body = builder(weights=self._torchvision_weights(weights))
+        self.features = builder(weights=self._torchvision_weights(weights))
         if weights is not None and os.path.exists(os.path.expanduser(weights)):
             self._load(os.path.expanduser(weights))
         if not batch_norm:
             log.info(f"{name} keeps its own normalisation layers: reg.batch_norm=false leaves them")
-        parent, attribute, old = _last_linear(self.body)
+        parent, attribute, old = _last_linear(self.features)
         setattr(parent, attribute, nn.Identity())
-        last = (
-            CosineLinear(old.in_features, num_classes, head.get("scale", 1.0))
-            if head["type"] == "cosine"
-            else nn.Linear(old.in_features, num_classes)
-        )
+        last = last_layer(old.in_features, num_classes, head)
         self.classifier = nn.Sequential(*([nn.Dropout(dropout)] if dropout > 0 else []), last)
-        self.input = InputLayer(in_channels, input_size, input_scale, zero_center)
-        self.in_channels = in_channels
+        self.input = InputLayer(in_channels, input_size, input_scale, zero_center, out_channels=3)
         self.memory_format = torch.channels_last if channels_last else torch.contiguous_format
         self.to(memory_format=self.memory_format)
 
@@ -105,22 +95,10 @@ class TorchvisionNet(nn.Module):
     def _load(self, path: str) -> None:
         try:
             state = torch.load(path, map_location="cpu", weights_only=True)
-            self.body.load_state_dict(state)
+            self.features.load_state_dict(state)
         except Exception as error:  # noqa: BLE001 - any unreadable or mismatched file reads the same
             reason = " ".join(str(error).split())[:300]
             raise ConfigError(
                 f"model.weights={path} is not a state dict of this network ({reason}); save one "
                 "with torch.save(net.state_dict(), path)"
             ) from None
-
-    def reset_last_layer(self) -> None:
-        """The last layer drawn afresh (classifier re-training)."""
-        self.classifier[-1].reset_parameters()
-
-    def forward(self, pixels: torch.Tensor) -> torch.Tensor:
-        """Logits for images in 0-255 pixel values, float [n, C, H, W]."""
-        images = self.input(pixels)
-        if self.in_channels == 1:
-            images = images.expand(-1, 3, -1, -1)
-        images = images.contiguous(memory_format=self.memory_format)
-        return self.classifier(self.body(images))

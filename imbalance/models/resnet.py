@@ -9,7 +9,7 @@ import torch.nn.functional as F
 from torch import nn
 
 from imbalance.errors import ConfigError
-from imbalance.model import HEADS, CosineLinear, InputLayer
+from imbalance.model import InputLayer, Network, last_layer
 
 log = logging.getLogger(__name__)
 
@@ -38,7 +38,7 @@ class BasicBlock(nn.Module):
         return F.relu(out + shortcut)
 
 
-class ResNet32(nn.Module):
+class ResNet32(Network):
     """A 3 x 3 convolution of 16 channels, then three stages of `blocks` basic blocks (5 for
     ResNet-32: 6 * 5 + 2 = 32 layers) of 16, 32 and 64 channels, the last two starting at
     stride 2, global average pooling and the last layer; Kaiming-normal initialisation.
@@ -63,11 +63,6 @@ class ResNet32(nn.Module):
         head: Mapping | None = None,
     ):
         super().__init__()
-        head = dict(head or {"type": "linear"})
-        if head.get("type") not in HEADS:
-            raise ConfigError(
-                f"remedy.head type={head.get('type')} is not one of {', '.join(HEADS)}"
-            )
         if blocks < 1:
             raise ConfigError(f"model.blocks={blocks} must be at least 1")
         if not batch_norm:
@@ -86,11 +81,7 @@ class ResNet32(nn.Module):
             nn.AdaptiveAvgPool2d(1),
             nn.Flatten(),
         )
-        last = (
-            CosineLinear(64, num_classes, head.get("scale", 1.0))
-            if head["type"] == "cosine"
-            else nn.Linear(64, num_classes)
-        )
+        last = last_layer(64, num_classes, head)
         self.classifier = nn.Sequential(*([nn.Dropout(dropout)] if dropout > 0 else []), last)
         for module in self.modules():
             self._initialise(module)
@@ -101,15 +92,3 @@ class ResNet32(nn.Module):
     def _initialise(module: nn.Module) -> None:
         if isinstance(module, nn.Conv2d | nn.Linear):
             nn.init.kaiming_normal_(module.weight)
-
-    def reset_last_layer(self) -> None:
-        """The last layer drawn afresh from the network's initialisation (classifier
-        re-training)."""
-        last = self.classifier[-1]
-        last.reset_parameters()
-        self._initialise(last)
-
-    def forward(self, pixels: torch.Tensor) -> torch.Tensor:
-        """Logits for images in 0-255 pixel values, float [n, C, H, W]."""
-        images = self.input(pixels).contiguous(memory_format=self.memory_format)
-        return self.classifier(self.features(images))
