@@ -52,7 +52,6 @@ def grid_jobs(job: Sequence[str], config: DictConfig) -> list[list[str]]:
     Raises ConfigError when the command line itself sets data.val_fraction=0 (no validation
     split), and for a grid key that names no setting of the remedy."""
     given = {override.split("=", 1)[0].lstrip("+~") for override in job}
-    points = [list(job)]
     has_val = OmegaConf.select(config, "data.val_fraction", default=0) or OmegaConf.select(
         config, "data.source.val", default=None
     )
@@ -61,8 +60,7 @@ def grid_jobs(job: Sequence[str], config: DictConfig) -> list[list[str]]:
             "imbalance.tune picks each remedy's values on the validation split, and "
             "data.val_fraction=0 holds none out: give one, e.g. data.val_fraction=0.2"
         )
-    if not has_val:
-        points = [[*job, f"data.val_fraction={VAL_FRACTION}"]]
+    points = [[*job, *([] if has_val else [f"data.val_fraction={VAL_FRACTION}"])]]
     remedy = OmegaConf.select(config, "hydra.runtime.choices.remedy", default="this remedy")
     grid = config.remedy.get("grid")
     grid = OmegaConf.to_container(grid, resolve=True) if grid else {}

@@ -360,23 +360,40 @@ def test_a_second_stage_on_several_devices_is_refused(config):
         check_launch(trainer, RunMode.RUN, cfg.remedy)
 
 
-def test_bad_remedy_settings_are_one_line(config):
-    with pytest.raises(ConfigError, match="^remedy.correction.tau=auto chooses tau on the valid"):
-        build(config("remedy=threshold", "remedy.correction.tau=auto", "data.per_class=8"))
-    with pytest.raises(ConfigError, match="^remedy.loss.drw_epoch=60 is beyond trainer.max_epochs"):
-        build(config("remedy=drw", "remedy.loss.drw_epoch=60", "data.per_class=8"))
-    with pytest.raises(ConfigError, match="^remedy.stage2.epochs=0 must be at least 1$"):
-        build(config("remedy=crt", "remedy.stage2.epochs=0", "data.per_class=8"))
-    with pytest.raises(ConfigError, match="^remedy.sampler.drw_epoch=9 is beyond trainer.max_"):
-        build(config("remedy=drs", "remedy.sampler.drw_epoch=9", "trainer.max_epochs=3"))
-    with pytest.raises(ConfigError, match="^remedy.stage2.reinit=true would draw the last layer"):
-        build(config("remedy=lws", "remedy.stage2.reinit=true", "data.per_class=8"))
-    with pytest.raises(ConfigError, match="^LWS's scales .* and this remedy has no such stage"):
-        build(config("remedy=lws", "remedy.stage2=null", "data.per_class=8"))
-    with pytest.raises(ConfigError, match="^remedy.mix: tau=2 is outside"):
-        build(config("remedy=remix", "remedy.mix.tau=2", "data.per_class=8"))
-    # The default DRW epoch fits a short run: the last epoch at most.
-    assert config("remedy=drw", "trainer.max_epochs=3").remedy.loss.drw_epoch == 3
+@pytest.mark.parametrize(
+    "overrides, line",
+    [
+        (
+            ["remedy=threshold", "remedy.correction.tau=auto"],
+            "^remedy.correction.tau=auto chooses tau on the valid",
+        ),
+        (
+            ["remedy=drw", "remedy.loss.drw_epoch=60"],
+            "^remedy.loss.drw_epoch=60 is beyond trainer.max_epochs",
+        ),
+        (["remedy=crt", "remedy.stage2.epochs=0"], "^remedy.stage2.epochs=0 must be at least 1$"),
+        (
+            ["remedy=drs", "remedy.sampler.drw_epoch=9", "trainer.max_epochs=3"],
+            "^remedy.sampler.drw_epoch=9 is beyond trainer.max_",
+        ),
+        (
+            ["remedy=lws", "remedy.stage2.reinit=true"],
+            "^remedy.stage2.reinit=true would draw the last layer",
+        ),
+        (
+            ["remedy=lws", "remedy.stage2=null"],
+            "^LWS's scales .* and this remedy has no such stage",
+        ),
+        (["remedy=remix", "remedy.mix.tau=2"], "^remedy.mix: tau=2 is outside"),
+    ],
+)
+def test_bad_remedy_settings_are_one_line(config, overrides, line):
+    with pytest.raises(ConfigError, match=line):
+        build(config(*overrides, "data.per_class=8"))
+
+
+def test_the_default_drw_epoch_fits_a_short_run(config):
+    assert config("remedy=drw", "trainer.max_epochs=3").remedy.loss.drw_epoch == 3  # the last
     assert config("remedy=drw").remedy.loss.drw_epoch == 25
     assert config("remedy=drw", "experiment=paper").remedy.loss.drw_epoch == 10
 

@@ -88,18 +88,17 @@ class Sweeper(BasicSweeper):
         sweep_dir = Path(self.config.hydra.sweep.dir)
         if self.grid:
             try:
-                jobs = self.grid_points(parsed)
+                points = self.grid_points(parsed)
             except ConfigError as error:
                 print(f"error: {error}", file=sys.stderr)
                 sys.exit(2)
-            size = self.max_batch_size or len(jobs)
-            self.overrides = [jobs[start : start + size] for start in range(0, len(jobs), size)]
+            self.overrides = list(self.split_overrides_to_chunks(points, self.max_batch_size))
         else:
             self.overrides = self.split_arguments(parsed, self.max_batch_size)
         sweep_dir.mkdir(parents=True, exist_ok=True)
         OmegaConf.save(self.config, sweep_dir / "multirun.yaml")
         if self.grid:
-            atomic_write(sweep_dir / JOBS, lambda file: file.write(json.dumps(jobs).encode()))
+            atomic_write(sweep_dir / JOBS, lambda file: file.write(json.dumps(points).encode()))
         else:
             (sweep_dir / JOBS).unlink(missing_ok=True)  # an earlier grid sweep's, into this one
         returns, failed, launched = [], {}, 0

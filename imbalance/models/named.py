@@ -65,9 +65,12 @@ class TorchvisionNet(Network):
                 f"networks, e.g. resnet18, resnet50, mobilenet_v3_small, efficientnet_b0, "
                 f"convnext_tiny, vit_b_16"
             ) from None
-        self.features = builder(weights=self._torchvision_weights(weights))
-        if weights is not None and os.path.exists(os.path.expanduser(weights)):
-            self._load(os.path.expanduser(weights))
+        file = None if weights is None else os.path.expanduser(weights)
+        if file is not None and os.path.exists(file):
+            self.features = builder(weights=None)
+            self._load(file)
+        else:
+            self.features = builder(weights=self._torchvision_weights(weights))
         if not batch_norm:
             log.info(f"{name} keeps its own normalisation layers: reg.batch_norm=false leaves them")
         parent, attribute, old = _last_linear(self.features)
@@ -80,8 +83,8 @@ class TorchvisionNet(Network):
 
     @staticmethod
     def _torchvision_weights(weights: str | None):
-        """torchvision's weights enum for a weights name; None for none or a file."""
-        if weights is None or os.path.exists(os.path.expanduser(weights)):
+        """torchvision's weights enum for a weights name; None for none."""
+        if weights is None:
             return None
         try:
             return get_weight(weights)

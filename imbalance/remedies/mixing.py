@@ -78,7 +78,8 @@ class Remix(MixUp):
         ratio = self.counts[labels] / self.counts[others]
         share = torch.full(labels.shape, lam, device=labels.device)
         if lam < self.tau:
-            share[ratio >= self.kappa] = 0.0
+            # masked_fill, not share[mask] = ...: a boolean index waits for the GPU
+            share.masked_fill_(ratio >= self.kappa, 0.0)
         if 1 - lam < self.tau:
-            share[ratio * self.kappa <= 1] = 1.0
+            share.masked_fill_(ratio * self.kappa <= 1, 1.0)
         return share
