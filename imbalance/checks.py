@@ -11,7 +11,8 @@ import os
 import re
 from collections.abc import Sequence
 
-from hydra.utils import get_object
+import torch
+from hydra.utils import get_object, instantiate
 from omegaconf import DictConfig, ListConfig, OmegaConf
 
 from imbalance.data.datamodule import expand
@@ -38,8 +39,9 @@ NUMBERS = {
     "data.val_fraction": int | float,
     "optim.lr": int | float,
     "optim.momentum": int | float,
-    "optim.lr_step_epochs": int,
-    "optim.lr_gamma": int | float,
+    "optim.schedule.warmup_epochs": int,
+    "optim.schedule.gamma": int | float,
+    "optim.schedule.every": int,
     "reg.weight_decay": int | float,
     "reg.dropout": int | float,
     "reg.label_smoothing": int | float,
@@ -54,7 +56,7 @@ NUMBERS = {
 }
 REQUIRED = (
     "ratio", "mu", "seed", "data.seed", "trainer.max_epochs",
-    "optim.lr", "optim.momentum", "optim.lr_step_epochs", "optim.lr_gamma",
+    "optim.lr", "optim.momentum",
     "reg.weight_decay", "reg.dropout", "reg.label_smoothing", "checkpoint_every_s",
 )  # fmt: skip
 # The ranges of plain settings: beyond them a run fails midway inside torch, or trains on a
@@ -62,8 +64,6 @@ REQUIRED = (
 RANGES = {
     "optim.lr": ("finite and at least 0", lambda value: 0 <= value < math.inf),  # 0: frozen
     "optim.momentum": ("within [0, 1]", lambda value: 0 <= value <= 1),
-    "optim.lr_step_epochs": ("at least 1", lambda value: value >= 1),
-    "optim.lr_gamma": ("finite and greater than 0", lambda value: 0 < value < math.inf),
     "reg.weight_decay": ("finite and at least 0", lambda value: 0 <= value < math.inf),
     "reg.dropout": ("within [0, 1)", lambda value: 0 <= value < 1),
     "reg.label_smoothing": ("within [0, 1]", lambda value: 0 <= value <= 1),
@@ -77,8 +77,8 @@ RANGES = {
 def check_config(cfg: DictConfig, overrides: Sequence[str] = ()) -> None:
     """Raises ConfigError for paths that do not exist and missing values (in one line, the paths
     first), NUMBERS that are not numbers, seeds, epochs and RANGES out of range, an unknown
-    optimized_metric, keys that nothing reads (`unread_keys`), and step-only settings given on
-    the command line (`overrides`) for another profile."""
+    optimized_metric, keys that nothing reads (`unread_keys`), step-only settings given on
+    the command line (`overrides`) for another profile, and a schedule that cannot be built."""
     step = cfg.profile == "step"
     missing = sorted(
         {key for key in OmegaConf.missing_keys(cfg) if step or key != "data.minority"}
@@ -146,6 +146,18 @@ def check_config(cfg: DictConfig, overrides: Sequence[str] = ()) -> None:
     if unread:
         key, reader = unread[0]
         raise ConfigError(f"{key} is a key that nothing reads ({reader}); drop it or fix its name")
+    check_schedule(cfg.optim)
+
+
+def check_schedule(optim: DictConfig) -> None:
+    """Builds `optim.schedule` once on a stand-in optimizer, so that a schedule that cannot be
+    followed stops the run here (EpochSchedule's own ConfigError, or torch's refusal)."""
+    stand_in = torch.optim.SGD([torch.zeros(1, requires_grad=True)], lr=optim.lr)
+    try:
+        instantiate(optim.schedule)(stand_in)
+    except (TypeError, ValueError) as error:
+        reason = " ".join(str(error).split())
+        raise ConfigError(f"optim.schedule cannot be built ({reason}); fix its settings") from error
 
 
 # Path settings, where `None` on the command line is the text "None", not Hydra's null.
@@ -172,7 +184,7 @@ PLAIN = {
         "data", "model", "reg", "remedy", "trainer", "ratio", "profile", "mu", "seed", "optim",
         "flush_denormal", "optimized_metric", "rerun", "checkpoint_every_s",
     },
-    "optim": {"lr", "momentum", "lr_step_epochs", "lr_gamma"},
+    "optim": {"lr", "momentum", "schedule"},
     "reg": {"weight_decay", "augment", "dropout", "batch_norm", "label_smoothing"},
     **remedy.KEYS,
 }  # fmt: skip
@@ -184,6 +196,7 @@ GIVEN = {
     "model": {"in_channels", "input_size", "num_classes", "batch_norm", "dropout", "head"},
     **remedy.GIVEN,
     "trainer": {"logger", "reload_dataloaders_every_n_epochs"},
+    "optim.schedule": {"optimizer"},
 }
 HYDRA_KEYS = {"_target_", "_partial_", "_recursive_", "_convert_", "_args_"}
 

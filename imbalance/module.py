@@ -5,13 +5,14 @@ import logging
 import math
 import time
 import warnings
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 
 import lightning as L
 import torch
 import torch.nn.functional as F
 from torch import nn
 from torch.distributed import ReduceOp
+from torch.optim.lr_scheduler import LRScheduler
 from torchmetrics import CatMetric, MeanMetric
 from torchmetrics.classification import MulticlassAccuracy, MulticlassConfusionMatrix
 from torchmetrics.utilities import dim_zero_cat
@@ -38,7 +39,8 @@ class Diverged(Exception):
 
 
 class StudyModule(L.LightningModule):
-    """A network trained by SGD with momentum and a step learning-rate schedule, with what its
+    """A network trained by SGD with momentum, its rate set each epoch by `schedule` (given the
+    optimizer: `imbalance.schedule.EpochSchedule`, or any of torch's), with what its
     remedy (`imbalance.remedies.remedy.Remedy`: the loss, and any mixing, constraint,
     correction or second stage) does to it.
 
@@ -63,8 +65,7 @@ class StudyModule(L.LightningModule):
         groups: dict[str, list[str]],
         lr: float,
         momentum: float,
-        lr_step_epochs: int,
-        lr_gamma: float,
+        schedule: Callable[[torch.optim.Optimizer], LRScheduler],
         remedy: Remedy,
         augment: nn.Module | None = None,
         eval_splits: Sequence[str] = ("test",),
@@ -75,8 +76,7 @@ class StudyModule(L.LightningModule):
         self.class_names = list(class_names)
         self.lr = lr
         self.momentum = momentum
-        self.lr_step_epochs = lr_step_epochs
-        self.lr_gamma = lr_gamma
+        self.schedule = schedule
         self.remedy = remedy
         remedy.attach(net)
         self.eval_splits = list(eval_splits)
@@ -308,5 +308,4 @@ class StudyModule(L.LightningModule):
             lr=self.lr,
             momentum=self.momentum,
         )
-        schedule = torch.optim.lr_scheduler.StepLR(optimizer, self.lr_step_epochs, self.lr_gamma)
-        return {"optimizer": optimizer, "lr_scheduler": schedule}
+        return {"optimizer": optimizer, "lr_scheduler": self.schedule(optimizer)}

@@ -6,9 +6,12 @@ from pathlib import Path
 
 from omegaconf import OmegaConf
 
+from imbalance.schedule import last_full_rate_epoch
+
 # For schedules that must fit the run, e.g. conf/remedy/drw.yaml's
-# drw_epoch: ${min:${optim.lr_step_epochs},${trainer.max_epochs}}
+# drw_epoch: ${full_rate_epochs:${optim.schedule},${trainer.max_epochs}}
 OmegaConf.register_new_resolver("min", min, replace=True)
+OmegaConf.register_new_resolver("full_rate_epochs", last_full_rate_epoch, replace=True)
 
 
 def epoch_at(share: float, epochs: int) -> int:

@@ -180,3 +180,46 @@ def fake_sweep(root: Path, ratios, regs, seeds, skip=()) -> Path:
                 if (ratio, reg, seed) not in skip:
                     (job / "results.json").write_text(json.dumps(results))
     return root
+
+
+def make_cifar(root: Path, dataset, train_per_class: int, test_per_class: int) -> list[list]:
+    """Files in the format of torchvision's `dataset` (CIFAR10 or CIFAR100) under root: pickled
+    batches of uint8 rows (3 x 32 x 32, channel-major) and labels, each class's images filled
+    with its label number, and the names file. Returns the checksums, [[file, md5], ...] for
+    the training files, then the test files, then the names file, which a test patches into
+    torchvision's lists (the only thing of torchvision's a test may patch)."""
+    import hashlib
+    import pickle
+
+    classes = 10 if dataset.base_folder == "cifar-10-batches-py" else 100
+    label_key = "labels" if classes == 10 else "fine_labels"
+    folder = root / dataset.base_folder
+    folder.mkdir(parents=True)
+
+    def write(name: str, content: dict) -> list:
+        data = pickle.dumps(content)
+        (folder / name).write_bytes(data)
+        return [name, hashlib.md5(data).hexdigest()]
+
+    def batch(per_class: int, parts: int) -> list[dict]:
+        labels = np.tile(np.arange(classes), per_class)  # interleaved, as CIFAR's batches are
+        data = np.repeat(labels.astype(np.uint8)[:, None], 3 * 32 * 32, axis=1)
+        return [
+            {label_key: part_labels.tolist(), "data": part_data}
+            for part_labels, part_data in zip(
+                np.array_split(labels, parts), np.array_split(data, parts), strict=True
+            )
+        ]
+
+    train = [entry for entry, _ in dataset.train_list]
+    test = [entry for entry, _ in dataset.test_list]
+    sums = [
+        write(name, part)
+        for name, part in zip(train, batch(train_per_class, len(train)), strict=True)
+    ]
+    sums += [
+        write(name, part) for name, part in zip(test, batch(test_per_class, len(test)), strict=True)
+    ]
+    names = [f"class{c}" for c in range(classes)]
+    sums.append(write(dataset.meta["filename"], {dataset.meta["key"]: names}))
+    return sums

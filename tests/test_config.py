@@ -89,7 +89,9 @@ def test_paper_preset_sets_what_the_paper_sets(config):
     assert (cfg.mu, cfg.data.per_class, cfg.data.test_fraction) == (0.5, 32, 0.3)
     assert cfg.data.image_size == 227
     assert cfg.data.batch_size == 10
-    assert dict(cfg.optim) == {"lr": 0.001, "momentum": 0.9, "lr_step_epochs": 10, "lr_gamma": 0.1}
+    assert (cfg.optim.lr, cfg.optim.momentum) == (0.001, 0.9)
+    assert (cfg.optim.schedule.every, cfg.optim.schedule.gamma) == (10, 0.1)
+    assert (cfg.optim.schedule.warmup_epochs, cfg.optim.schedule.milestones) == (0, None)
     assert cfg.trainer.max_epochs == 50
     # MATLAB R2018a: raw 0-255 pixels, zero-centred by the mean training image; N(0, 0.01), 0 bias.
     assert cfg.model._target_ == "imbalance.model.CNN"
@@ -177,9 +179,14 @@ def test_the_trainer_options_a_user_reaches_for_are_plain_overrides(monkeypatch,
         ("optim.momentum=null", "optim.momentum has no value: give it, e.g. optim.momentum=..."),
         ("~reg.label_smoothing", r"reg.label_smoothing has no value: give it, e.g. \S+=\.\.\."),
         ("optim.momentum=-0.5", r"optim.momentum=-0.5 must be within \[0, 1\]"),
-        ("optim.lr_step_epochs=0", "optim.lr_step_epochs=0 must be at least 1"),
-        ("optim.lr_step_epochs=2.5", "optim.lr_step_epochs=2.5 is not an integer"),
-        ("optim.lr_gamma=0", "optim.lr_gamma=0 must be finite and greater than 0"),
+        ("optim.schedule.every=0", "optim.schedule.every=0 must be at least 1, or null"),
+        ("optim.schedule.every=2.5", "optim.schedule.every=2.5 is not an integer"),
+        ("optim.schedule.gamma=0", "optim.schedule.gamma=0 must be finite and greater than 0"),
+        ("optim.schedule.warmup_epochs=-1", "optim.schedule.warmup_epochs=-1 must be at least 0"),
+        (
+            "optim.schedule.milestones=[160,180]",
+            "optim.schedule sets both every and milestones: .*; set the other to null",
+        ),
         ("reg.weight_decay=-1", "reg.weight_decay=-1 must be finite and at least 0"),
         ("reg.dropout=1.5", r"reg.dropout=1.5 must be within \[0, 1\)"),
         ("reg.label_smoothing=2", r"reg.label_smoothing=2 must be within \[0, 1\]"),

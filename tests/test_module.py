@@ -6,7 +6,7 @@ from imbalance.train import build, make_trainer
 
 def test_history_records_the_learning_rate_each_epoch_trained_with(tmp_path, config):
     overrides = ["data.per_class=8", "data.image_size=16", "trainer.max_epochs=3"]
-    overrides += ["optim.lr=0.01", "optim.lr_step_epochs=2", "optim.lr_gamma=0.1"]
+    overrides += ["optim.lr=0.01", "optim.schedule.every=2", "optim.schedule.gamma=0.1"]
     cfg = config(*overrides)
     data, module = build(cfg)
     trainer = instantiate(cfg.trainer, accelerator="cpu", logger=False, default_root_dir=tmp_path)

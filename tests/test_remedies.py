@@ -303,7 +303,7 @@ def test_a_second_stage_trains_only_the_last_layer(remedy, samplers, config, tmp
         "data.image_size=16",
         "trainer.max_epochs=1",
         "remedy.stage2.epochs=2",
-        "optim.lr_step_epochs=1",  # the first stage's schedule would lower the rate each epoch
+        "optim.schedule.every=1",  # the first stage's schedule would lower the rate each epoch
     )
     data, module = fit(cfg, tmp_path, [record])
     first_stage, stage_start, final = record.states

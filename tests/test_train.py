@@ -439,8 +439,9 @@ def test_a_short_run_gives_the_numbers_recorded_before_the_code_changed(recorded
     """tests/data/reference_*.json: a run's history and test results, recorded before a change
     of the code (`recorded` says which): reference_run.json before the per-step overhead was
     cut, one per kind of remedy (sampler, loss, correction, second stage) before the remedy
-    became one object. The same config, seed and thread count must give them again, to the
-    last digit on the CPU model it was recorded on (others round differently)."""
+    became one object, reference_schedule.json before the schedule became optim.schedule. The
+    same config, seed and thread count must give them again, to the last digit on the CPU model
+    it was recorded on (others round differently)."""
     reference = json.loads(recorded.read_text())
     run_dir = tmp_path / "run"
     threads = torch.get_num_threads()

@@ -50,3 +50,33 @@ class RandomAffine(nn.Module):
         return F.grid_sample(
             images, grid, mode="bilinear", padding_mode="zeros", align_corners=False
         )
+
+
+class RandomCropFlip(nn.Module):
+    """The long-tail recipe's augmentation (torchvision's RandomCrop(size, padding) then
+    RandomHorizontalFlip, as Cao et al. 2019 train on CIFAR): each image of the batch padded
+    with `padding` black pixels a side, a window of its own size cropped at a random offset
+    (each of the 2 * padding + 1 offsets a side equally likely), and flipped left-right with
+    probability `hflip`; independent for every image, as one gather on the batch's device.
+    """
+
+    def __init__(self, padding: int = 4, hflip: float = 0.5):
+        super().__init__()
+        self.padding = padding
+        self.hflip = hflip
+
+    def forward(self, images: torch.Tensor) -> torch.Tensor:
+        n, _, height, width = images.shape
+        device = images.device
+        padded = F.pad(images, [self.padding] * 4)
+        top = torch.randint(0, 2 * self.padding + 1, (n, 1), device=device)
+        left = torch.randint(0, 2 * self.padding + 1, (n, 1), device=device)
+        flip = torch.rand(n, 1, device=device) < self.hflip
+        across = torch.arange(width, device=device)
+        rows = top + torch.arange(height, device=device)  # [n, height]
+        cols = left + torch.where(flip, width - 1 - across, across)  # [n, width]
+        batch = torch.arange(n, device=device)[:, None, None]
+        # [n, height, width, channels] from advanced indexing, back to [n, channels, h, w].
+        return padded.permute(0, 2, 3, 1)[batch, rows[:, :, None], cols[:, None, :]].permute(
+            0, 3, 1, 2
+        )

@@ -193,7 +193,10 @@ class ImbalancedDataModule(L.LightningDataModule):
             )
         self.channels = catalog.channels
         labels, ids = catalog.labels, catalog.ids  # ids: one relative path per file, made once
-        if catalog.splits is not None and self.profile != "natural":
+        given = catalog.splits
+        # A source may give its test split alone (CIFAR): the training split is drawn beside it.
+        gives_training = given is not None and "train" in given
+        if gives_training and self.profile != "natural":
             raise ConfigError(
                 f"this source gives its own splits, which profile={self.profile} would redraw: "
                 "add profile=natural, which trains on them as they are"
@@ -206,8 +209,10 @@ class ImbalancedDataModule(L.LightningDataModule):
             where = self.root or type(self.source).__name__
             splits = select_from_manifest(self.class_names, labels, ids, content, where)
             splits.setdefault("val", np.array([], dtype=np.int64))
-        elif catalog.splits is not None:
-            splits = self._given(labels, catalog.splits)
+        elif gives_training:
+            splits = self._given(labels, given)
+        elif given is not None:
+            splits = self._draw_beside(labels, given["test"])
         else:
             splits = self._draw(labels)
         self._set_groups(np.bincount(labels[splits["train"]], minlength=len(self.class_names)))
@@ -216,28 +221,11 @@ class ImbalancedDataModule(L.LightningDataModule):
         return catalog, splits
 
     def _draw(self, labels: np.ndarray) -> dict[str, np.ndarray]:
-        is_minority = [
-            self.profile == "step" and name in self.minority_names for name in self.class_names
-        ]
         balanced = self.test == "balanced"
         held_out = self.test_per_class if balanced else 0
-        available = np.bincount(labels, minlength=len(self.class_names))
-
-        def drawn_sizes(per_class: int) -> list[int]:
-            return profile_sizes(self.profile, is_minority, per_class, self.ratio)
-
-        if self.profile == "natural":  # fits the images by construction
-            sizes = natural_sizes(available, held_out, self.max_per_class, self.class_names)
-        else:
-            sizes = drawn_sizes(self.per_class)
         if balanced:
             test = balanced_test(labels, held_out, self.seed, self.class_names)
-        try:
-            selection = nested_selection(labels, sizes, self.seed, self.class_names, held_out)
-        except ConfigError as error:  # too few images for the drawn sizes: say what would fit
-            fits = largest_fitting(available, drawn_sizes, self.per_class, held_out)
-            hint = f" (data.per_class={fits} fits at ratio={self.ratio})" if fits else ""
-            raise ConfigError(f"{error}{hint}") from error
+        selection = self._selection(labels, held_out)
         if balanced:
             train = selection
         else:
@@ -251,14 +239,49 @@ class ImbalancedDataModule(L.LightningDataModule):
         train, val = validation_split(labels, train, self.val_fraction)
         return {"train": train, "val": val, "test": test}
 
-    def _given(self, labels: np.ndarray, given: dict[str, np.ndarray]) -> dict[str, np.ndarray]:
-        """The splits a source gives (file lists), as they are; without a validation split,
-        `val_fraction` of the training split is held out as one."""
+    def _draw_beside(self, labels: np.ndarray, test: np.ndarray) -> dict[str, np.ndarray]:
+        """The test split a source gives, whole; the training split drawn by the profile from
+        every other image, then `val_fraction` of it held out as validation."""
+        self._check_given_test()
+        pool = np.setdiff1d(np.arange(len(labels)), test)
+        train, val = validation_split(
+            labels, pool[self._selection(labels[pool], 0)], self.val_fraction
+        )
+        return {"train": train, "val": val, "test": test}
+
+    def _selection(self, labels: np.ndarray, held_out: int) -> np.ndarray:
+        """Indices into `labels` of the images the profile draws of each class, after the first
+        `held_out` of each class's order (a balanced test set's)."""
+        is_minority = [
+            self.profile == "step" and name in self.minority_names for name in self.class_names
+        ]
+        available = np.bincount(labels, minlength=len(self.class_names))
+
+        def drawn_sizes(per_class: int) -> list[int]:
+            return profile_sizes(self.profile, is_minority, per_class, self.ratio)
+
+        if self.profile == "natural":  # fits the images by construction
+            sizes = natural_sizes(available, held_out, self.max_per_class, self.class_names)
+        else:
+            sizes = drawn_sizes(self.per_class)
+        try:
+            return nested_selection(labels, sizes, self.seed, self.class_names, held_out)
+        except ConfigError as error:  # too few images for the drawn sizes: say what would fit
+            fits = largest_fitting(available, drawn_sizes, self.per_class, held_out)
+            hint = f" (data.per_class={fits} fits at ratio={self.ratio})" if fits else ""
+            raise ConfigError(f"{error}{hint}") from error
+
+    def _check_given_test(self) -> None:
         if self.test != "stratified":
             raise ConfigError(
                 f"data.test={self.test} would draw a test set, and this source gives its own: "
                 "drop data.test"
             )
+
+    def _given(self, labels: np.ndarray, given: dict[str, np.ndarray]) -> dict[str, np.ndarray]:
+        """The splits a source gives (file lists), as they are; without a validation split,
+        `val_fraction` of the training split is held out as one."""
+        self._check_given_test()
         if len(given.get("val", [])) and self.val_fraction:
             raise ConfigError(
                 f"data.val_fraction={self.val_fraction} would draw a validation split, and this "

@@ -8,12 +8,12 @@ from imbalance.data.sources.catalog import (
     UnreadableImages,
     is_hidden,
 )
+from imbalance.data.sources.cifar import CIFAR10, CIFAR100
 from imbalance.data.sources.digits import Digits
 from imbalance.data.sources.filelist import FileLists
 from imbalance.data.sources.folder import Caltech101, ImageFolder, image_files
 
 __all__ = [
-    "ArrayCatalog", "Caltech101", "Digits", "FileCatalog", "FileLists", "ImageFolder",
-    "UnreadableImage",
-    "UnreadableImages", "image_files", "is_hidden",
+    "ArrayCatalog", "CIFAR10", "CIFAR100", "Caltech101", "Digits", "FileCatalog", "FileLists",
+    "ImageFolder", "UnreadableImage", "UnreadableImages", "image_files", "is_hidden",
 ]  # fmt: skip

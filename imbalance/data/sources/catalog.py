@@ -126,8 +126,9 @@ class ArrayCatalog:
     class_names: list[str]
     labels: np.ndarray
     images: torch.Tensor
-    ids: list[int]
-    splits = None  # drawn by the profile
+    ids: list[int] | list[str]
+    # The splits the source gives (split -> catalog indices); None: the profile draws them.
+    splits: dict[str, np.ndarray] | None = None
 
     @property
     def channels(self) -> int:
@@ -138,6 +139,8 @@ class ArrayCatalog:
     ) -> torch.Tensor:
         """Already in memory: resizing is cheap, so `cache_dir` is not used."""
         chosen = self.images[torch.as_tensor(np.asarray(indices, dtype=np.int64))]
+        if chosen.shape[-2:] == (size, size):
+            return chosen
         return resize(chosen, [size, size], InterpolationMode.BICUBIC, antialias=True)
 
 
