@@ -1,15 +1,19 @@
 """CIFAR-10 and CIFAR-100 through torchvision, on generated files in CIFAR's own format whose
 checksums are patched into torchvision's lists (the only thing of torchvision's patched)."""
 
+import json
+
 import numpy as np
 import pytest
 from torchvision import datasets
 
-from helpers import make_cifar
+from helpers import make_cifar, run_main
 from imbalance.data.datamodule import ImbalancedDataModule
 from imbalance.data.sources import CIFAR10, CIFAR100
 from imbalance.errors import ConfigError
+from imbalance.report.__main__ import main as report_main
 
+CLASSES = [f"class{c}" for c in range(10)]  # make_cifar's names
 SOURCES = {"cifar10": (CIFAR10, datasets.CIFAR10), "cifar100": (CIFAR100, datasets.CIFAR100)}
 
 
@@ -129,3 +133,26 @@ def test_a_damaged_file_fails_the_check_and_a_named_folder_is_its_parent(tmp_pat
         file.write(b"\x00\x01")
     with pytest.raises(ConfigError, match="^data.root=.* holds no CIFAR-100 that passes"):
         CIFAR100().catalog(str(tmp_path), None)
+
+
+def test_the_cifar_lt_sweep_runs_end_to_end_and_so_does_its_report(tmp_path, monkeypatch):
+    root = tmp_path / "cifar"
+    with_checksums(monkeypatch, datasets.CIFAR10, make_cifar(root, datasets.CIFAR10, 8, 2))
+    sweep = tmp_path / "sweep"
+    result = run_main(
+        "-m", "experiment=cifar10_lt", "remedy=none,ldam_drw", f"data.root={root}",
+        "data.per_class=8", "ratio=4", "trainer.max_epochs=2", "data.batch_size=16",
+        "trainer.accelerator=cpu", f"hydra.sweep.dir={sweep}", cwd=tmp_path,
+    )  # fmt: skip
+    assert result.returncode == 0, result.stderr[-3000:]
+    for job in ("remedy=none", "remedy=ldam_drw"):
+        results = json.loads((sweep / job / "results.json").read_text())
+        assert results["counts"]["train"] == dict(
+            zip(CLASSES, [8, 6, 5, 5, 4, 3, 3, 2, 2, 2], strict=True)
+        )
+        assert results["counts"]["test"] == dict.fromkeys(CLASSES, 2)
+        # The recipe's warm-up: 0.1 x 1/5, then 0.1 x 2/5.
+        assert [epoch["lr"] for epoch in results["history"]] == pytest.approx([0.02, 0.04])
+        assert results["config"]["model"]["_target_"] == "imbalance.models.resnet.ResNet32"
+    assert report_main([str(sweep), "--baseline", "remedy=none"]) == 0
+    assert "ldam_drw" in (sweep / "paired.md").read_text()
