@@ -4,7 +4,7 @@ VENV := .venv
 BIN := $(VENV)/bin
 DATA ?= ../shared/data/caltech101
 
-.PHONY: install train paper report bench bench-sweep test test-wheel test-slurm lint tensorboard clean
+.PHONY: install train paper report bench bench-gpu bench-sweep test test-wheel test-slurm lint tensorboard clean
 
 install: $(VENV)/.installed
 
@@ -22,10 +22,14 @@ paper: install  ## the paper's 12 runs on Caltech101 (DATA=<dir>)
 report: install  ## tables and figures of the newest sweep (or SWEEP=<dir>)
 	$(BIN)/python -m imbalance.report $(SWEEP)
 
-bench: install  ## digits and paper presets: framework vs bare loop vs naive vs Lightning's Trainer and Fabric alone; data larger than memory -> BENCHMARKS.md
+bench: install  ## digits, paper and CIFAR-10-LT presets: framework vs bare loop vs naive vs Lightning's Trainer and Fabric alone; data larger than memory -> BENCHMARKS.md
 	$(BIN)/python -m imbalance.bench --preset digits
 	$(BIN)/python -m imbalance.bench --preset paper --data $(DATA)
+	$(BIN)/python -m imbalance.bench --preset cifar10_lt --per-class 500
 	$(BIN)/python -m imbalance.bench --scale 20000,100000
+
+bench-gpu: install  ## on a GPU: a whole 200-epoch CIFAR-10-LT run (images of CIFAR's shapes unless CIFAR=<root>) against the bare loop -> BENCHMARKS.md
+	$(BIN)/python -m imbalance.bench --preset cifar10_lt --epochs 200 --baseline-epochs 20 --repeat 1 --accelerator gpu --precision bf16-mixed --skip-naive $(if $(CIFAR),--data $(CIFAR))
 
 bench-sweep: install  ## the digits' study and remedies sweeps, basic vs joblib launcher -> BENCHMARKS.md
 	$(BIN)/python -m imbalance.bench --preset digits --sweep study

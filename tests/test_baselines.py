@@ -85,3 +85,23 @@ def test_the_peak_memory_of_a_process_tree_counts_its_children(tmp_path):
         child.wait()
     assert peak.bytes > 200 * 2**20
     assert anonymous_memory(child.pid) == 0  # gone
+
+
+def test_the_cifar_preset_trains_on_images_of_cifars_shapes_at_mixed_precision(config):
+    from argparse import Namespace
+
+    from imbalance.bench.__main__ import overrides
+
+    args = Namespace(
+        preset="cifar10_lt", data=None, per_class=10, ratio="4", reg="long_tail", epochs=1,
+        accelerator="cpu", precision="bf16-mixed",
+    )  # fmt: skip
+    cfg = config(*overrides(args), "data.batch_size=8", "model.blocks=1")
+    assert cfg.data.source._target_ == "imbalance.bench.generated.CIFARShapes"
+    data, _ = baselines.build(cfg)
+    data.setup()
+    # int(10 x (1/4)^(c/9)) training images of class c; 10 // 5 test images of each.
+    assert list(data.counts("train").values()) == [10, 8, 7, 6, 5, 4, 3, 3, 2, 2]
+    assert list(data.counts("test").values()) == [2] * 10
+    for seconds in (baselines.floor(cfg), baselines.lightning_floor(cfg)):
+        assert len(seconds) == 1 and seconds[0] > 0

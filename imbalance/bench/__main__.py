@@ -66,6 +66,21 @@ PRESETS = {
         f"data.root={args.data}",
         f"data.cache_dir={args.cache}",
     ],
+    # CIFAR-10-LT's recipe on images of CIFAR's shapes (imbalance.bench.generated), or on the
+    # real CIFAR-10 with --data; --per-class shrinks the training and test sets alike.
+    "cifar10_lt": lambda args: [
+        "experiment=cifar10_lt",
+        *(
+            [f"data.root={args.data}"]
+            if args.data
+            else [
+                "data.root=null",
+                "data.source._target_=imbalance.bench.generated.CIFARShapes",
+                f"+data.source.train_per_class={args.per_class or 5000}",
+                f"+data.source.test_per_class={(args.per_class or 5000) // 5}",
+            ]
+        ),
+    ],
     # --scale's generated folders, their images kept on disk.
     "scale": lambda args: [
         "data=folder",
@@ -87,6 +102,7 @@ def overrides(args, epochs: int | None = None, ratio=None, reg=None) -> list[str
         f"reg={reg or args.reg}",
         f"trainer.max_epochs={epochs or args.epochs}",
         f"trainer.accelerator={args.accelerator}",
+        f"trainer.precision={args.precision}",
         *([f"data.per_class={args.per_class}"] if args.per_class else []),
     ]
 
@@ -120,10 +136,13 @@ def measure(args) -> str:
     cold_run = [*python, "imbalance.train", *overrides(args, epochs=1)]
     run_child([*cold_run, f"hydra.run.dir={work / 'cold'}"], work / "cold.log")
     cold = read_results(work / "cold")
+    # The baselines may train fewer epochs than (a) (--baseline-epochs): compared per epoch.
     forwarded = [
         f"--{key.replace('_', '-')}={value}"
-        for key, value in vars(args).items()
-        if value is not None and key not in ("out", "baseline", "sweep", "jobs", "repeat")
+        for key, value in {**vars(args), "epochs": args.baseline_epochs or args.epochs}.items()
+        if value is not None
+        and key
+        not in ("out", "baseline", "sweep", "jobs", "repeat", "skip_naive", "baseline_epochs")
     ]
 
     def baseline_run(name: str, log: Path) -> list[float]:
@@ -145,8 +164,8 @@ def measure(args) -> str:
         fabric_epochs += baseline_run("fabric", work / f"fabric{turn}.log")
     timing, cold_timing = warm["timing"], cold["timing"]
     a_wall = statistics.median(a_walls)
-    seconds = {"floor": floor_epochs, "naive": baseline_run("naive", work / "naive.log")}
-    b, c = sum(seconds["floor"]) / args.repeat, sum(seconds["naive"])
+    naive = [] if args.skip_naive else baseline_run("naive", work / "naive.log")
+    b, c = sum(floor_epochs) / args.repeat, sum(naive)
     d, e = sum(lightning_epochs) / args.repeat, sum(fabric_epochs) / args.repeat
     median = {
         name: statistics.median(values)
@@ -172,8 +191,10 @@ def measure(args) -> str:
             "",
             f"`python -m imbalance.bench --preset={args.preset} --epochs={args.epochs} "
             f"--ratio={args.ratio} --reg={args.reg} --accelerator={args.accelerator} "
-            f"--workers={args.workers} --repeat={args.repeat}"
-            f"{f' --per-class={args.per_class}' if args.per_class else ''}` ({args.preset} preset, "
+            f"--workers={args.workers} --repeat={args.repeat} --precision={args.precision}"
+            f"{f' --baseline-epochs={args.baseline_epochs}' if args.baseline_epochs else ''}"
+            f"{f' --per-class={args.per_class}' if args.per_class else ''}"
+            f"{' --skip-naive' if args.skip_naive else ''}` ({args.preset} preset, "
             f"{sum(warm['counts']['train'].values())} training and "
             f"{sum(warm['counts']['test'].values())} test images of "
             f"{warm['config']['data']['image_size']} pixels a side, "
@@ -184,18 +205,18 @@ def measure(args) -> str:
             f"| (a) framework, whole process, warm cache | {a_wall:.1f} s "
             f"| {per_epoch(a_epochs)} |",
             f"| (b) bare PyTorch loop, tensors in memory | {b:.1f} s (epochs only) "
-            f"| {per_epoch(seconds['floor'])} |",
+            f"| {per_epoch(floor_epochs)} |",
             f"| (c) DataLoader decoding with PIL every epoch, plain Lightning, "
             f"{args.workers} workers "
-            f"| {c:.1f} s (epochs only) | {per_epoch(seconds['naive'])} |",
+            + (f"| {c:.1f} s (epochs only) | {per_epoch(naive)} |" if naive else "| not run | |"),
             f"| (d) the loop of (b) in Lightning's Trainer, a module with only the loss "
             f"| {d:.1f} s (epochs only) | {per_epoch(lightning_epochs)} |",
             f"| (e) the loop of (b) in Lightning Fabric "
             f"| {e:.1f} s (epochs only) | {per_epoch(fabric_epochs)} |",
             "",
             f"- a/b = {a_wall / b:.2f}; per epoch, median (a) / median (b) = "
-            f"{median['a'] / median['b']:.2f} (goal <= {GOALS[args.preset]:.2f}); "
-            f"c/a = {c / a_wall:.2f}",
+            f"{median['a'] / median['b']:.2f} (goal <= {GOALS[args.preset]:.2f})"
+            + (f"; c/a = {c / a_wall:.2f}" if naive else ""),
             f"- per epoch, Lightning's own loop: median (d) / median (b) = "
             f"{median['d'] / median['b']:.2f}; the framework over it: median (a) / median (d) = "
             f"{median['a'] / median['d']:.2f}; the leanest loop on Lightning: median (e) / "
@@ -274,7 +295,7 @@ SWEEPS = {
     "remedies": {"ratio": "15", "remedy": "glob(*)"},
 }
 # Per-epoch framework / bare loop: small images show every per-step cost, 227x227 hide them.
-GOALS = {"digits": 1.15, "paper": 1.10}
+GOALS = {"digits": 1.15, "paper": 1.10, "cifar10_lt": 1.10}
 
 
 def measure_sweep(args) -> str:
@@ -344,10 +365,28 @@ def measure_sweep(args) -> str:
 def main(argv: list[str] | None = None) -> None:
     parser = argparse.ArgumentParser(prog="python -m imbalance.bench", description=__doc__)
     parser.add_argument("--preset", choices=sorted(PRESETS), default="paper")
-    parser.add_argument("--data", default="../shared/data/caltech101", help="Caltech101 root")
-    parser.add_argument("--epochs", type=int, help="the paper's 50 by default; 2 with --scale")
-    parser.add_argument("--ratio", default="1")
-    parser.add_argument("--reg", default="none")
+    parser.add_argument(
+        "--data",
+        help="Caltech101's root for paper (../shared/data/caltech101 by default); CIFAR-10's for "
+        "cifar10_lt (images of CIFAR's shapes generated by default)",
+    )
+    parser.add_argument(
+        "--epochs", type=int, help="50 by default; 3 for cifar10_lt; 2 with --scale"
+    )
+    parser.add_argument(
+        "--baseline-epochs",
+        type=int,
+        help="epochs of (b) to (e), compared with (a) per epoch (default: --epochs); fewer keep "
+        "a 200-epoch measurement of (a) short",
+    )
+    parser.add_argument("--ratio", help="1 by default; 100 for cifar10_lt")
+    parser.add_argument("--reg", help="none by default; long_tail for cifar10_lt")
+    parser.add_argument(
+        "--precision", default="32-true", help="trainer.precision of every run, e.g. bf16-mixed"
+    )
+    parser.add_argument(
+        "--skip-naive", action="store_true", help="leave out (c), the slowest, e.g. on a GPU"
+    )
     parser.add_argument(
         "--per-class",
         type=int,
@@ -390,8 +429,13 @@ def main(argv: list[str] | None = None) -> None:
     args = parser.parse_args(argv)
     if args.scale:
         args.preset = "scale"
-    args.epochs = args.epochs or (2 if args.scale else 50)
-    args.repeat = args.repeat or {"digits": 3, "paper": 2, "scale": 1}[args.preset]
+    cifar = args.preset == "cifar10_lt"
+    args.epochs = args.epochs or (2 if args.scale else 3 if cifar else 50)
+    args.repeat = args.repeat or {"digits": 3, "paper": 2, "scale": 1, "cifar10_lt": 2}[args.preset]
+    args.ratio = args.ratio or ("100" if cifar else "1")
+    args.reg = args.reg or ("long_tail" if cifar else "none")
+    if args.preset == "paper":
+        args.data = args.data or "../shared/data/caltech101"
     if args.baseline:
         return baseline(args)
     if args.scale:

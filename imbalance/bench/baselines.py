@@ -25,15 +25,25 @@ from torch.utils.data import DataLoader, Dataset
 from imbalance.train import build
 
 
+def mixed_precision(precision: str, device: torch.device):
+    """The autocast context and gradient scaler of Lightning's `precision` setting, for a bare
+    loop: bf16-mixed autocasts to bfloat16; 16-mixed to float16, its loss scaled."""
+    precision = str(precision)
+    half = torch.bfloat16 if precision.startswith("bf16") else torch.float16
+    autocast = torch.autocast(device.type, dtype=half, enabled=precision.endswith("-mixed"))
+    return autocast, torch.amp.GradScaler(device.type, enabled=precision == "16-mixed")
+
+
 def floor(cfg) -> list[float]:
     """Seconds per epoch of a bare loop: uint8 tensors in memory, SGD, no metrics, no logging,
-    on the device a framework run with this config trains on."""
+    on the device a framework run with this config trains on, at its precision."""
     # A Trainer only to resolve the accelerator (auto, gpu...) to a device as a run does.
     trainer = L.Trainer(accelerator=cfg.trainer.accelerator, devices=1, logger=False)
     device = trainer.strategy.root_device
     data, module = build(cfg)
     net, augment = module.net.to(device), module.augment
     optimizer = module.configure_optimizers()["optimizer"]
+    autocast, scaler = mixed_precision(cfg.trainer.precision, device)
     (train_images, train_labels), (test_images, test_labels) = (
         [tensor.to(device) for tensor in data.train_set.tensors],
         [tensor.to(device) for tensor in data.test_set.tensors],
@@ -46,12 +56,14 @@ def floor(cfg) -> list[float]:
             images = train_images[batch].float()
             if augment is not None:
                 images = augment(images)
-            loss = F.cross_entropy(net(images), train_labels[batch])
+            with autocast:
+                loss = F.cross_entropy(net(images), train_labels[batch])
             optimizer.zero_grad()
-            loss.backward()
-            optimizer.step()
+            scaler.scale(loss).backward()
+            scaler.step(optimizer)
+            scaler.update()
         net.eval()
-        with torch.no_grad():
+        with torch.no_grad(), autocast:
             for batch in torch.arange(len(test_labels), device=device).split(data.eval_batch_size):
                 net(test_images[batch].float()).argmax(dim=1)
         if device.type == "cuda":
@@ -141,6 +153,7 @@ def fit_timed(cfg, module: L.LightningModule, **fit_args) -> list[float]:
         max_epochs=cfg.trainer.max_epochs,
         accelerator=cfg.trainer.accelerator,
         devices=1,
+        precision=cfg.trainer.precision,
         logger=False,
         callbacks=[timer],
         enable_checkpointing=False,
@@ -167,7 +180,9 @@ def lightning_floor(cfg) -> list[float]:
 def fabric_floor(cfg) -> list[float]:
     """Seconds per epoch of the floor's loop written with Lightning Fabric: the run's own data
     (on the device) through its DataLoaders, `Fabric.backward`, the optimizer Fabric wraps."""
-    fabric = L.Fabric(accelerator=cfg.trainer.accelerator, devices=1)
+    fabric = L.Fabric(
+        accelerator=cfg.trainer.accelerator, devices=1, precision=cfg.trainer.precision
+    )
     data, module = build(cfg)
     data.sets = {split: images.to(fabric.device) for split, images in data.sets.items()}
     net, optimizer = fabric.setup(module.net, module.configure_optimizers()["optimizer"])
@@ -185,7 +200,7 @@ def fabric_floor(cfg) -> list[float]:
             fabric.backward(loss)
             optimizer.step()
         net.eval()
-        with torch.no_grad():
+        with torch.no_grad(), fabric.autocast():
             for images, _ in test:
                 net(images.float()).argmax(dim=1)
         if fabric.device.type == "cuda":
