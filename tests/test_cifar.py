@@ -5,6 +5,7 @@ import json
 
 import numpy as np
 import pytest
+import torch
 from torchvision import datasets
 
 from helpers import make_cifar, run_main
@@ -156,3 +157,38 @@ def test_the_cifar_lt_sweep_runs_end_to_end_and_so_does_its_report(tmp_path, mon
         assert results["config"]["model"]["_target_"] == "imbalance.models.resnet.ResNet32"
     assert report_main([str(sweep), "--baseline", "remedy=none"]) == 0
     assert "ldam_drw" in (sweep / "paired.md").read_text()
+
+
+@pytest.mark.skipif(not torch.cuda.is_available(), reason="needs a GPU")
+@pytest.mark.parametrize("remedy", ["none", "ldam_drw"])
+def test_on_a_gpu_a_cifar_lt_step_never_waits_for_the_gpu(tmp_path, config, remedy):
+    """Every training step of the preset (crop and flip, ResNet-32 at bf16, the remedy's loss,
+    SGD) only queues work: torch's sync debug mode raises at any wait for the GPU."""
+    import lightning as L
+    from hydra.utils import instantiate
+
+    from imbalance.train import build
+
+    class NoWaitInSteps(L.Callback):
+        def on_train_batch_start(self, *args):
+            torch.cuda.set_sync_debug_mode("error")
+
+        def on_train_batch_end(self, *args):
+            torch.cuda.set_sync_debug_mode("default")
+
+    cfg = config(
+        "experiment=cifar10_lt", f"remedy={remedy}", "data.root=null",
+        "data.source._target_=imbalance.bench.generated.CIFARShapes",
+        "+data.source.train_per_class=64", "+data.source.test_per_class=8", "data.per_class=64",
+        "ratio=10", "data.batch_size=16", "trainer.max_epochs=2", "trainer.accelerator=gpu",
+        "trainer.precision=bf16-mixed", "optim.schedule.milestones=[1]",
+    )  # fmt: skip
+    data, module = build(cfg)
+    trainer = instantiate(
+        cfg.trainer, logger=False, default_root_dir=tmp_path, callbacks=[NoWaitInSteps()]
+    )
+    try:
+        trainer.fit(module, datamodule=data)
+    finally:
+        torch.cuda.set_sync_debug_mode("default")
+    assert len(module.history) == 2 and module.net.features[0].weight.is_cuda
