@@ -12,6 +12,7 @@ import re
 from collections.abc import Sequence
 
 import torch
+from hydra.errors import InstantiationException
 from hydra.utils import get_object, instantiate
 from omegaconf import DictConfig, ListConfig, OmegaConf
 
@@ -155,8 +156,8 @@ def check_schedule(optim: DictConfig) -> None:
     stand_in = torch.optim.SGD([torch.zeros(1, requires_grad=True)], lr=optim.lr)
     try:
         instantiate(optim.schedule)(stand_in)
-    except (TypeError, ValueError) as error:
-        reason = " ".join(str(error).split())
+    except (InstantiationException, TypeError, ValueError) as error:
+        reason = " ".join(str(error.__cause__ or error).split())
         raise ConfigError(f"optim.schedule cannot be built ({reason}); fix its settings") from error
 
 

@@ -6,12 +6,12 @@ from pathlib import Path
 
 from omegaconf import OmegaConf
 
-from imbalance.schedule import last_full_rate_epoch
+from imbalance.schedule import first_lowered_epoch
 
 # For schedules that must fit the run, e.g. conf/remedy/drw.yaml's
-# drw_epoch: ${full_rate_epochs:${optim.schedule},${trainer.max_epochs}}
+# drw_epoch: ${first_lowered_epoch:${optim.schedule},${trainer.max_epochs}}
 OmegaConf.register_new_resolver("min", min, replace=True)
-OmegaConf.register_new_resolver("full_rate_epochs", last_full_rate_epoch, replace=True)
+OmegaConf.register_new_resolver("first_lowered_epoch", first_lowered_epoch, replace=True)
 
 
 def epoch_at(share: float, epochs: int) -> int:

@@ -210,10 +210,32 @@ PLACES = ("root", "cache_dir")
 
 def comparable(config: dict) -> dict:
     """`config` without what does not decide a run's numbers (PLACES, and how often it
-    checkpoints)."""
+    checkpoints), its optimizer's settings as today's configs write them (`current_optim`)."""
     data = {key: value for key, value in config["data"].items() if key not in PLACES}
     kept = {key: value for key, value in config.items() if key not in COMMAND_KEYS}
-    return kept | {"data": data}
+    return (
+        kept
+        | {"data": data}
+        | ({"optim": current_optim(config["optim"])} if "optim" in config else {})
+    )
+
+
+def current_optim(optim: dict) -> dict:
+    """`optim` as today's configs write it. A run from before optim.schedule had its rate
+    multiplied by optim.lr_gamma every optim.lr_step_epochs: EpochSchedule's every and gamma,
+    the same rates to the last bit."""
+    if "lr_step_epochs" not in optim:
+        return optim
+    schedule = {
+        "_target_": "imbalance.schedule.EpochSchedule",
+        "_partial_": True,
+        "warmup_epochs": 0,
+        "gamma": optim["lr_gamma"],
+        "every": optim["lr_step_epochs"],
+        "milestones": None,
+    }
+    kept = {key: value for key, value in optim.items() if key not in ("lr_step_epochs", "lr_gamma")}
+    return kept | {"schedule": schedule}
 
 
 def without_nulls(value):

@@ -2,7 +2,7 @@
 `gamma` every few epochs or after given epochs (the long-tail recipe of Cao et al. 2019)."""
 
 import math
-from collections.abc import Sequence
+from collections.abc import Mapping, Sequence
 
 import torch
 from torch.optim.lr_scheduler import LRScheduler
@@ -13,12 +13,11 @@ from imbalance.errors import ConfigError
 class EpochSchedule(LRScheduler):
     """The rate of epoch e (counted from 1), stepped once an epoch:
 
-    - e <= warmup_epochs: lr * e / warmup_epochs (linear warm-up);
-    - after that, lr multiplied by `gamma` once for every `every` epochs passed (the rate of
-      epoch e has (e - 1) // every of them: torch's StepLR), or once for every epoch of
-      `milestones` that e is past (torch's MultiStepLR; Cao et al.: [160, 180] with gamma 0.01);
-      one multiplication at a time, as torch does, so that a step schedule's rates are StepLR's
-      to the last bit.
+    - lr multiplied by `gamma` once for every `every` epochs passed (the rate of epoch e has
+      (e - 1) // every of them: torch's StepLR), or once for every epoch of `milestones` that e
+      is past (torch's MultiStepLR; Cao et al.: [160, 180] with gamma 0.01); one multiplication
+      at a time, as torch does, so that a step schedule's rates are StepLR's to the last bit;
+    - and over the warm-up, e <= warmup_epochs, that rate times e / warmup_epochs.
 
     Raises ConfigError for a negative warm-up, a gamma not above 0, a step of no epochs, a
     milestone before epoch 1, or both `every` and `milestones`.
@@ -38,10 +37,7 @@ class EpochSchedule(LRScheduler):
             raise ConfigError(f"optim.schedule.gamma={gamma} must be finite and greater than 0")
         if every is not None and every < 1:
             raise ConfigError(f"optim.schedule.every={every} must be at least 1, or null")
-        if any(epoch < 1 for epoch in milestones or []):
-            raise ConfigError(
-                f"optim.schedule.milestones={list(milestones)} must be epochs, counted from 1"
-            )
+        check_milestones(milestones)
         if every is not None and milestones:
             raise ConfigError(
                 "optim.schedule sets both every and milestones: a step every few epochs, or "
@@ -68,9 +64,34 @@ class EpochSchedule(LRScheduler):
         return rates
 
 
-def last_full_rate_epoch(schedule, epochs: int) -> int:
-    """The last epoch (from 1) before `schedule` (optim.schedule) first lowers the rate, at
-    most `epochs`: where a deferred remedy starts (conf/remedy/drw.yaml)."""
+def check_milestones(milestones) -> None:
+    """Raises ConfigError unless `milestones` is null or a list of epochs (integers from 1)."""
+    epochs = list(milestones) if isinstance(milestones, Sequence) else None
+    if milestones is not None and (
+        epochs is None or not all(type(epoch) is int and epoch >= 1 for epoch in epochs)
+    ):
+        raise ConfigError(
+            f"optim.schedule.milestones={milestones} must be a list of epochs counted from 1, "
+            "e.g. [160,180], or null"
+        )
+
+
+def first_lowered_epoch(schedule: Mapping, epochs: int) -> int:
+    """The first epoch (from 1) at a rate `schedule` (optim.schedule, an EpochSchedule's) has
+    lowered, at most `epochs`: where a deferred remedy starts, as Cao et al.'s deferred
+    re-weighting starts with the rate's first fall (conf/remedy/drw.yaml).
+
+    Raises ConfigError for a schedule without `every` and `milestones` (another scheduler),
+    whose first fall is not known here: the remedy's epoch must then be given.
+    """
+    if "every" not in schedule and "milestones" not in schedule:
+        raise ConfigError(
+            f"optim.schedule._target_={schedule.get('_target_')} does not say when the rate "
+            "first falls, where a deferred remedy starts: give the remedy's epoch, e.g. "
+            "remedy.loss.drw_epoch=160"
+        )
     every, milestones = schedule.get("every"), schedule.get("milestones")
-    first_step = every if every else min(milestones, default=epochs) if milestones else epochs
-    return min(first_step, epochs)
+    check_milestones(milestones)
+    if every:
+        return min(every + 1, epochs)
+    return min(min(milestones) + 1, epochs) if milestones else epochs

@@ -19,6 +19,7 @@ from lightning.fabric.utilities.exceptions import MisconfigurationException
 from lightning.pytorch.strategies.launchers import _SubprocessScriptLauncher
 from lightning.pytorch.utilities import rank_zero_only
 from omegaconf import DictConfig, OmegaConf
+from omegaconf.errors import InterpolationResolutionError
 
 from imbalance import resume
 from imbalance.checks import check_config
@@ -324,6 +325,16 @@ def to_log_file(message: str, exc_info=None) -> str | None:
     return written
 
 
+def unwrapped(error: BaseException) -> BaseException:
+    """What `error` wraps, bad input included: instantiate() wraps what a _target_'s
+    constructor raises (its cause), OmegaConf what a config's resolver raises (its context)."""
+    if isinstance(error, InstantiationException) and error.__cause__ is not None:
+        return unwrapped(error.__cause__)
+    if isinstance(error, InterpolationResolutionError) and error.__context__ is not None:
+        return unwrapped(error.__context__)
+    return error
+
+
 @hydra.main(config_path="pkg://imbalance.conf", config_name="train", version_base="1.3")
 def main(cfg: DictConfig) -> float:
     """One run: bad input ends it in one line with exit status 2. In a sweep, a job that fails
@@ -333,8 +344,7 @@ def main(cfg: DictConfig) -> float:
         with only_writer(run_dir):
             results = train(cfg)
     except Exception as error:
-        # instantiate() wraps what a _target_'s constructor raises, bad input included.
-        cause = error.__cause__ if isinstance(error, InstantiationException) else error
+        cause = unwrapped(error)
         in_sweep = HydraConfig.get().mode == RunMode.MULTIRUN
         if isinstance(cause, ConfigError):
             reason = one_line(cause)

@@ -184,10 +184,11 @@ def fake_sweep(root: Path, ratios, regs, seeds, skip=()) -> Path:
 
 def make_cifar(root: Path, dataset, train_per_class: int, test_per_class: int) -> list[list]:
     """Files in the format of torchvision's `dataset` (CIFAR10 or CIFAR100) under root: pickled
-    batches of uint8 rows (3 x 32 x 32, channel-major) and labels, each class's images filled
-    with its label number, and the names file. Returns the checksums, [[file, md5], ...] for
-    the training files, then the test files, then the names file, which a test patches into
-    torchvision's lists (the only thing of torchvision's a test may patch)."""
+    batches of uint8 rows (3 x 32 x 32, channel-major) and labels, the pixel at channel c, row y
+    and column x of an image of class k `cifar_pixel(k, c, y, x)`, and the names file. Returns
+    the checksums, [[file, md5], ...] for the training files, then the test files, then the
+    names file, which a test patches into torchvision's lists (the only thing of torchvision's
+    a test may patch)."""
     import hashlib
     import pickle
 
@@ -203,7 +204,8 @@ def make_cifar(root: Path, dataset, train_per_class: int, test_per_class: int) -
 
     def batch(per_class: int, parts: int) -> list[dict]:
         labels = np.tile(np.arange(classes), per_class)  # interleaved, as CIFAR's batches are
-        data = np.repeat(labels.astype(np.uint8)[:, None], 3 * 32 * 32, axis=1)
+        c, y, x = np.meshgrid(np.arange(3), np.arange(32), np.arange(32), indexing="ij")
+        data = cifar_pixel(labels[:, None], c.reshape(1, -1), y.reshape(1, -1), x.reshape(1, -1))
         return [
             {label_key: part_labels.tolist(), "data": part_data}
             for part_labels, part_data in zip(
@@ -223,3 +225,8 @@ def make_cifar(root: Path, dataset, train_per_class: int, test_per_class: int) -
     names = [f"class{c}" for c in range(classes)]
     sums.append(write(dataset.meta["filename"], {dataset.meta["key"]: names}))
     return sums
+
+
+def cifar_pixel(label, channel, row, column):
+    """make_cifar's pixel value: every position of every class tells apart."""
+    return ((label + 50 * channel + 3 * row + 5 * column) % 256).astype(np.uint8)

@@ -105,3 +105,17 @@ def test_the_cifar_preset_trains_on_images_of_cifars_shapes_at_mixed_precision(c
     assert list(data.counts("test").values()) == [2] * 10
     for seconds in (baselines.floor(cfg), baselines.lightning_floor(cfg)):
         assert len(seconds) == 1 and seconds[0] > 0
+
+
+def test_the_bare_loop_follows_the_runs_precision():
+    import torch
+
+    cpu = torch.device("cpu")
+    autocast, scaler = baselines.mixed_precision("bf16-mixed", cpu)
+    assert autocast._enabled and autocast.fast_dtype == torch.bfloat16 and not scaler.is_enabled()
+    autocast, scaler = baselines.mixed_precision("16-mixed", cpu)
+    assert autocast._enabled and autocast.fast_dtype == torch.float16 and scaler.is_enabled()
+    autocast, scaler = baselines.mixed_precision("32-true", cpu)
+    assert not autocast._enabled and not scaler.is_enabled()
+    with pytest.raises(ValueError, match="runs 32-true, bf16-mixed or 16-mixed, not bf16-true"):
+        baselines.mixed_precision("bf16-true", cpu)

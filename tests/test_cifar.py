@@ -8,7 +8,7 @@ import pytest
 import torch
 from torchvision import datasets
 
-from helpers import make_cifar, run_main
+from helpers import cifar_pixel, make_cifar, run_main
 from imbalance.data.datamodule import ImbalancedDataModule
 from imbalance.data.sources import CIFAR10, CIFAR100
 from imbalance.errors import ConfigError
@@ -101,8 +101,11 @@ def test_a_validation_split_comes_from_the_drawn_training_images(full_size):
 
 def test_each_image_keeps_its_label_and_only_the_published_files_are_read(full_size):
     source, catalog, root = full_size
-    # make_cifar fills each image with its label number.
-    assert np.array_equal(catalog.images[:, 0, 0, 0].numpy(), catalog.labels)
+    # Channel-major rows made [n, channel, row, column], each pixel where make_cifar put it.
+    for i in (0, 1, 49_999, 50_000, 59_999):
+        label = int(catalog.labels[i])
+        for c, y, x in ((0, 0, 0), (1, 2, 3), (2, 31, 30), (2, 5, 31)):
+            assert catalog.images[i, c, y, x] == cifar_pixel(np.array(label), c, y, x), (i, c, y, x)
     # With torchvision's own checksums (the fixture's patch is undone), the generated files are
     # not the published ones, and nothing of them is unpickled.
     with pytest.raises(ConfigError, match="passes torchvision's check"):
@@ -126,7 +129,7 @@ def test_a_damaged_file_fails_the_check_and_a_named_folder_is_its_parent(tmp_pat
     catalog = CIFAR100(download=True).catalog(str(inside), ["class7", "class2"])  # verified
     assert catalog.class_names == ["class7", "class2"]
     assert sorted(set(catalog.labels.tolist())) == [0, 1]
-    assert catalog.images[catalog.labels == 0, 0, 0, 0].unique().tolist() == [7]
+    assert catalog.images[catalog.labels == 0, 0, 0, 0].unique().tolist() == [7]  # class7's
     with pytest.raises(ConfigError, match="class 'lion' is not in CIFAR-100's classes"):
         CIFAR100().catalog(str(tmp_path), ["lion"])
     with open(inside / "test", "r+b") as file:
@@ -192,3 +195,26 @@ def test_on_a_gpu_a_cifar_lt_step_never_waits_for_the_gpu(tmp_path, config, reme
     finally:
         torch.cuda.set_sync_debug_mode("default")
     assert len(module.history) == 2 and module.net.features[0].weight.is_cuda
+
+
+def test_a_manifest_keeps_the_given_test_set_whole(tmp_path, monkeypatch):
+    root = tmp_path / "cifar"
+    with_checksums(monkeypatch, datasets.CIFAR10, make_cifar(root, datasets.CIFAR10, 4, 2))
+
+    def data(manifest=None) -> ImbalancedDataModule:
+        made = ImbalancedDataModule(
+            CIFAR10(), 32, root=str(root), per_class=4, ratio=2, profile="long_tail",
+            manifest=manifest,
+        )  # fmt: skip
+        made.select()
+        return made
+
+    run = data()
+    same = tmp_path / "same.json"
+    same.write_text(json.dumps({"splits": run.splits}))
+    assert data(same).splits == run.splits  # the manifest's own images, the test set whole
+    partial = {**run.splits, "test": {name: ids[:1] for name, ids in run.splits["test"].items()}}
+    cut = tmp_path / "cut.json"
+    cut.write_text(json.dumps({"splits": partial}))
+    with pytest.raises(ConfigError, match=r"^data.manifest's test split is not the test set .*"):
+        data(cut)

@@ -12,6 +12,8 @@ from pathlib import Path
 import numpy as np
 import pytest
 import torch
+from conftest import compose_train
+from omegaconf import OmegaConf
 
 from helpers import REPO, make_image_tree, run_main
 from helpers import TINY as TINY_RUN
@@ -151,6 +153,16 @@ def test_finished_reads_results_only_of_the_same_config(tmp_path):
     assert finished(tmp_path, config(root="/moved")) is not None
     with pytest.raises(ConfigError, match=r"another config \(optim.lr, seed differ\)"):
         finished(tmp_path, config(seed=1, lr=2))
+
+
+def test_a_run_from_before_optim_schedule_is_the_same_run_with_its_step_schedule(tmp_path):
+    today = OmegaConf.to_container(compose_train("optim.schedule.every=15"), resolve=True)
+    before = json.loads(json.dumps(today))  # as results.json written before optim.schedule
+    before["optim"] = {"lr": 0.01, "momentum": 0.9, "lr_step_epochs": 15, "lr_gamma": 0.1}
+    (tmp_path / "results.json").write_text(json.dumps({"config": before}))
+    assert finished(tmp_path, today) is not None
+    with pytest.raises(ConfigError, match=r"another config \(optim.schedule.every differ\)"):
+        finished(tmp_path, OmegaConf.to_container(compose_train(), resolve=True))
 
 
 def test_a_setting_added_as_null_keeps_finished_runs_finished_and_names_itself(tmp_path):

@@ -3,8 +3,9 @@
 import pytest
 import torch
 
+from helpers import run_main
 from imbalance.errors import ConfigError
-from imbalance.schedule import EpochSchedule, last_full_rate_epoch
+from imbalance.schedule import EpochSchedule, first_lowered_epoch
 
 
 def rates(epochs: int, **schedule) -> list[float]:
@@ -40,20 +41,60 @@ def test_a_step_every_few_epochs_is_torchs_step_lr_to_the_last_bit():
 def test_a_schedule_that_cannot_be_followed_is_one_line():
     with pytest.raises(ConfigError, match="^optim.schedule sets both every and milestones"):
         rates(1, every=10, milestones=[5])
-    with pytest.raises(ConfigError, match=r"^optim.schedule.milestones=\[0, 5\] must be epochs"):
+    with pytest.raises(ConfigError, match=r"^optim.schedule.milestones=\[0, 5\] must be a list"):
         rates(1, milestones=[0, 5])
     with pytest.raises(ConfigError, match="^optim.schedule.every=0 must be at least 1"):
         rates(1, every=0)
 
 
 @pytest.mark.parametrize(
-    ("schedule", "epochs", "last"),
+    ("schedule", "epochs", "first"),
     [
-        ({"every": 25}, 50, 25),  # the digits: the rate falls after epoch 25
-        ({"every": 25}, 10, 10),  # a shorter run never lowers it
-        ({"every": None, "milestones": [180, 160]}, 200, 160),  # Cao et al.
+        ({"every": 25, "milestones": None}, 50, 26),  # the digits: 0.001 from epoch 26
+        ({"every": 25, "milestones": None}, 10, 10),  # a shorter run never lowers it
+        ({"every": None, "milestones": [180, 160]}, 200, 161),  # Cao et al.
         ({"every": None, "milestones": None}, 30, 30),  # a constant rate
     ],
 )
-def test_the_last_epoch_at_full_rate_is_where_the_schedule_first_steps(schedule, epochs, last):
-    assert last_full_rate_epoch(schedule, epochs) == last
+def test_a_deferred_remedy_starts_where_the_schedule_first_lowers_the_rate(schedule, epochs, first):
+    assert first_lowered_epoch(schedule, epochs) == first
+    rate = rates(epochs, **{k: v for k, v in schedule.items() if v is not None})
+    if first < epochs:
+        assert rate[first - 1] < rate[first - 2] == rate[0]
+
+
+def test_a_schedule_that_does_not_say_when_the_rate_falls_asks_for_the_remedys_epoch():
+    cosine = {"_target_": "torch.optim.lr_scheduler.CosineAnnealingLR", "T_max": 200}
+    with pytest.raises(
+        ConfigError, match=r"^optim.schedule._target_=torch.optim.lr_sch.* does not"
+    ):
+        first_lowered_epoch(cosine, 200)
+    with pytest.raises(ConfigError, match=r"^optim.schedule.milestones=160 must be a list of"):
+        first_lowered_epoch({"every": None, "milestones": 160}, 200)
+    with pytest.raises(ConfigError, match=r"^optim.schedule.milestones=\[160.5\] must be a"):
+        rates(1, milestones=[160.5])
+
+
+def test_the_warm_up_scales_the_stepped_rate():
+    # every=2 steps at epochs 3 and 5, the first inside a 4-epoch warm-up: 0.1 x 3/4 x 0.1 at 3.
+    assert rates(5, warmup_epochs=4, every=2) == pytest.approx([0.025, 0.05, 0.0075, 0.01, 0.001])
+
+
+@pytest.mark.parametrize(
+    ("overrides", "line"),
+    [
+        (  # read by DRW's default epoch, through a config resolver, before any check
+            ["remedy=drw", "optim.schedule.milestones=160", "optim.schedule.every=null"],
+            "error: optim.schedule.milestones=160 must be a list of epochs counted from 1, "
+            "e.g. [160,180], or null",
+        ),
+        (
+            ["optim.schedule._partial_=false"],
+            "error: optim.schedule cannot be built (EpochSchedule.__init__() missing 1 required "
+            "positional argument: 'optimizer'); fix its settings",
+        ),
+    ],
+)
+def test_a_schedule_that_cannot_be_built_is_one_line_from_the_command(tmp_path, overrides, line):
+    result = run_main(*overrides, "trainer.max_epochs=1", cwd=tmp_path)
+    assert result.returncode == 2 and result.stderr.strip() == line

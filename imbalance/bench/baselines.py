@@ -27,8 +27,11 @@ from imbalance.train import build
 
 def mixed_precision(precision: str, device: torch.device):
     """The autocast context and gradient scaler of Lightning's `precision` setting, for a bare
-    loop: bf16-mixed autocasts to bfloat16; 16-mixed to float16, its loss scaled."""
+    loop: bf16-mixed autocasts to bfloat16; 16-mixed to float16, its loss scaled; 32-true does
+    neither. Raises ValueError for another setting, which a bare loop would not follow."""
     precision = str(precision)
+    if precision not in ("32-true", "32", "bf16-mixed", "16-mixed"):
+        raise ValueError(f"the bare loop runs 32-true, bf16-mixed or 16-mixed, not {precision}")
     half = torch.bfloat16 if precision.startswith("bf16") else torch.float16
     autocast = torch.autocast(device.type, dtype=half, enabled=precision.endswith("-mixed"))
     return autocast, torch.amp.GradScaler(device.type, enabled=precision == "16-mixed")

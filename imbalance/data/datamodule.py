@@ -209,6 +209,8 @@ class ImbalancedDataModule(L.LightningDataModule):
             where = self.root or type(self.source).__name__
             splits = select_from_manifest(self.class_names, labels, ids, content, where)
             splits.setdefault("val", np.array([], dtype=np.int64))
+            if given is not None and "test" in given:
+                self._check_manifest_test(splits["test"], given["test"])
         elif gives_training:
             splits = self._given(labels, given)
         elif given is not None:
@@ -270,6 +272,15 @@ class ImbalancedDataModule(L.LightningDataModule):
             fits = largest_fitting(available, drawn_sizes, self.per_class, held_out)
             hint = f" (data.per_class={fits} fits at ratio={self.ratio})" if fits else ""
             raise ConfigError(f"{error}{hint}") from error
+
+    def _check_manifest_test(self, listed: np.ndarray, given: np.ndarray) -> None:
+        """A run of a source that gives its test set tests on all of it, with a manifest too."""
+        if set(listed.tolist()) != set(given.tolist()):
+            raise ConfigError(
+                f"data.manifest's test split is not the test set this source gives "
+                f"({len(listed)} images listed, {len(given)} given), which a run of it tests on "
+                "whole: use a manifest made from a run of this source"
+            )
 
     def _check_given_test(self) -> None:
         if self.test != "stratified":

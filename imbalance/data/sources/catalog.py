@@ -139,8 +139,6 @@ class ArrayCatalog:
     ) -> torch.Tensor:
         """Already in memory: resizing is cheap, so `cache_dir` is not used."""
         chosen = self.images[torch.as_tensor(np.asarray(indices, dtype=np.int64))]
-        if chosen.shape[-2:] == (size, size):
-            return chosen
         return resize(chosen, [size, size], InterpolationMode.BICUBIC, antialias=True)
 
 

@@ -70,6 +70,12 @@ class CIFAR10:
         except RuntimeError as error:
             if "not found or corrupted" not in str(error):
                 raise
+            if self.download:  # fetched, and still not the published files
+                raise ConfigError(
+                    f"{self.name} was downloaded into data.root={root} but its files fail "
+                    f"torchvision's check ({error}): remove {root / self.dataset.base_folder} "
+                    "and the archive beside it, and run again"
+                ) from None
             raise ConfigError(
                 f"data.root={root} holds no {self.name} that passes torchvision's check "
                 f"({root / self.dataset.base_folder}, its files whole): add "
