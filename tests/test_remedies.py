@@ -394,8 +394,10 @@ def test_bad_remedy_settings_are_one_line(config, overrides, line):
 
 def test_the_default_drw_epoch_fits_a_short_run(config):
     assert config("remedy=drw", "trainer.max_epochs=3").remedy.loss.drw_epoch == 3  # the last
-    assert config("remedy=drw").remedy.loss.drw_epoch == 25
-    assert config("remedy=drw", "experiment=paper").remedy.loss.drw_epoch == 10
+    # The first epoch at a lowered rate: 0.001 from 26 of 50, the paper's 0.0001 from 11.
+    assert config("remedy=drw").remedy.loss.drw_epoch == 26
+    assert config("remedy=drw", "experiment=paper").remedy.loss.drw_epoch == 11
+    assert config("remedy=ldam_drw", "experiment=cifar10_lt").remedy.loss.drw_epoch == 161
 
 
 # Round 2: mixing, progressive and deferred sampling, changes of the classifier, MaxNorm.
