@@ -3,6 +3,7 @@ ones are listed at the end, in the sweep's directory and in the report, and the 
 non-zero."""
 
 import json
+import os
 import shutil
 
 import pytest
@@ -41,6 +42,12 @@ def test_every_job_of_a_sweep_runs_and_the_failed_ones_are_listed(tmp_path, laun
     assert report([str(sweep)]) == 0
     summary = (sweep / "summary.md").read_text()
     assert f"- {FAILING} (failed: {failed[FAILING]})" in summary
+    if "hydra/launcher=joblib" in launcher:
+        # joblib's loky workers share the cores instead of fighting over them: cores // n_jobs
+        # threads each, unless OMP_NUM_THREADS says otherwise.
+        share = int(os.environ.get("OMP_NUM_THREADS", max(1, os.cpu_count() // 2)))
+        results = json.loads((sweep / "ratio=1" / "results.json").read_text())
+        assert results["timing"]["torch_threads"] == share
 
 
 def test_a_sweep_that_fails_nowhere_leaves_no_list_and_exits_0(tmp_path):

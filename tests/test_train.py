@@ -2,7 +2,6 @@
 of its own where that is the point (run_cli: threads, several processes)."""
 
 import json
-import os
 import re
 from pathlib import Path
 
@@ -262,24 +261,6 @@ def test_bad_input_gets_one_clear_line_and_a_non_zero_exit(tmp_path, args, messa
     assert logs
     for log in logs:
         assert line in log.read_text(), log
-
-
-def test_parallel_jobs_share_the_cores_instead_of_fighting_over_them(tmp_path):
-    result = run_cli(
-        "-m",
-        "hydra/launcher=joblib",
-        "hydra.launcher.n_jobs=2",
-        "ratio=1,3",
-        *TINY,
-        f"hydra.sweep.dir={tmp_path}",
-        cwd=tmp_path,
-    )
-    assert result.returncode == 0, result.stderr[-3000:]
-    runs = [json.loads(path.read_text()) for path in tmp_path.glob("*/results.json")]
-    assert len(runs) == 2
-    # joblib's loky workers get cores // n_jobs threads, unless OMP_NUM_THREADS says otherwise.
-    share = int(os.environ.get("OMP_NUM_THREADS", max(1, os.cpu_count() // 2)))
-    assert [run["timing"]["torch_threads"] for run in runs] == [share] * 2
 
 
 @pytest.mark.parametrize("flush", [True, False])
