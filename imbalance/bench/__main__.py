@@ -390,8 +390,9 @@ def main(argv: list[str] | None = None) -> None:
     parser.add_argument(
         "--per-class",
         type=int,
-        help="images per class at 1:1 (the preset's by default): more steps an epoch show what "
-        "a step costs apart from what an epoch costs",
+        help="images per class at 1:1, or of the largest class for cifar10_lt, whose generated "
+        "test set then has a fifth as many a class (the preset's by default): more steps an "
+        "epoch show what a step costs apart from what an epoch costs",
     )
     parser.add_argument("--accelerator", default="auto")
     parser.add_argument("--workers", type=int, default=2, help="DataLoader workers of (c)")
