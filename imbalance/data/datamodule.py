@@ -55,6 +55,9 @@ def already_batched(batch):
 class ImbalancedDataModule(L.LightningDataModule):
     """A source's classes made imbalanced by a profile, split per class into train, validation
     and test (`imbalance.data.subsets`), or the splits of a manifest (`imbalance.data.manifest`).
+    A source that gives its own splits (file lists) is trained on as it is; one that gives only
+    its test set (CIFAR) is tested on all of it, the profile drawing the training images from
+    the rest.
 
     `per_class` is the images per class at 1:1: train and test together with
     `test="stratified"` (the paper's: the test set shares the training imbalance), the training
