@@ -39,20 +39,20 @@ class CIFAR10:
         wanted = np.array([train.classes.index(name) for name in names])
         remap = np.full(len(train.classes), -1)
         remap[wanted] = np.arange(len(names))
-        labels, images, ids, sets = [], [], [], {}
+        labels, images, ids = [], [], []
         for part, data in (("train", train), ("test", test)):
             targets = np.asarray(data.targets)
             keep = np.flatnonzero(np.isin(targets, wanted))
-            sets[part] = np.arange(len(keep)) + sum(len(chosen) for chosen in labels)
             labels.append(remap[targets[keep]])
             images.append(torch.from_numpy(data.data[keep]).permute(0, 3, 1, 2))
             ids += [f"{part}/{i}" for i in keep.tolist()]
+        trained, tested = (len(part) for part in labels)
         return ArrayCatalog(
             names,
             np.concatenate(labels).astype(np.int64),
             torch.cat(images).contiguous(),
             ids,
-            splits={"test": sets["test"]},
+            splits={"test": np.arange(trained, trained + tested)},
         )
 
     def _root(self, root: str | None) -> Path:
