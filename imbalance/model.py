@@ -68,6 +68,14 @@ def last_layer(in_features: int, num_classes: int, head: Mapping | None) -> nn.M
     return nn.Linear(in_features, num_classes)
 
 
+def classifier(
+    in_features: int, num_classes: int, dropout: float, head: Mapping | None
+) -> nn.Sequential:
+    """A classifier on pooled features: dropout when `dropout` > 0, then `last_layer`."""
+    last = last_layer(in_features, num_classes, head)
+    return nn.Sequential(*([nn.Dropout(dropout)] if dropout > 0 else []), last)
+
+
 class Network(nn.Module):
     """What a run uses of a network: `input` (pixels scaled and zero-centred), `features`,
     `classifier` (its last layer last), `memory_format`, and `_initialise` for a layer drawn
@@ -80,6 +88,12 @@ class Network(nn.Module):
 
     def _initialise(self, module: nn.Module) -> None:
         pass  # the layer's own initialisation
+
+    def _set_memory_format(self, channels_last: bool) -> None:
+        """Channels-last (NHWC) convolutions, or not: the same numbers to float precision,
+        faster for oneDNN on CPUs (BENCHMARKS.md); `forward` lays the input out the same way."""
+        self.memory_format = torch.channels_last if channels_last else torch.contiguous_format
+        self.to(memory_format=self.memory_format)
 
     def reset_last_layer(self) -> None:
         """The last layer drawn afresh from the network's initialisation (classifier
@@ -165,10 +179,7 @@ class CNN(Network):
         for module in self.modules():
             self._initialise(module)
 
-        # Channels-last (NHWC) convolutions: the same numbers to float precision, and on the
-        # CPU (oneDNN) a training step of the paper network takes 14% less time (README).
-        self.memory_format = torch.channels_last if channels_last else torch.contiguous_format
-        self.to(memory_format=self.memory_format)
+        self._set_memory_format(channels_last)
 
     def _initialise(self, module: nn.Module) -> None:
         """N(0, init_std) weights and zero biases when init_std is set; else PyTorch's own."""

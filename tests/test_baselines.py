@@ -87,7 +87,7 @@ def test_the_peak_memory_of_a_process_tree_counts_its_children(tmp_path):
     assert anonymous_memory(child.pid) == 0  # gone
 
 
-def test_the_cifar_preset_trains_on_images_of_cifars_shapes_at_mixed_precision(config):
+def test_the_cifar_preset_draws_from_images_of_cifars_shapes_and_its_baselines_train(config):
     from argparse import Namespace
 
     from imbalance.bench.__main__ import overrides

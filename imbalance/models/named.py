@@ -10,7 +10,7 @@ from torch import nn
 from torchvision.models import get_model_builder, get_weight, list_models
 
 from imbalance.errors import ConfigError
-from imbalance.model import InputLayer, Network, last_layer
+from imbalance.model import InputLayer, Network, classifier
 
 log = logging.getLogger(__name__)
 
@@ -75,11 +75,9 @@ class TorchvisionNet(Network):
             log.info(f"{name} keeps its own normalisation layers: reg.batch_norm=false leaves them")
         parent, attribute, old = _last_linear(self.features)
         setattr(parent, attribute, nn.Identity())
-        last = last_layer(old.in_features, num_classes, head)
-        self.classifier = nn.Sequential(*([nn.Dropout(dropout)] if dropout > 0 else []), last)
+        self.classifier = classifier(old.in_features, num_classes, dropout, head)
         self.input = InputLayer(in_channels, input_size, input_scale, zero_center, out_channels=3)
-        self.memory_format = torch.channels_last if channels_last else torch.contiguous_format
-        self.to(memory_format=self.memory_format)
+        self._set_memory_format(channels_last)
 
     @staticmethod
     def _torchvision_weights(weights: str | None):

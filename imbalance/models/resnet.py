@@ -9,7 +9,7 @@ import torch.nn.functional as F
 from torch import nn
 
 from imbalance.errors import ConfigError
-from imbalance.model import InputLayer, Network, last_layer
+from imbalance.model import InputLayer, Network, classifier
 
 log = logging.getLogger(__name__)
 
@@ -81,12 +81,10 @@ class ResNet32(Network):
             nn.AdaptiveAvgPool2d(1),
             nn.Flatten(),
         )
-        last = last_layer(64, num_classes, head)
-        self.classifier = nn.Sequential(*([nn.Dropout(dropout)] if dropout > 0 else []), last)
+        self.classifier = classifier(64, num_classes, dropout, head)
         for module in self.modules():
             self._initialise(module)
-        self.memory_format = torch.channels_last if channels_last else torch.contiguous_format
-        self.to(memory_format=self.memory_format)
+        self._set_memory_format(channels_last)
 
     @staticmethod
     def _initialise(module: nn.Module) -> None:
