@@ -119,3 +119,22 @@ def test_the_bare_loop_follows_the_runs_precision():
     assert not autocast._enabled and not scaler.is_enabled()
     with pytest.raises(ValueError, match="runs 32-true, bf16-mixed or 16-mixed, not bf16-true"):
         baselines.mixed_precision("bf16-true", cpu)
+
+
+def test_the_benchmarks_turns_put_each_run_in_each_place_once():
+    from imbalance.bench.__main__ import turn_order
+
+    runs = ["a", "b", "d", "e"]
+    orders = [turn_order(turn, runs) for turn in range(5)]
+    assert orders == [list("abde"), list("bdea"), list("deab"), list("eabd"), list("abde")]
+    assert runs == ["a", "b", "d", "e"]  # not reordered in place
+
+
+def test_the_goal_is_the_median_epoch_of_a_over_its_baselines_in_the_same_turn():
+    from imbalance.bench.__main__ import paired_ratios
+
+    a = [[1.0, 3.0, 2.0], [4.0, 4.0, 9.0]]  # medians 2 and 4
+    d = [[1.0, 1.0, 7.0], [8.0, 5.0, 1.0]]  # medians 1 and 5
+    assert paired_ratios(a, d) == [2.0, 0.8]
+    with pytest.raises(ValueError):  # a turn without its baseline
+        paired_ratios(a, d[:1])
