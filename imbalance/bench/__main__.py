@@ -220,7 +220,7 @@ def measure(args) -> str:
             f"| {e:.1f} s (epochs only) | {per_epoch(epochs['e'])} |",
             "",
             f"- **goal, per epoch, (a) over ({against}) in the same turn:** the median of "
-            f"{len(ratios)} turns {paired:.3f} (goal <= {goal:.2f}: "
+            f"{len(ratios)} turn{'s' * (len(ratios) > 1)} {paired:.3f} (goal <= {goal:.2f}: "
             f"{'met' if paired <= goal else 'missed'}); each turn "
             f"{', '.join(f'{ratio:.2f}' for ratio in ratios)}",
             f"- a/b = {a_wall / b:.2f}; per epoch, over every turn's epochs, median (a) / median "
