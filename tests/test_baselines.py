@@ -121,13 +121,17 @@ def test_the_bare_loop_follows_the_runs_precision():
         baselines.mixed_precision("bf16-true", cpu)
 
 
-def test_the_benchmarks_turns_put_each_run_in_each_place_once():
+def test_over_four_turns_each_run_takes_each_place_once_and_follows_each_other_run_once():
     from imbalance.bench.__main__ import turn_order
 
     runs = ["a", "b", "d", "e"]
     orders = [turn_order(turn, runs) for turn in range(5)]
-    assert orders == [list("abde"), list("bdea"), list("deab"), list("eabd"), list("abde")]
+    assert orders == [list("abed"), list("bdae"), list("deba"), list("eadb"), list("abed")]
     assert runs == ["a", "b", "d", "e"]  # not reordered in place
+    for place in range(4):
+        assert sorted(order[place] for order in orders[:4]) == runs
+    follows = sorted((o[i], o[i + 1]) for o in orders[:4] for i in range(3))
+    assert follows == sorted((x, y) for x in runs for y in runs if x != y)
 
 
 def test_the_goal_is_the_median_epoch_of_a_over_its_baselines_in_the_same_turn():
@@ -138,3 +142,20 @@ def test_the_goal_is_the_median_epoch_of_a_over_its_baselines_in_the_same_turn()
     assert paired_ratios(a, d) == [2.0, 0.8]
     with pytest.raises(ValueError):  # a turn without its baseline
         paired_ratios(a, d[:1])
+
+
+def test_the_interval_for_the_median_turn_is_the_widest_order_statistics_that_cover_enough():
+    from imbalance.bench.__main__ import median_interval
+
+    # 8 turns: the 2nd smallest to the 2nd largest cover 1 - 2 (1 + 8) / 256 = 0.9297 >= 0.9;
+    # the 3rd to the 6th only 1 - 2 (1 + 8 + 28) / 256 = 0.7109.
+    assert median_interval([8.0, 1.0, 7.0, 2.0, 6.0, 3.0, 5.0, 4.0]) == (2.0, 7.0, 0.9296875)
+    assert median_interval([3.0, 1.0, 2.0, 5.0, 4.0]) == (1.0, 5.0, 0.9375)  # 1 - 2/32
+    assert median_interval([1.0, 2.0]) is None  # the pair covers 1 - 2/4 = 0.5
+    assert median_interval([1.0, 2.0], level=0.5) == (1.0, 2.0, 0.5)
+
+
+def test_the_digits_goal_is_held_to_lightnings_loop_and_the_papers_to_the_bare_loop():
+    from imbalance.bench.__main__ import GOALS
+
+    assert GOALS["digits"] == ("d", 1.10) and GOALS["paper"] == ("b", 1.05)
