@@ -71,7 +71,7 @@ def last_layer(in_features: int, num_classes: int, head: Mapping | None) -> nn.M
 def classifier(
     in_features: int, num_classes: int, dropout: float, head: Mapping | None
 ) -> nn.Sequential:
-    """A classifier on pooled features: dropout when `dropout` > 0, then `last_layer`."""
+    """The end of a classifier: dropout when `dropout` > 0, then `last_layer`."""
     last = last_layer(in_features, num_classes, head)
     return nn.Sequential(*([nn.Dropout(dropout)] if dropout > 0 else []), last)
 
@@ -166,14 +166,11 @@ class CNN(Network):
                     f"model.layers shrink a {input_size}x{input_size} image to nothing ({error}); "
                     "use a larger data.image_size, or fewer layers or smaller strides"
                 ) from error
-        classifier = []
+        hidden = []
         for spec in fcs[:-1]:
-            classifier += [nn.Linear(width, spec["out"]), nn.ReLU(inplace=True)]
+            hidden += [nn.Linear(width, spec["out"]), nn.ReLU(inplace=True)]
             width = spec["out"]
-        if dropout > 0:
-            classifier.append(nn.Dropout(dropout))
-        classifier.append(last_layer(width, num_classes, head))
-        self.classifier = nn.Sequential(*classifier)
+        self.classifier = nn.Sequential(*hidden, *classifier(width, num_classes, dropout, head))
 
         self.init_std = init_std
         for module in self.modules():
