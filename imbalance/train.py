@@ -28,6 +28,7 @@ from imbalance.data.sources import UnreadableImages
 from imbalance.errors import ConfigError, JobFailed, one_line, quoted
 from imbalance.metrics import scalar_names, summary_names
 from imbalance.module import Diverged, StudyModule
+from imbalance.precision import weights_in
 from imbalance.provenance import provenance
 from imbalance.remedies.remedy import Remedy
 from imbalance.results import diverged, undefined_as_null, write_results
@@ -58,15 +59,16 @@ def build(
             f"optimized_metric={cfg.optimized_metric} is not a metric of profile={cfg.profile}: "
             f"choose one of {', '.join(metrics)}"
         )
-    net = instantiate(
-        cfg.model,
-        in_channels=data.channels,
-        input_size=data.image_size,
-        num_classes=data.num_classes,
-        batch_norm=cfg.reg.batch_norm,
-        dropout=cfg.reg.dropout,
-        head=cfg.remedy.head,
-    )
+    with weights_in(cfg.trainer.precision):
+        net = instantiate(
+            cfg.model,
+            in_channels=data.channels,
+            input_size=data.image_size,
+            num_classes=data.num_classes,
+            batch_norm=cfg.reg.batch_norm,
+            dropout=cfg.reg.dropout,
+            head=cfg.remedy.head,
+        )
     net.input.set_mean(data.train_mean_image())
     remedy = Remedy(
         cfg.remedy,

@@ -6,10 +6,10 @@ import re
 from pathlib import Path
 
 import pytest
-import torch
 
 from helpers import REPO, TINY, make_image_tree, run_cli, run_main
 from imbalance.resume import CHECKPOINT, stored_run
+from recorded import mismatches, replay
 
 CLASSES = [str(d) for d in range(10)]
 SCALARS = ["acc", "balanced_acc", "macro_f1", "g_mean", "auroc", "ece"]
@@ -417,47 +417,29 @@ REFERENCES = sorted((REPO / "tests" / "data").glob("reference_*.json"))
 
 @pytest.mark.parametrize("recorded", REFERENCES, ids=[path.stem for path in REFERENCES])
 def test_a_short_run_gives_the_numbers_recorded_before_the_code_changed(recorded, tmp_path):
-    """tests/data/reference_*.json: a run's history and test results, recorded before a change
-    of the code (`recorded` says which): reference_run.json before the per-step overhead was
-    cut, one per kind of remedy (sampler, loss, correction, second stage) before the remedy
-    became one object, reference_schedule.json before the schedule became optim.schedule. The
-    same config, seed and thread count must give them again, to the last digit on the CPU model
-    it was recorded on (others round differently)."""
+    """tests/data/reference_*.json: a float64 run's history and test results, recorded before a
+    change of the code (`recorded` says which; tests/recorded.py): one per kind of remedy
+    (sampler, loss, correction and its tau search, second stage) and the schedule. The same
+    config, seed and thread count give them again on any CPU, to a float32's last digits."""
     reference = json.loads(recorded.read_text())
-    run_dir = tmp_path / "run"
-    threads = torch.get_num_threads()
-    torch.set_num_threads(1)
-    try:
-        result = run_main(
-            *reference["overrides"], f"hydra.run.dir={run_dir}", "trainer.accelerator=cpu",
-            cwd=tmp_path,
-        )  # fmt: skip
-    finally:
-        torch.set_num_threads(threads)
-    assert result.returncode == 0, result.stderr[-3000:]
-    results = json.loads((run_dir / "results.json").read_text())
-    assert results["timing"]["torch_threads"] == 1
-    expected = flat({"history": reference["history"], "test": reference["test"]})
-    actual = flat({"history": results["history"], "test": results["test"]})
-    if results["provenance"]["device"]["name"] == reference["cpu"]:
-        assert actual == expected
-    else:
-        assert actual.keys() == expected.keys()
-        for key, value in expected.items():
-            assert actual[key] == (value if value is None else pytest.approx(value, rel=1e-3)), key
+    assert mismatches(reference, replay(reference["overrides"], tmp_path)) == []
 
 
-def flat(value, prefix: str = "") -> dict:
-    """{"history.0.train_acc": 0.1, ...}: every number of a nested structure by its path."""
-    if isinstance(value, dict):
-        return {
-            k: v for key, item in value.items() for k, v in flat(item, f"{prefix}{key}.").items()
-        }
-    if isinstance(value, list):
-        return {
-            k: v for i, item in enumerate(value) for k, v in flat(item, f"{prefix}{i}.").items()
-        }
-    return {prefix.rstrip("."): value}
+def test_a_recorded_number_changed_is_a_mismatch():
+    reference = json.loads((REPO / "tests" / "data" / "reference_run.json").read_text())
+    assert reference["test"]["balanced_acc"] > 0.5  # a run that learns, not one class for all
+    assert len({epoch["tau"] for epoch in reference["history"]}) == 3  # tau searched each epoch
+    changed = json.loads(json.dumps(reference))
+    changed["history"][1]["train_loss"] *= 1 + 1e-5
+    changed["test"]["recall"]["5"] = None
+    del changed["history"][2]["lr"]
+    assert mismatches(reference, reference) == []
+    assert mismatches(reference, changed) == [
+        f"history.1.train_loss: {reference['history'][1]['train_loss']} -> "
+        f"{changed['history'][1]['train_loss']}",
+        f"history.2.lr: {reference['history'][2]['lr']} -> (none)",
+        f"test.recall.5: {reference['test']['recall']['5']} -> None",
+    ]
 
 
 def test_a_loss_that_is_not_finite_stops_the_run_and_marks_it_diverged(tmp_path):

@@ -67,7 +67,9 @@ class InMemoryImages(TensorDataset):
         return InMemoryImages(*(tensor.to(device) for tensor in self.tensors))
 
     def mean_image(self) -> torch.Tensor:
-        return self.tensors[0].float().mean(dim=0)
+        """The mean image [C, H, W], float64: sums of whole numbers, exact in any order, so the
+        same on every CPU and GPU."""
+        return self.tensors[0].double().mean(dim=0)
 
 
 class OnDiskImages(Dataset):
@@ -127,10 +129,11 @@ class OnDiskImages(Dataset):
         return images[0], labels[0]
 
     def mean_image(self) -> torch.Tensor:
-        """The mean image [C, H, W], summed a chunk at a time: never the whole set in memory."""
+        """The mean image [C, H, W], float64, summed a chunk at a time: never the whole set in
+        memory."""
         total = None
         for start in range(0, len(self), MEAN_CHUNK):
             chunk = self.__getitems__(list(range(start, min(start + MEAN_CHUNK, len(self)))))[0]
             part = chunk.double().sum(dim=0)
             total = part if total is None else total + part
-        return (total / len(self)).float()
+        return total / len(self)
