@@ -6,12 +6,17 @@ from pathlib import Path
 
 from omegaconf import OmegaConf
 
+from imbalance.precision import bfloat16_where_fast
 from imbalance.schedule import first_lowered_epoch
 
 # For schedules that must fit the run, e.g. conf/remedy/drw.yaml's
 # drw_epoch: ${first_lowered_epoch:${optim.schedule},${trainer.max_epochs}}
 OmegaConf.register_new_resolver("min", min, replace=True)
 OmegaConf.register_new_resolver("first_lowered_epoch", first_lowered_epoch, replace=True)
+
+
+# conf/experiment/cifar10_lt.yaml's precision: ${bfloat16_where_fast:${trainer.accelerator}}
+OmegaConf.register_new_resolver("bfloat16_where_fast", bfloat16_where_fast, replace=True)
 
 
 def epoch_at(share: float, epochs: int) -> int:

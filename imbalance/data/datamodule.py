@@ -55,9 +55,10 @@ def already_batched(batch):
 class ImbalancedDataModule(L.LightningDataModule):
     """A source's classes made imbalanced by a profile, split per class into train, validation
     and test (`imbalance.data.subsets`), or the splits of a manifest (`imbalance.data.manifest`).
-    A source that gives its own splits (file lists) is trained on as it is; one that gives only
-    its test set (CIFAR) is tested on all of it, the profile drawing the training images from
-    the rest.
+    A source that gives its own splits (file lists, a folder with train/ and test/) is tested on
+    its test split whole, and trained on its training split as it is with the natural profile,
+    or on images the profile draws from it; one that gives only its test set (CIFAR's files) is
+    tested on all of it, the profile drawing the training images from the rest.
 
     `per_class` is the images per class at 1:1: train and test together with
     `test="stratified"` (the paper's: the test set shares the training imbalance), the training
@@ -197,13 +198,6 @@ class ImbalancedDataModule(L.LightningDataModule):
         self.channels = catalog.channels
         labels, ids = catalog.labels, catalog.ids  # ids: one relative path per file, made once
         given = catalog.splits
-        # A source may give its test split alone (CIFAR): the training split is drawn beside it.
-        gives_training = given is not None and "train" in given
-        if gives_training and self.profile != "natural":
-            raise ConfigError(
-                f"this source gives its own splits, which profile={self.profile} would redraw: "
-                "add profile=natural, which trains on them as they are"
-            )
         if self.profile == "step":
             self.minority_names = self._minority_names()
         if self.manifest is not None:
@@ -214,10 +208,10 @@ class ImbalancedDataModule(L.LightningDataModule):
             splits.setdefault("val", np.array([], dtype=np.int64))
             if given is not None and "test" in given:
                 self._check_manifest_test(splits["test"], given["test"])
-        elif gives_training:
+        elif given is not None and "train" in given and self.profile == "natural":
             splits = self._given(labels, given)
         elif given is not None:
-            splits = self._draw_beside(labels, given["test"])
+            splits = self._draw_from_given(labels, given)
         else:
             splits = self._draw(labels)
         self._set_groups(np.bincount(labels[splits["train"]], minlength=len(self.class_names)))
@@ -244,15 +238,23 @@ class ImbalancedDataModule(L.LightningDataModule):
         train, val = validation_split(labels, train, self.val_fraction)
         return {"train": train, "val": val, "test": test}
 
-    def _draw_beside(self, labels: np.ndarray, test: np.ndarray) -> dict[str, np.ndarray]:
+    def _draw_from_given(
+        self, labels: np.ndarray, given: dict[str, np.ndarray]
+    ) -> dict[str, np.ndarray]:
         """The test split a source gives, whole; the training split drawn by the profile from
-        every other image, then `val_fraction` of it held out as validation."""
+        the training split it gives (a folder's train/), or from every image but the test split
+        (CIFAR); validation the split it gives (val/), else `val_fraction` of the drawn
+        training split."""
         self._check_given_test()
-        pool = np.setdiff1d(np.arange(len(labels)), test)
+        test = given["test"]
+        pool = given.get("train", np.setdiff1d(np.arange(len(labels)), test))
+        given_val = given.get("val", np.array([], dtype=np.int64))
+        if len(given_val):
+            self._check_given_val()
         train, val = validation_split(
             labels, pool[self._selection(labels[pool], 0)], self.val_fraction
         )
-        return {"train": train, "val": val, "test": test}
+        return {"train": train, "val": given_val if len(given_val) else val, "test": test}
 
     def _selection(self, labels: np.ndarray, held_out: int) -> np.ndarray:
         """Indices into `labels` of the images the profile draws of each class, after the first
@@ -292,15 +294,19 @@ class ImbalancedDataModule(L.LightningDataModule):
                 "drop data.test"
             )
 
-    def _given(self, labels: np.ndarray, given: dict[str, np.ndarray]) -> dict[str, np.ndarray]:
-        """The splits a source gives (file lists), as they are; without a validation split,
-        `val_fraction` of the training split is held out as one."""
-        self._check_given_test()
-        if len(given.get("val", [])) and self.val_fraction:
+    def _check_given_val(self) -> None:
+        if self.val_fraction:
             raise ConfigError(
                 f"data.val_fraction={self.val_fraction} would draw a validation split, and this "
                 "source gives its own: drop data.val_fraction"
             )
+
+    def _given(self, labels: np.ndarray, given: dict[str, np.ndarray]) -> dict[str, np.ndarray]:
+        """The splits a source gives (file lists), as they are; without a validation split,
+        `val_fraction` of the training split is held out as one."""
+        self._check_given_test()
+        if len(given.get("val", [])):
+            self._check_given_val()
         if self.max_per_class is not None:
             raise ConfigError(
                 "data.max_per_class would cap the splits this source gives, which are used as "
@@ -367,6 +373,12 @@ class ImbalancedDataModule(L.LightningDataModule):
                 f"({quoted(self.class_names)}); fix data.minority"
             )
         k = minority_count(len(self.class_names), self.mu)
+        if not self.minority:
+            raise ConfigError(
+                f"profile=step needs minority classes, and data.minority lists none: list them "
+                f"(mu={self.mu}: the first {k}), or add profile=natural, which trains on the "
+                "data's own imbalance (a given training split as it is)"
+            )
         if k > len(self.minority):
             raise ConfigError(
                 f"mu={self.mu} needs {k} minority classes but data.minority lists "

@@ -1,5 +1,6 @@
-"""torchvision's CIFAR-10 and CIFAR-100: the given test set whole, the training images drawn from
-the given training set by the profile (profile=long_tail: CIFAR-10-LT and CIFAR-100-LT)."""
+"""CIFAR-10 and CIFAR-100, from torchvision's files or from a copy in image files laid out by
+split: the given test set whole, the training images drawn from the given training set by the
+profile (profile=long_tail: CIFAR-10-LT and CIFAR-100-LT)."""
 
 from collections.abc import Sequence
 from pathlib import Path
@@ -8,13 +9,17 @@ import numpy as np
 import torch
 from torchvision import datasets
 
-from imbalance.data.sources.catalog import ArrayCatalog, pick_classes
+from imbalance.data.sources.catalog import ArrayCatalog, FileCatalog, pick_classes
+from imbalance.data.sources.folder import ImageFolder, split_folders
 from imbalance.errors import ConfigError
 
 
 class CIFAR10:
     """CIFAR-10 as torchvision reads it from `root` (the folder that holds
-    `cifar-10-batches-py`, or that folder itself), fetched there first with `download`.
+    `cifar-10-batches-py`, or that folder itself), fetched there first with `download`; or, where
+    `root` holds `train/<class>/` and `test/<class>/`, a copy in image files (PNG: lossless) read
+    as a folder that comes with its splits, its classes the sorted folder names, which is
+    CIFAR's label order.
 
     The files are Python pickles: torchvision checks each against its MD5 sum before it
     unpickles it, so only the published files are ever read (this source adds no way around
@@ -23,6 +28,7 @@ class CIFAR10:
 
     dataset = datasets.CIFAR10
     name = "CIFAR-10"
+    classes = 10
 
     def __init__(self, download: bool = False):
         self.download = download
@@ -34,6 +40,8 @@ class CIFAR10:
         Raises ConfigError when `root` holds no copy that passes torchvision's check, or the
         download fails."""
         root = self._root(root)
+        if split_folders(root):
+            return self._from_files(root, classes)
         train, test = (self._read(root, train) for train in (True, False))
         names = pick_classes(train.classes, classes, f"{self.name}'s classes")
         wanted = np.array([train.classes.index(name) for name in names])
@@ -54,6 +62,16 @@ class CIFAR10:
             ids,
             splits={"test": np.arange(trained, trained + tested)},
         )
+
+    def _from_files(self, root: Path, classes: Sequence[str] | None) -> FileCatalog:
+        catalog = ImageFolder().catalog(str(root), classes)
+        if classes is None and len(catalog.class_names) != self.classes:
+            raise ConfigError(
+                f"data.root={root} holds {len(catalog.class_names)} class folders in each split, "
+                f"and {self.name} has {self.classes}: point data.root at a copy of {self.name} "
+                "(train/<class>/, test/<class>/), or use data=folder for other images"
+            )
+        return catalog
 
     def _root(self, root: str | None) -> Path:
         if root is None:
@@ -95,3 +113,4 @@ class CIFAR100(CIFAR10):
 
     dataset = datasets.CIFAR100
     name = "CIFAR-100"
+    classes = 100

@@ -1,4 +1,5 @@
-"""Image files in class folders: any class-per-folder tree, and Caltech101 in its own layout.
+"""Image files in class folders: any class-per-folder tree, one that comes with its splits
+(`train/<class>/`, `test/<class>/`, optionally `val/<class>/`), and Caltech101 in its own layout.
 
 A file is read as an image by its extension (`extensions`: torchvision's list unless the
 config gives another). Every file passed over is counted by reason in the run's log: hidden
@@ -15,7 +16,7 @@ from pathlib import Path
 import numpy as np
 from torchvision.datasets.folder import IMG_EXTENSIONS
 
-from imbalance.data.sources.catalog import FileCatalog, is_hidden
+from imbalance.data.sources.catalog import FileCatalog, is_hidden, pick_classes
 from imbalance.errors import ConfigError, quoted
 
 log = logging.getLogger(__name__)
@@ -48,7 +49,11 @@ def passed_over(name: str, types: tuple[str, ...] | None) -> str | None:
 
 class ImageFolder:
     """Any class-per-folder image tree: `<root>/<class>/<image>`; class names are folder names;
-    files with `extensions` are images (None: torchvision's list)."""
+    files with `extensions` are images (None: torchvision's list).
+
+    A root that holds `train/` and `test/` (and optionally `val/`), each `<class>/<image>`, comes
+    with its splits (`split_folders`): the catalog gives them, and the run tests on `test/`
+    whole, draws its training images from `train/` by the profile and validates on `val/`."""
 
     def __init__(self, extensions: Sequence[str] | None = None):
         self.types = image_types(extensions)
@@ -56,7 +61,81 @@ class ImageFolder:
     def catalog(self, root: str | None, classes: Sequence[str] | None) -> FileCatalog:
         if root is None:
             raise ConfigError("the folder source needs data.root=<dir with one folder per class>")
+        folders = split_folders(Path(root))
+        if folders:
+            return _split_catalog(Path(root), folders, classes, self.types)
         return _folder_catalog(Path(root), classes, self.types)
+
+
+SPLIT_NAMES = ("train", "val", "test")
+
+
+def split_folders(root: Path) -> dict[str, Path]:
+    """{split: folder} of a root laid out by split (`train/`, `test/`, optionally `val/`), or {}
+    for a plain class-per-folder tree (or no folder at all).
+
+    Raises ConfigError for a root that looks half of one: split folders without `train/` and
+    `test/` both, or beside other folders."""
+    if not root.is_dir():
+        return {}
+    folders = {e.name: e for e in root.iterdir() if e.is_dir() and not is_hidden(e.name)}
+    splits = {name: folders[name] for name in SPLIT_NAMES if name in folders}
+    if not {"train", "test"} & splits.keys():
+        return {}
+    if {"train", "test"} - splits.keys():
+        have = "/ and ".join(splits) + "/"
+        lacking = ({"train", "test"} - splits.keys()).pop()
+        raise ConfigError(
+            f"'{root}' holds {have} but no {lacking}/: a folder that comes with its splits holds "
+            f"train/<class>/ and test/<class>/ (val/<class>/ optional); add {lacking}/, or point "
+            "data.root at a folder of class folders"
+        )
+    others = sorted(folders.keys() - splits.keys())
+    if others:
+        raise ConfigError(
+            f"'{root}' holds {'/, '.join(splits)}/ beside other folders ({quoted(others)}): a "
+            "folder that comes with its splits holds only train/, test/ and val/; move them out"
+        )
+    return splits
+
+
+def _split_catalog(
+    root: Path, folders: dict[str, Path], classes: Sequence[str] | None, types: tuple[str, ...]
+) -> FileCatalog:
+    """Every split folder's class folders as one catalog, its splits given; ids are paths
+    relative to `root` (`train/cat/1.png`). Refused in one line: a class that has a folder in
+    one split and not in another, and a file in two splits."""
+    present = {
+        split: {e.name for e in folder.iterdir() if e.is_dir() and not is_hidden(e.name)}
+        for split, folder in folders.items()
+    }
+    every = set().union(*present.values())
+    for name in sorted(every):
+        lacking = [split for split, names in present.items() if name not in names]
+        if lacking and (classes is None or name in classes):
+            having = [split for split in present if split not in lacking]
+            raise ConfigError(
+                f"class '{name}' has a folder in {'/, '.join(having)}/ but not in "
+                f"{'/, '.join(lacking)}/ under '{root}': every split holds the same classes; add "
+                "the folder, remove the class, or choose classes with data.classes"
+            )
+    names = pick_classes(sorted(every), classes, f"'{root}' (its class folders)")
+    paths, labels, splits = [], [], {}
+    seen: dict[str, tuple[str, str]] = {}  # the file itself -> (its split, its path)
+    for split, folder in folders.items():
+        catalog = _folder_catalog(folder, names, types)
+        for path in catalog.paths:
+            real = os.path.realpath(path)
+            first_split, first = seen.setdefault(real, (split, path))
+            if first_split != split:
+                raise ConfigError(
+                    f"'{first}' and '{path}' are one file ({real}): one image in two splits; "
+                    "keep it in one"
+                )
+        splits[split] = np.arange(len(paths), len(paths) + len(catalog.paths))
+        paths += catalog.paths
+        labels.append(catalog.labels)
+    return FileCatalog(names, np.concatenate(labels), paths, str(root), splits)
 
 
 def image_files(
