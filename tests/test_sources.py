@@ -1,3 +1,5 @@
+from pathlib import Path
+
 import numpy as np
 import pytest
 import torch
@@ -129,6 +131,53 @@ def test_the_image_cache_notices_a_changed_file(image_tree, tmp_path):
     after = catalog.decode([0], 8, cache)
     assert not torch.equal(before, after) and after[0, 0].min() > 200  # red now
     assert len(list(cache.rglob("*.npy"))) == 2
+
+
+def test_a_file_replaced_in_place_with_its_size_and_times_put_back_is_decoded_again(
+    image_tree, tmp_path
+):
+    import os
+
+    root = image_tree({"a": 2})
+    catalog = ImageFolder().catalog(str(root), None)
+    cache = tmp_path / "cache"
+    path = catalog.paths[0]
+    before = catalog.decode([0], 8, cache)
+    stat, old = os.stat(path), open(path, "rb").read()
+    other = bytearray(Path(catalog.paths[1]).read_bytes())
+    # An image of the same size: the other file's bytes, cut or padded after its end marker.
+    other = other[: len(old)] if len(other) >= len(old) else other + bytes(len(old) - len(other))
+    Path(path).write_bytes(bytes(other))
+    os.utime(path, ns=(stat.st_atime_ns, stat.st_mtime_ns))
+    assert os.stat(path).st_size == stat.st_size and os.stat(path).st_mtime_ns == stat.st_mtime_ns
+    after = catalog.decode([0], 8, cache)
+    assert torch.equal(after, catalog.decode([0], 8))  # the new pixels, not the cached old ones
+    assert not torch.equal(before, after)
+
+
+@pytest.mark.parametrize("damage", ["empty", "cut", "other shape"])
+@pytest.mark.parametrize("way", ["decode", "cached"])
+def test_a_damaged_cache_entry_is_decoded_again_with_a_line_in_the_log(
+    image_tree, tmp_path, caplog, damage, way
+):
+    root = image_tree({"a": 2})
+    catalog = ImageFolder().catalog(str(root), None)
+    cache = tmp_path / "cache"
+    expected = catalog.decode([0, 1], 8)
+    catalog.decode([0, 1], 8, cache)
+    entry = catalog.cached([0], 8, cache)[0].decode()
+    content = Path(entry).read_bytes()
+    if damage == "other shape":
+        np.save(entry, np.zeros((4, 4, 3), np.uint8))
+    else:
+        Path(entry).write_bytes(b"" if damage == "empty" else content[: len(content) // 2])
+    if way == "decode":
+        assert torch.equal(catalog.decode([0, 1], 8, cache), expected)
+    else:
+        catalog.cached([0, 1], 8, cache)
+    assert Path(entry).read_bytes() == content  # repaired
+    (line,) = [r.getMessage() for r in caplog.records if "image cache entry" in r.getMessage()]
+    assert line.startswith(f"image cache entry {entry} ") and line.endswith("decoded again")
 
 
 def test_jobs_filling_the_cache_at_once_agree_and_leave_no_partial_files(image_tree, tmp_path):

@@ -1,5 +1,8 @@
 """A run's images in memory or on disk: the same images, the same batches, a memory bound."""
 
+import os
+from pathlib import Path
+
 import pytest
 import torch
 
@@ -71,7 +74,7 @@ def test_images_on_disk_need_a_cache_and_files(tmp_path):
         ImbalancedDataModule(Digits(), image_size=8, per_class=8, in_memory="sometimes")
 
 
-def test_a_damaged_cache_entry_is_named(tmp_path):
+def test_a_damaged_cache_entry_is_named_when_nothing_can_decode_it_again(tmp_path):
     import numpy as np
 
     files = [tmp_path / f"{i}.npy" for i in range(2)]
@@ -82,3 +85,22 @@ def test_a_damaged_cache_entry_is_named(tmp_path):
     files[1].write_bytes(files[1].read_bytes()[:-5])  # cut short, as by a full disk
     with pytest.raises(ConfigError, match=f"image cache entry {files[1]} is not a 4x4x3 image"):
         images.__getitems__([0, 1])
+
+
+def test_cache_entries_deleted_or_damaged_while_a_run_reads_them_are_decoded_again(both, caplog):
+    memory, disk = both
+    entries = [Path(os.fsdecode(file)) for file in disk.train_set.files]
+    entries[0].unlink()  # the first: its header is read when the set is made
+    entries[3].write_bytes(b"")
+    for entry in entries[5:]:
+        entry.unlink()
+    expected = memory.train_set.tensors[0]
+    again = OnDiskImages(disk.train_set.files, disk.train_set.labels, disk.train_set.sources,
+                         disk.train_set.decode)  # fmt: skip
+    loader = torch.utils.data.DataLoader(
+        again, batch_size=4, num_workers=2, collate_fn=lambda batch: batch
+    )
+    assert torch.equal(torch.cat([images for images, _ in loader]), expected)
+    assert all(entry.stat().st_size > 0 for entry in entries)  # written back
+    lines = [r.getMessage() for r in caplog.records if "image cache entry" in r.getMessage()]
+    assert f"image cache entry {entries[0]} is gone or damaged: decoded again from " in lines[0]

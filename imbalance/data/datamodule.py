@@ -4,6 +4,7 @@ import gc
 import os
 import warnings
 from collections.abc import Callable, Sequence
+from functools import partial
 from pathlib import Path
 
 import lightning as L
@@ -414,9 +415,16 @@ class ImbalancedDataModule(L.LightningDataModule):
                 "data.cache_dir, e.g. data.cache_dir=outputs/.cache"
             )
         files = catalog.cached(everything, size, self.cache_dir)
+        sources = np.array([os.fsencode(catalog.paths[i]) for i in everything])
+        decode = partial(catalog.decode_file, size=size)  # an entry gone while the run reads
         starts = [0, *ends]
         return {
-            split: OnDiskImages(files[start : start + len(label_part)], label_part)
+            split: OnDiskImages(
+                files[start : start + len(label_part)],
+                label_part,
+                sources[start : start + len(label_part)],
+                decode,
+            )
             for split, start, label_part in zip(splits, starts, label_parts, strict=True)
         }
 

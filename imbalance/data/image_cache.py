@@ -1,13 +1,16 @@
 """Decoded images kept on disk and shared by every job: an image file is decoded and resized at
 most once per size, whatever the number of jobs, sweeps or ratios that use it.
 
-An entry is keyed by everything that changes its content: the file (absolute path, size and
-modification time), the output size and the decoder's version. Entries are written to a
-temporary file and renamed into place, so jobs filling the cache at once never see half an
-image; at worst two of them decode the same image.
+An entry is keyed by everything that changes its content: the file's bytes (their sha256: a file
+replaced in place is decoded again, whatever its size and times say), the output size and the
+decoder's version. Entries are written to a temporary file and renamed into place, so jobs
+filling the cache at once never see half an image; at worst two of them decode the same image.
+An entry that is damaged (half-written by a crash, emptied) or gone is decoded again, with one
+line in the log.
 """
 
 import hashlib
+import logging
 import os
 from collections.abc import Callable
 from pathlib import Path
@@ -16,31 +19,30 @@ import numpy as np
 
 from imbalance.results import atomic_write
 
+log = logging.getLogger(__name__)
+
+Decode = Callable[[str, int], np.ndarray]
+
 
 def cached_decode(
-    path: str, size: int, decoder: str, decode: Callable[[str, int], np.ndarray], cache_dir: Path
+    path: str, size: int, decoder: str, decode: Decode, cache_dir: Path
 ) -> np.ndarray:
     """`decode(path, size)`, from `cache_dir` when an earlier job already did it."""
     entry = cache_entry(path, size, decoder, cache_dir)
     if entry is None:  # not there, or a dangling link: the decoder says so as for any bad file
         return decode(path, size)
-    try:
-        return np.load(entry)
-    except FileNotFoundError:
-        pass
-    return _fill(entry, decode(path, size))
+    image = read_entry(entry, (size, size, 3))
+    return image if image is not None else write_entry(entry, decode(path, size))
 
 
-def cached_file(
-    path: str, size: int, decoder: str, decode: Callable[[str, int], np.ndarray], cache_dir: Path
-) -> Path:
-    """The cache entry of `decode(path, size)`, decoded now only when no job did it before: an
-    `.npy` file of the image, for reading back a batch at a time."""
+def cached_file(path: str, size: int, decoder: str, decode: Decode, cache_dir: Path) -> Path:
+    """The cache entry of `decode(path, size)`, decoded now only when no job did it before (or
+    its entry is damaged): an `.npy` file of the image, for reading back a batch at a time."""
     entry = cache_entry(path, size, decoder, cache_dir)
     if entry is None:
         decode(path, size)  # raises, naming the file
-    if not entry.exists():
-        _fill(entry, decode(path, size))
+    if read_entry(entry, (size, size, 3)) is None:
+        write_entry(entry, decode(path, size))
     return entry
 
 
@@ -48,15 +50,35 @@ def cache_entry(path: str, size: int, decoder: str, cache_dir: Path) -> Path | N
     """Where the decoded image of `path` at `size` lives in `cache_dir`; None for a file that
     cannot be read at all."""
     try:
-        stat = os.stat(path)
+        with open(path, "rb") as file:
+            content = hashlib.file_digest(file, "sha256").hexdigest()
     except OSError:
         return None
-    key = f"{os.path.abspath(path)}|{stat.st_size}|{stat.st_mtime_ns}|{size}|{decoder}"
-    digest = hashlib.sha256(key.encode()).hexdigest()
+    digest = hashlib.sha256(f"{content}|{size}|{decoder}".encode()).hexdigest()
     return cache_dir / digest[:2] / f"{digest}.npy"
 
 
-def _fill(entry: Path, image: np.ndarray) -> np.ndarray:
+def read_entry(entry: Path, shape: tuple[int, ...]) -> np.ndarray | None:
+    """The image an entry holds, or None when there is none: no file yet, or one that is not
+    a uint8 array of `shape` (half-written, emptied, of another version), said in the log."""
+    try:
+        image = np.load(entry)
+    except FileNotFoundError:
+        return None
+    except (OSError, ValueError, EOFError) as error:
+        log.warning(f"image cache entry {entry} is damaged ({error}): decoded again")
+        return None
+    if image.dtype != np.uint8 or image.shape != shape:
+        log.warning(
+            f"image cache entry {entry} holds a {image.dtype} array of {image.shape}, not an "
+            f"image of {shape}: decoded again"
+        )
+        return None
+    return image
+
+
+def write_entry(entry: Path, image: np.ndarray) -> np.ndarray:
+    """`image` into the cache's `entry`, whole or not at all (written aside, then renamed)."""
     entry.parent.mkdir(parents=True, exist_ok=True)
     atomic_write(entry, lambda file: np.save(file, image))
     return image

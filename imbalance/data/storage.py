@@ -14,16 +14,20 @@ model's device in both.
 pixels (all splits together), and on disk past it; `true` and `false` choose.
 """
 
+import logging
 import math
 import os
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 from pathlib import Path
 
 import numpy as np
 import torch
 from torch.utils.data import Dataset, TensorDataset
 
+from imbalance.data.image_cache import write_entry
 from imbalance.errors import ConfigError
+
+log = logging.getLogger(__name__)
 
 IN_MEMORY_LIMIT = 4 * 2**30  # bytes of decoded pixels
 MEAN_CHUNK = 1024  # images read at a time for the mean image of a data set on disk
@@ -79,45 +83,68 @@ class OnDiskImages(Dataset):
     A file is read whole into the batch, through the page cache that every job on the machine
     shares, rather than memory-mapped: mapping a file of a few kilobytes costs more system
     calls than reading it. Every file of a set holds an image of the same shape, so its header
-    is parsed once (the first file's) and each file's size checked against it."""
+    is parsed once and each file's size checked against it. An entry that is gone or damaged
+    (deleted or cut short while the run reads it) is decoded again from its image file
+    (`sources`, with `decode(path)`) and written back, with one line in the log; without
+    them, it stops the run in one line that names it."""
 
     on_disk = True
 
-    def __init__(self, files: np.ndarray | Sequence[Path], labels: torch.Tensor):
+    def __init__(
+        self,
+        files: np.ndarray | Sequence[Path],
+        labels: torch.Tensor,
+        sources: np.ndarray | None = None,
+        decode: Callable[[str], np.ndarray] | None = None,
+    ):
         # One array of bytes, not a Python object per file: workers that read an object's
         # reference count copy its page, so a list would grow every worker with the data set.
         if not isinstance(files, np.ndarray):
             files = np.array([os.fsencode(file) for file in files])
         self.files = files
         self.labels = labels
+        self.sources, self.decode = sources, decode
         self.shape, self.header = (), 0
         if len(files):
-            try:
-                first = np.load(files[0], mmap_mode="r")
-            except (ValueError, OSError) as error:
-                raise self._damaged(0) from error
-            self.shape, self.header = first.shape, first.offset
+            first = self._read(0)
+            self.shape = first.shape
+            self.header = np.load(files[0], mmap_mode="r").offset
 
     def __len__(self) -> int:
         return len(self.files)
 
     def _read(self, index: int) -> np.ndarray:
+        if not self.shape:  # the first entry, read whole to learn the shape
+            try:
+                return np.load(self.files[index])
+            except (OSError, ValueError, EOFError):
+                return self._decode_again(index)
         pixels = math.prod(self.shape)
-        descriptor = os.open(self.files[index], os.O_RDONLY)
+        try:
+            descriptor = os.open(self.files[index], os.O_RDONLY)
+        except FileNotFoundError:
+            return self._decode_again(index)
         try:
             data = os.read(descriptor, self.header + pixels + 1)
         finally:
             os.close(descriptor)
         if len(data) != self.header + pixels or not data.startswith(b"\x93NUMPY"):
-            raise self._damaged(index)
+            return self._decode_again(index)
         return np.frombuffer(data, np.uint8, offset=self.header).reshape(self.shape)
 
-    def _damaged(self, index: int) -> ConfigError:
-        shape = f"a {'x'.join(map(str, self.shape))} image" if self.shape else "an image"
-        return ConfigError(
-            f"image cache entry {os.fsdecode(self.files[index])} is not {shape} (damaged, or "
-            "written by another version): delete it and run again, it is decoded anew"
-        )
+    def _decode_again(self, index: int) -> np.ndarray:
+        entry = os.fsdecode(self.files[index])
+        if self.decode is None:
+            shape = f"a {'x'.join(map(str, self.shape))} image" if self.shape else "an image"
+            raise ConfigError(
+                f"image cache entry {entry} is not {shape} (gone, damaged, or written by "
+                "another version): delete it and run again, it is decoded anew"
+            )
+        source = os.fsdecode(self.sources[index])
+        log.warning(f"image cache entry {entry} is gone or damaged: decoded again from {source}")
+        image = self.decode(source)
+        write_entry(Path(entry), image)
+        return image
 
     def __getitems__(self, indices: list[int]) -> tuple[torch.Tensor, torch.Tensor]:
         images = np.stack([self._read(i) for i in indices])
