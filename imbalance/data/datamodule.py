@@ -1,6 +1,8 @@
 """The imbalanced data set of one run: a source's images, subset, split, decoded once, batched."""
 
 import gc
+import logging
+import math
 import os
 import warnings
 from collections.abc import Callable, Sequence
@@ -20,6 +22,7 @@ from imbalance.data.manifest import (
     select_from_manifest,
     splits_hash,
 )
+from imbalance.data.spelling import class_name, expand
 from imbalance.data.storage import InMemoryImages, OnDiskImages, in_memory, workers
 from imbalance.data.subsets import (
     PROFILES,
@@ -32,21 +35,19 @@ from imbalance.data.subsets import (
     profile_sizes,
     shot_groups,
     shot_groups_by_count,
+    smallest_nonempty,
     stratified_split,
     validation_split,
 )
 from imbalance.errors import ConfigError, quoted
+
+log = logging.getLogger(__name__)
 
 # Images in memory need no worker processes, which would only add start-up time.
 warnings.filterwarnings("ignore", ".*does not have many workers.*")
 
 
 TEST_SETS = ("stratified", "balanced")
-
-
-def expand(path: str | None) -> str | None:
-    """`~` and environment variables ($HOME, ${DATA}) in a path setting, as a shell would."""
-    return None if path is None else os.path.expandvars(os.path.expanduser(str(path)))
 
 
 def already_batched(batch):
@@ -113,6 +114,7 @@ class ImbalancedDataModule(L.LightningDataModule):
         many_shot: int = 100,
         few_shot: int = 20,
         in_memory: str | bool = "auto",
+        allow_empty: Sequence[str] = (),
     ):
         super().__init__()
         sizes = {
@@ -134,8 +136,9 @@ class ImbalancedDataModule(L.LightningDataModule):
         self.source = source
         self.root = expand(root)
         # Names from the command line may arrive as numbers (data.minority=[5,6]).
-        self.classes = None if classes is None else [str(name) for name in classes]
-        self.minority = [str(name) for name in minority or []]
+        self.classes = None if classes is None else [class_name(str(name)) for name in classes]
+        self.minority = [class_name(str(name)) for name in minority or []]
+        self.allow_empty = [class_name(str(name)) for name in allow_empty or []]
         self.per_class = per_class
         self.image_size = image_size
         self.test_fraction = test_fraction
@@ -156,6 +159,7 @@ class ImbalancedDataModule(L.LightningDataModule):
         self.few_shot = few_shot
         self.in_memory = in_memory
         self.sets: dict[str, InMemoryImages | OnDiskImages] = {}
+        self._said_batch_of_one = False
         # The sampler of an epoch (counted from 1): a run's remedy's (Remedy.sampler). None:
         # every image once, shuffled by torch.
         self.sampler_of: Callable[[int], Sampler] | None = None
@@ -215,10 +219,51 @@ class ImbalancedDataModule(L.LightningDataModule):
             splits = self._draw_from_given(labels, given)
         else:
             splits = self._draw(labels)
+        self._check_no_empty_class(labels, splits, given is not None and "test" in given)
         self._set_groups(np.bincount(labels[splits["train"]], minlength=len(self.class_names)))
         self.splits = manifest_of(self.class_names, labels, ids, splits)
         self.splits_hash = splits_hash(self.splits)
         return catalog, splits
+
+    def _check_no_empty_class(
+        self, labels: np.ndarray, splits: dict[str, np.ndarray], test_given: bool
+    ) -> None:
+        """A class with no training or no test image is refused, unless `allow_empty` names it:
+        its recall would be undefined, or it would never be learnt, with a run that exits 0."""
+        for split, what in (("train", "training"), ("test", "test")):
+            counts = np.bincount(labels[splits[split]], minlength=len(self.class_names))
+            empty = [
+                name
+                for name, count in zip(self.class_names, counts, strict=True)
+                if count == 0 and name not in self.allow_empty
+            ]
+            if not empty:
+                continue
+            shown = ", ".join(f"{n} {c}" for n, c in zip(self.class_names, counts, strict=True))
+            raise ConfigError(
+                f"{len(empty)} class(es) would have no {what} image ({quoted(empty)}; {what} "
+                f"images: {shown}): {self._fits_every_class(labels, split, test_given)}, or "
+                f"name them in "
+                f"data.allow_empty=[{','.join(empty)}] to run without them"
+            )
+
+    def _fits_every_class(self, labels: np.ndarray, split: str, test_given: bool) -> str:
+        """What setting gives every class an image of `split`, as a hint."""
+        stratified = not test_given and self.test == "stratified"
+        if self.profile == "natural" or (split == "test" and not stratified):
+            return "leave the classes out with data.classes"
+        is_minority = [
+            self.profile == "step" and name in self.minority_names for name in self.class_names
+        ]
+        # A class's images drawn beside a stratified test split: one of 2 goes to test.
+        need = 2 if stratified else 1
+        fits = smallest_nonempty(
+            lambda b: [n // need for n in profile_sizes(self.profile, is_minority, b, self.ratio)],
+            self.per_class,
+            int(np.bincount(labels).max()),
+        )
+        hint = f"data.per_class={fits} gives every class one" if fits else "lower the ratio"
+        return f"{hint} (data.per_class={self.per_class} at ratio={self.ratio} does not)"
 
     def _draw(self, labels: np.ndarray) -> dict[str, np.ndarray]:
         balanced = self.test == "balanced"
@@ -456,6 +501,9 @@ class ImbalancedDataModule(L.LightningDataModule):
             self.batch_size,
             shuffle=sampler is None,
             sampler=sampler,
+            drop_last=self._drops_a_batch_of_one(
+                len(self.train_set if sampler is None else sampler)
+            ),
             collate_fn=already_batched,
             # With a sampler, which draws from (seed, epoch), the loader takes nothing from the
             # global RNG either (each new iterator would draw a seed there, and where Lightning
@@ -463,6 +511,27 @@ class ImbalancedDataModule(L.LightningDataModule):
             generator=None if sampler is None else torch.Generator(),
             **self._loading(self.train_set),
         )
+
+    def _drops_a_batch_of_one(self, images: int) -> bool:
+        """Whether an epoch of `images` (each process's share of them) ends in a batch of one
+        image that the network's batch norm cannot train on (its variance over one image is
+        undefined): that batch is then dropped, a different image each epoch as the order
+        changes, which the log says once."""
+        world = self.trainer.world_size if self.trainer is not None else 1
+        share = math.ceil(images / world)
+        model = self.trainer.lightning_module if self.trainer is not None else None
+        if share % self.batch_size != 1 or share == 1 or model is None:
+            return False
+        if not any(isinstance(m, torch.nn.modules.batchnorm._BatchNorm) for m in model.modules()):
+            return False
+        if not self._said_batch_of_one:
+            self._said_batch_of_one = True
+            log.info(
+                f"an epoch of {share} training images ends in a batch of one (data.batch_size="
+                f"{self.batch_size}), which batch norm cannot train on: each epoch leaves out "
+                "its last image, a different one each epoch"
+            )
+        return True
 
     @property
     def eval_splits(self) -> list[str]:

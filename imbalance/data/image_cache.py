@@ -11,7 +11,6 @@ line in the log.
 
 import hashlib
 import logging
-import os
 from collections.abc import Callable
 from pathlib import Path
 

@@ -44,7 +44,7 @@ def read_manifest(path: str | Path) -> dict:
     """
     path = Path(path).expanduser()
     try:
-        content = json.loads(path.read_text())
+        content = json.loads(path.read_text(encoding="utf-8-sig"))
     except FileNotFoundError:
         raise ConfigError(
             f"data.manifest='{path}' does not exist; give a run's results.json"

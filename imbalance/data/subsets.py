@@ -161,6 +161,15 @@ def largest_fitting(
     return 0
 
 
+def smallest_nonempty(sizes_at: Callable[[int], list[int]], per_class: int, limit: int) -> int:
+    """The smallest b from per_class to limit whose sizes, `sizes_at(b)`, give every class at
+    least one image; 0 when none does."""
+    for b in range(per_class, limit + 1):
+        if min(sizes_at(b)) >= 1:
+            return b
+    return 0
+
+
 def shot_groups(train_sizes: Sequence[int]) -> list[str]:
     """'many', 'medium' or 'few' for each class, as the long-tail literature reports them
     (Liu et al. 2019), here by thirds of the classes: the round(N/3) largest training sets are

@@ -8,8 +8,9 @@ from pathlib import Path
 
 import numpy as np
 
-from imbalance.data.datamodule import expand
 from imbalance.data.sources.catalog import FileCatalog
+from imbalance.data.sources.folder import file_identity
+from imbalance.data.spelling import class_name, expand
 from imbalance.errors import ConfigError
 
 SHOWN = 10  # problems of one kind named in full; the rest counted
@@ -50,7 +51,9 @@ class FileLists:
             if names is not None
             else 1 + max((label for lines in entries.values() for _, label, _ in lines), default=-1)
         )
-        seen: dict[str, tuple[str, int]] = {}
+        # A file, whatever the spelling of its path (./cat/1.png, cat//1.png, a link to it) ->
+        # (its first split, line, path as written).
+        seen: dict[tuple[int, int], tuple[str, int, str]] = {}
         for split, lines in entries.items():
             where = self.lists[split]
             for path, label, number in lines:
@@ -60,22 +63,23 @@ class FileLists:
                         f"{where} line {number}: label {label} is outside 0 to {count - 1}"
                         + (" (the classes of data.source.class_names)" if names else ""),
                     )
-                if path in seen:
-                    first, first_line = seen[path]
-                    listed = f"{self.lists[first]} line {first_line} and {where} line {number}"
-                    problems.add(
-                        "twice",
-                        f"{path} is listed twice in {split} ({listed})"
-                        if first == split
-                        else f"{path} is listed in {first} and in {split} ({listed}): one image "
-                        "in two splits",
-                    )
-                else:
-                    seen[path] = (split, number)
-                    if not os.path.isfile(os.path.join(root, path)):
-                        problems.add(
-                            "missing", f"{where} line {number}: {path} is not under {root}"
-                        )
+                if not os.path.isfile(os.path.join(root, path)):
+                    problems.add("missing", f"{where} line {number}: {path} is not under {root}")
+                    continue
+                identity = file_identity(os.path.join(root, path))
+                if identity not in seen:
+                    seen[identity] = (split, number, path)
+                    continue
+                first, first_line, written = seen[identity]
+                listed = f"{self.lists[first]} line {first_line} and {where} line {number}"
+                same = path if written == path else f"{written} and {path}, one file,"
+                problems.add(
+                    "twice",
+                    f"{same} listed twice in {split} ({listed})"
+                    if first == split
+                    else f"{same} listed in {first} and in {split} ({listed}): one image "
+                    "in two splits",
+                )
         problems.raise_any()
 
         paths, labels, splits, start = [], [], {}, 0
@@ -95,11 +99,11 @@ class FileLists:
             problems.add("list", f"data.source.class_names='{path}' does not exist")
             return None
         try:
-            text = path.read_text()
+            text = path.read_text(encoding="utf-8-sig")  # a byte-order mark is not text
         except (OSError, UnicodeDecodeError) as error:
             problems.add("list", f"data.source.class_names='{path}' cannot be read ({error})")
             return None
-        return [line.strip() for line in text.splitlines() if line.strip()]
+        return [class_name(line.strip()) for line in text.splitlines() if line.strip()]
 
     def _read(self, split: str, given: str, problems: "Problems") -> list[tuple[str, int, int]]:
         path = Path(expand(given))
@@ -107,7 +111,7 @@ class FileLists:
             problems.add("list", f"data.source.{split}='{path}' does not exist")
             return []
         try:
-            text = path.read_text()
+            text = path.read_text(encoding="utf-8-sig")  # a byte-order mark is not text
         except (OSError, UnicodeDecodeError) as error:
             problems.add("list", f"data.source.{split}='{path}' cannot be read ({error})")
             return []

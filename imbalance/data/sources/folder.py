@@ -17,6 +17,7 @@ import numpy as np
 from torchvision.datasets.folder import IMG_EXTENSIONS
 
 from imbalance.data.sources.catalog import FileCatalog, is_hidden, pick_classes
+from imbalance.data.spelling import class_name
 from imbalance.errors import ConfigError, quoted
 
 log = logging.getLogger(__name__)
@@ -105,10 +106,7 @@ def _split_catalog(
     """Every split folder's class folders as one catalog, its splits given; ids are paths
     relative to `root` (`train/cat/1.png`). Refused in one line: a class that has a folder in
     one split and not in another, and a file in two splits."""
-    present = {
-        split: {e.name for e in folder.iterdir() if e.is_dir() and not is_hidden(e.name)}
-        for split, folder in folders.items()
-    }
+    present = {split: set(class_folders(folder)) for split, folder in folders.items()}
     every = set().union(*present.values())
     for name in sorted(every):
         lacking = [split for split, names in present.items() if name not in names]
@@ -121,16 +119,15 @@ def _split_catalog(
             )
     names = pick_classes(sorted(every), classes, f"'{root}' (its class folders)")
     paths, labels, splits = [], [], {}
-    seen: dict[str, tuple[str, str]] = {}  # the file itself -> (its split, its path)
+    seen: dict[tuple[int, int], tuple[str, str]] = {}  # a file -> (its split, its path)
     for split, folder in folders.items():
         catalog = _folder_catalog(folder, names, types)
         for path in catalog.paths:
-            real = os.path.realpath(path)
-            first_split, first = seen.setdefault(real, (split, path))
+            first_split, first = seen.setdefault(file_identity(path), (split, path))
             if first_split != split:
                 raise ConfigError(
-                    f"'{first}' and '{path}' are one file ({real}): one image in two splits; "
-                    "keep it in one"
+                    f"'{first}' and '{path}' are one file: one image in two splits ({first_split}"
+                    f" and {split}); keep it in one"
                 )
         splits[split] = np.arange(len(paths), len(paths) + len(catalog.paths))
         paths += catalog.paths
@@ -142,12 +139,22 @@ def image_files(
     folder: Path, types: tuple[str, ...] = IMG_EXTENSIONS, skipped: Counter | None = None
 ) -> list[str]:
     """Every image file under `folder`, at any depth, in torchvision's ImageFolder order (by
-    folder path, then by name). Files and folders passed over are counted into `skipped` by
-    reason (`passed_over`; a folder's files are not counted one by one), with an extension's
-    count for files that are not an image type ("not an image type: .gif")."""
+    folder path, then by name), each file once: a second path to a file already found (a link,
+    a hard link, a folder linked twice) is passed over. Files and folders passed over are
+    counted into `skipped` by reason (`passed_over`; a folder's files are not counted one by
+    one), with an extension's count for files that are not an image type ("not an image type:
+    .gif").
+
+    Raises ConfigError for a folder linked into itself (a loop), naming the link."""
     skipped = Counter() if skipped is None else skipped
-    walked = []
+    walked, visited = [], set()
     for root, folders, files in os.walk(folder, followlinks=True):
+        here = file_identity(root)
+        if here in visited:  # a folder reached a second time, through a link
+            folders[:] = []
+            skipped[LINKS[0]] += 1
+            continue
+        visited.add(here)
         kept = []
         for name in folders:
             reason = passed_over(name, None)
@@ -157,12 +164,18 @@ def image_files(
                 skipped[f"{reason} folder"] += 1
         folders[:] = kept
         walked.append((root, files))
-    found = []
+    found, seen = [], set()
     for root, files in sorted(walked):
         for name in sorted(files):
             reason = passed_over(name, types)
+            path = os.path.join(root, name)
             if reason is None:
-                found.append(os.path.join(root, name))
+                identity = file_identity(path)
+                if identity in seen:
+                    skipped[LINKS[1]] += 1
+                    continue
+                seen.add(identity)
+                found.append(path)
             elif reason == "not an image type":
                 skipped[f"{reason}: {Path(name).suffix.lower() or '(no extension)'}"] += 1
             else:
@@ -170,19 +183,35 @@ def image_files(
     return found
 
 
+def file_identity(path: str | Path) -> tuple[int, int]:
+    """The file (or folder) a path leads to, whatever its spelling, links and hard links:
+    its device and inode. A dangling link is its own."""
+    try:
+        stat = os.stat(path)
+    except OSError:
+        stat = os.lstat(path)
+    return stat.st_dev, stat.st_ino
+
+
+LINKS = ("link to a folder already read", "second path to an image already read")
+
+
 def log_skipped(folder: Path, skipped: Counter, types: tuple[str, ...]) -> None:
     """One line in the run's log for the files passed over under `folder`, by reason: a
-    warning where some are not an image type (images the user may have meant), else info."""
+    warning where some are not an image type (images the user may have meant) or second paths
+    to what was read (a tree that may not be what the user thinks), else info."""
     if not skipped:
         return
     line = "passed over under {}: {}".format(
         folder, ", ".join(f"{count} {reason}" for reason, count in sorted(skipped.items()))
     )
-    if not any(reason.startswith("not an image type") for reason in skipped):
+    if any(reason.startswith("not an image type") for reason in skipped):
+        read = " ".join(types)
+        log.warning(f"{line} (image types read: {read}; data.source.extensions=[...] changes them)")
+    elif skipped.keys() & set(LINKS):
+        log.warning(f"{line} (each file and folder is read once, whatever the links to it)")
+    else:
         log.info(line)
-        return
-    read = " ".join(types)
-    log.warning(f"{line} (image types read: {read}; data.source.extensions=[...] changes them)")
 
 
 def _folder_catalog(
@@ -190,11 +219,10 @@ def _folder_catalog(
 ) -> FileCatalog:
     if not folder.is_dir():
         raise ConfigError(f"data root '{folder}' does not exist or is not a folder; fix data.root")
-    available = sorted(
-        entry.name for entry in folder.iterdir() if entry.is_dir() and not is_hidden(entry.name)
-    )
+    folders = class_folders(folder)
+    available = sorted(folders)
     if classes is not None:
-        missing = [name for name in classes if name not in available]
+        missing = [name for name in classes if name not in folders]
         if missing:
             raise ConfigError(
                 f"class folder '{folder / missing[0]}' is missing; "
@@ -204,8 +232,15 @@ def _folder_catalog(
     if not names:
         raise ConfigError(f"'{folder}' has no class folders; fix data.root")
     paths, labels, skipped = [], [], Counter()
+    owner: dict[tuple[int, int], str] = {}  # a file -> its first path
     for name in sorted(names):  # torchvision's order: classes by name, whatever their labels
-        found = image_files(folder / name, types, skipped)
+        found = image_files(folder / folders[name], types, skipped)
+        for path in found:
+            first = owner.setdefault(file_identity(path), path)
+            if first != path:
+                raise ConfigError(
+                    f"'{first}' and '{path}' are one file, in two classes: keep it in one"
+                )
         paths += found
         labels += [names.index(name)] * len(found)
     log_skipped(folder, skipped, types)
@@ -213,10 +248,22 @@ def _folder_catalog(
     empty = [name for i, name in enumerate(names) if not np.any(labels == i)]
     if empty:
         raise ConfigError(
-            f"class folder '{folder / empty[0]}' holds no image files ({' '.join(types)}); add "
-            "images, fix data.root, or list its image types in data.source.extensions"
+            f"class folder '{folder / folders[empty[0]]}' holds no image files "
+            f"({' '.join(types)}); add images, fix data.root, or list its image types in "
+            "data.source.extensions"
         )
     return FileCatalog(names, labels, paths, str(folder))
+
+
+def class_folders(folder: Path) -> dict[str, str]:
+    """{class name: folder name} of the class folders in `folder`. A class name is its folder's
+    name in Unicode's composed form (NFC), the form typed on a keyboard: macOS writes names
+    decomposed ("crème" as "cre\u0300me"), which would not equal the name a user types."""
+    return {
+        class_name(entry.name): entry.name
+        for entry in folder.iterdir()
+        if entry.is_dir() and not is_hidden(entry.name)
+    }
 
 
 class Caltech101:
@@ -249,11 +296,7 @@ class Caltech101:
                 f"and in caltech101/ below it); fix data.root, or add data.source.download=true"
             )
         if classes is None:  # every object class
-            classes = sorted(
-                entry.name
-                for entry in folder.iterdir()
-                if entry.is_dir() and not is_hidden(entry.name) and entry.name != self.BACKGROUND
-            )
+            classes = sorted(set(class_folders(folder)) - {self.BACKGROUND})
         return _folder_catalog(folder, classes, self.types)
 
     @classmethod
