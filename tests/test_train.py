@@ -442,6 +442,22 @@ def test_a_recorded_number_changed_is_a_mismatch():
     ]
 
 
+def test_a_last_batch_of_one_image_is_left_out_where_batch_norm_trains(tmp_path):
+    # 8 digits a class, 2 of them tested: 60 training images, in batches of 59 and of 1. At 32
+    # pixels, resnet18's last batch norm sees one value a channel for one image, and cannot.
+    run = tmp_path / "run"
+    args = [*TINY, "data.image_size=32", "model=torchvision", "data.batch_size=59",
+            "trainer.max_epochs=1", f"hydra.run.dir={run}"]  # fmt: skip
+    result = run_main(*args, cwd=tmp_path)
+    assert result.returncode == 0, result.stderr[-3000:]
+    results = json.loads((run / "results.json").read_text())
+    assert sum(results["counts"]["train"].values()) == 60
+    assert (
+        "an epoch of 60 training images ends in a batch of one (data.batch_size=59), which batch "
+        "norm cannot train on: each epoch leaves out its last image, a different one each epoch"
+    ) in result.stdout
+
+
 def test_a_loss_that_is_not_finite_stops_the_run_and_marks_it_diverged(tmp_path):
     run = tmp_path / "run"
     args = [*TINY, "trainer.max_epochs=3", "checkpoint_every_s=0", f"hydra.run.dir={run}",
