@@ -617,3 +617,58 @@ def test_an_interval_cut_at_the_panels_edge_ends_in_arrow_heads(tmp_path):
     heads = [line.get_marker() for line in ax.get_lines() if line.get_marker() in ("<", ">")]
     assert sorted(heads) == ["<", ">"]  # row d, cut at both edges
     assert not ax.texts  # its mean is inside: nothing written
+
+
+def report_files(folder) -> dict:
+    return {
+        path.name: path.read_bytes() for path in folder.iterdir() if path.is_file() and not
+        path.name.startswith(("multirun", "failed"))
+    }  # fmt: skip
+
+
+def test_the_report_goes_elsewhere_with_out_and_one_line_when_it_cannot_be_written(
+    sweep, tmp_path, monkeypatch, capsys
+):
+    import errno
+
+    from imbalance.report import publish
+
+    before = report_files(sweep)
+
+    def read_only(**kwargs):
+        raise OSError(errno.EROFS, "Read-only file system", kwargs["dir"])
+
+    with monkeypatch.context() as patched:
+        patched.setattr(publish.tempfile, "mkdtemp", read_only)
+        assert main([str(sweep)]) == 2
+    (line,) = capsys.readouterr().err.strip().splitlines()
+    assert line == (
+        f"error: cannot write the report into {sweep} (Read-only file system): write it "
+        "elsewhere with --out DIR"
+    )
+    assert main([str(sweep), "--out", str(tmp_path / "report"), "--baseline", "reg=none"]) == 0
+    assert report_files(sweep) == before
+    assert {"summary.md", "table3.csv", "paired.md", "fig_paired.png"} <= set(
+        report_files(tmp_path / "report")
+    )
+
+
+def test_ctrl_c_leaves_the_earlier_report_whole_and_a_new_one_replaces_all_of_it(
+    sweep, monkeypatch, capsys
+):
+    assert main([str(sweep), "--baseline", "reg=none"]) == 0
+    earlier = report_files(sweep)
+    assert "paired.md" in earlier
+
+    def interrupted(*args, **kwargs):
+        raise KeyboardInterrupt
+
+    with monkeypatch.context() as patched:
+        patched.setattr(figures, "recall_figure", interrupted)  # after the tables are written
+        assert main([str(sweep)]) == 130
+    assert capsys.readouterr().err == f"interrupted: the report in {sweep} is as it was\n"
+    assert report_files(sweep) == earlier
+    assert not [path for path in sweep.iterdir() if path.name.startswith(".report-")]
+
+    assert main([str(sweep)]) == 0  # without --baseline: no paired files of the earlier one
+    assert not {"paired.md", "paired.csv", "fig_paired.png"} & set(report_files(sweep))

@@ -1,14 +1,15 @@
-"""python -m imbalance.report [SWEEP] [--baseline KEY=VALUE]: a sweep's results as the paper's
-tables and figures, and which settings differ from a baseline beyond the noise.
+"""python -m imbalance.report [SWEEP] [--baseline KEY=VALUE] [--out DIR]: a sweep's results as
+the paper's tables and figures, and which settings differ from a baseline beyond the noise.
 
-Writes into the sweep directory summary.md/.csv, table3.md/.csv (the paper's Table 3) and the
-figures the sweep's axes call for: fig1_accuracy.png, fig2_error.png, fig3_settings.png (test
-curves, a line per setting other than the ratio) and fig_recall.png (per-class recall against
-the ratio, or against the setting that varies); and prints the summary table. With --baseline
-(e.g. remedy=none) also paired.md/.csv and fig_paired.png, the paired differences of every
-setting from the baseline's. With --select-on val (a sweep of `python -m imbalance.tune`), each
-remedy's grid point is first picked by its validation value (selection.md/.csv), and the report
-is that of the picked points.
+Writes into the sweep directory (or DIR) summary.md/.csv, table3.md/.csv (the paper's Table 3)
+and the figures the sweep's axes call for: fig1_accuracy.png, fig2_error.png, fig3_settings.png
+(test curves, a line per setting other than the ratio) and fig_recall.png (per-class recall
+against the ratio, or against the setting that varies); and prints the summary table. With
+--baseline (e.g. remedy=none) also paired.md/.csv and fig_paired.png, the paired differences of
+every setting from the baseline's. With --select-on val (a sweep of `python -m imbalance.tune`),
+each remedy's grid point is first picked by its validation value (selection.md/.csv), and the
+report is that of the picked points. The files appear together or not at all, replacing an
+earlier report's (`imbalance.report.publish`).
 """
 
 import argparse
@@ -20,6 +21,7 @@ import pandas as pd
 
 from imbalance.errors import ConfigError, quoted
 from imbalance.report import figures, paired, selection, tables
+from imbalance.report.publish import staged
 from imbalance.report.sweep import Sweep, newest_sweep, read_sweep
 from imbalance.results import COMMAND_KEYS, untested_classes
 
@@ -33,6 +35,10 @@ CURVES = [
 ]
 FIG3, RECALL = "fig3_settings.png", "fig_recall.png"
 FIGURES = [*(curve[-1] for curve in CURVES), FIG3, RECALL]
+PAIRED_FILES = ["paired.md", "paired.csv", "fig_paired.png"]
+SELECTION = ["selection.md", "selection.csv"]
+# Every file a report may write: one that this report does not write is an earlier one's.
+REPORT_FILES = [*TABLES, *FIGURES, *PAIRED_FILES, *SELECTION]
 
 
 # Overrides that say where files lie or how the command treated the directories, not what ran.
@@ -65,18 +71,17 @@ def describe(sweep: Sweep, columns: list[str]) -> str:
 
 
 def write_report(
-    sweep: Sweep, baseline: str | None = None, select_on: str | None = None
+    sweep: Sweep, out: Path, baseline: str | None = None, select_on: str | None = None
 ) -> list[Path]:
-    """Writes the tables and figures into the sweep directory, and with `baseline` (`key=value`,
-    e.g. `remedy=none`) the paired differences from it; with `select_on="val"`, of each
-    setting's grid point picked on the validation split (selection.md/.csv); returns their
-    paths."""
+    """Writes the tables and figures into `out`, and with `baseline` (`key=value`, e.g.
+    `remedy=none`) the paired differences from it; with `select_on="val"`, of each setting's
+    grid point picked on the validation split (selection.md/.csv); returns their paths."""
     picked = []
     if select_on:
         runs, chosen = selection.select(sweep.runs)
         sweep = Sweep(sweep.path, runs, sweep.missing)
-        picked = write_selection(sweep, chosen)
-    runs, out = sweep.runs, sweep.path
+        picked = write_selection(chosen, out)
+    runs = sweep.runs
     columns = tables.setting_columns(runs)
     each_run = tables.per_run(runs, columns)
     # Checked before anything is written: a wrong baseline leaves the directory as it was.
@@ -130,21 +135,17 @@ def write_report(
             drawn.append(out / FIG3)
     if figures.recall_figure(classes, columns, context, out / RECALL):
         drawn.append(out / RECALL)
-    for stale in {out / name for name in FIGURES} - set(drawn):  # from an earlier report
-        stale.unlink(missing_ok=True)
 
     written = picked + [out / name for name in TABLES] + drawn
-    print(f"{len(runs)} runs in {out} ({context})")
+    print(f"{len(runs)} runs in {sweep.path} ({context})")
     print(summary_table + missing.rstrip())
     if compared:
-        written += write_paired(sweep, each_run, columns, *compared, context)
-    print("wrote " + ", ".join(path.name for path in written))
+        written += write_paired(sweep, each_run, columns, *compared, context, out)
     return written
 
 
-def write_selection(sweep: Sweep, chosen: pd.DataFrame) -> list[Path]:
+def write_selection(chosen: pd.DataFrame, out: Path) -> list[Path]:
     """selection.md and selection.csv: the grid point picked for each setting."""
-    out = sweep.path
     chosen.to_csv(out / "selection.csv", index=False)
     value = next(column for column in chosen.columns if column.startswith("val_"))
     table = selection.markdown(chosen)
@@ -158,17 +159,22 @@ def write_selection(sweep: Sweep, chosen: pd.DataFrame) -> list[Path]:
     )
     (out / "selection.md").write_text(text)
     print(text)
-    return [out / "selection.md", out / "selection.csv"]
+    return [out / name for name in SELECTION]
 
 
 def write_paired(
-    sweep: Sweep, each_run: pd.DataFrame, columns: list[str], key: str, value: str, context: str
+    sweep: Sweep,
+    each_run: pd.DataFrame,
+    columns: list[str],
+    key: str,
+    value: str,
+    context: str,
+    out: Path,
 ) -> list:
     """paired.md, paired.csv and fig_paired.png: every setting against the baseline's
     (`each_run`: `tables.per_run`'s frame)."""
     names = tables.summary_metrics(sweep.runs)
     metrics = {m: names[m] for m in PAIRED if m in names}
-    out = sweep.path
     table = paired.paired_differences(each_run, columns, key, value, list(metrics))
     table.to_csv(out / "paired.csv", index=False)
     most = table["pairs"].max() if len(table) else 0
@@ -198,7 +204,7 @@ def write_paired(
     print(f"\nPaired differences from {key}={value}. {note}")
     print(markdown_table)
     print(found)
-    return [out / "paired.md", out / "paired.csv", out / "fig_paired.png"]
+    return [out / name for name in PAIRED_FILES]
 
 
 def arguments() -> argparse.ArgumentParser:
@@ -221,16 +227,39 @@ def arguments() -> argparse.ArgumentParser:
         help="first pick each remedy's grid point (python -m imbalance.tune) by its mean "
         "validation value of optimized_metric: selection.md, selection.csv",
     )
+    parser.add_argument(
+        "--out",
+        metavar="DIR",
+        type=Path,
+        help="write the report into DIR (made if need be) instead of the sweep directory",
+    )
     return parser
 
 
 def main(argv: list[str] | None = None) -> int:
     args = arguments().parse_args(argv)
+    out = None
     try:
-        write_report(read_sweep(args.sweep or newest_sweep()), args.baseline, args.select_on)
+        sweep = read_sweep(args.sweep or newest_sweep())
+        out = args.out or sweep.path
+        out.mkdir(parents=True, exist_ok=True)
+        with staged(out, REPORT_FILES) as stage:
+            written = write_report(sweep, stage, args.baseline, args.select_on)
+        print(f"wrote into {out}: " + ", ".join(path.name for path in written))
     except ConfigError as error:
         print(f"error: {error}", file=sys.stderr)
         return 2
+    except OSError as error:  # a read-only or full file system
+        where = out if out is not None else args.sweep
+        print(
+            f"error: cannot write the report into {where} ({error.strerror or error}): "
+            "write it elsewhere with --out DIR",
+            file=sys.stderr,
+        )
+        return 2
+    except KeyboardInterrupt:
+        print(f"interrupted: the report in {out} is as it was", file=sys.stderr)
+        return 130
     return 0
 
 
