@@ -33,6 +33,27 @@ def test_weights_come_from_a_local_file_read_without_running_code(tmp_path):
         TorchvisionNet("resnet18", 3, 32, 10, weights=str(other))
 
 
+def test_a_file_trained_on_other_classes_gives_all_but_its_last_layer(tmp_path, caplog):
+    import logging
+
+    torch.manual_seed(3)
+    saved = torchvision.models.resnet18(num_classes=10)  # trained on 10 classes
+    path = tmp_path / "ten.pt"
+    torch.save(saved.state_dict(), path)
+    with caplog.at_level(logging.INFO):
+        net = TorchvisionNet("resnet18", 3, 32, 5, weights=str(path))  # a 5-class run
+    assert torch.equal(net.features.layer4[1].conv2.weight, saved.layer4[1].conv2.weight)
+    assert net.classifier[-1].out_features == 5
+    assert (
+        f"model.weights={path}: its last layer (fc, 10 outputs) is left out; the run's, of 5 "
+        "classes, starts afresh"
+    ) in caplog.text
+    del saved.layer1  # a file that lacks layers is still refused
+    torch.save(saved.state_dict(), path)
+    with pytest.raises(ConfigError, match=r"is not a state dict of this network \(missing"):
+        TorchvisionNet("resnet18", 3, 32, 5, weights=str(path))
+
+
 def test_unknown_names_and_weights_are_one_line():
     with pytest.raises(
         ConfigError, match=r"^model.name=resnet1000 is not one of torchvision's \d+"

@@ -15,8 +15,8 @@ from imbalance.model import InputLayer, Network, classifier
 log = logging.getLogger(__name__)
 
 
-def _last_linear(net: nn.Module) -> tuple[nn.Module, str, nn.Linear]:
-    """The network's last nn.Linear (its classifier), with its parent and attribute name."""
+def _last_linear(net: nn.Module) -> tuple[str, nn.Linear]:
+    """The network's last nn.Linear (its classifier), with its path (`fc`, `classifier.3`)."""
     found = [
         (name, module) for name, module in net.named_modules() if isinstance(module, nn.Linear)
     ]
@@ -24,9 +24,7 @@ def _last_linear(net: nn.Module) -> tuple[nn.Module, str, nn.Linear]:
         raise ConfigError(
             "this torchvision network has no linear last layer to size to the classes"
         )
-    path, last = found[-1]
-    parent_path, _, attribute = path.rpartition(".")
-    return net.get_submodule(parent_path), attribute, last
+    return found[-1]
 
 
 class TorchvisionNet(Network):
@@ -68,13 +66,14 @@ class TorchvisionNet(Network):
         file = None if weights is None else os.path.expanduser(weights)
         if file is not None and os.path.exists(file):
             self.features = builder(weights=None)
-            self._load(file)
+            self._load(file, num_classes)
         else:
             self.features = builder(weights=self._torchvision_weights(weights))
         if not batch_norm:
             log.info(f"{name} keeps its own normalisation layers: reg.batch_norm=false leaves them")
-        parent, attribute, old = _last_linear(self.features)
-        setattr(parent, attribute, nn.Identity())
+        path, old = _last_linear(self.features)
+        parent, _, attribute = path.rpartition(".")
+        setattr(self.features.get_submodule(parent), attribute, nn.Identity())
         self.classifier = classifier(old.in_features, num_classes, dropout, head)
         self.input = InputLayer(in_channels, input_size, input_scale, zero_center, out_channels=3)
         self._set_memory_format(channels_last)
@@ -93,13 +92,33 @@ class TorchvisionNet(Network):
                 "lists a network's); null trains from scratch"
             ) from None
 
-    def _load(self, path: str) -> None:
+    def _load(self, path: str, num_classes: int) -> None:
+        """The file's weights, all but those of the last linear layer, which is replaced by one
+        of the run's classes: a file of a network trained on other classes is welcome."""
+        last = _last_linear(self.features)[0]
         try:
             state = torch.load(path, map_location="cpu", weights_only=True)
-            self.features.load_state_dict(state)
+            if not isinstance(state, Mapping):
+                raise TypeError(f"it holds a {type(state).__name__}, not a dict of tensors")
+            kept = {k: v for k, v in state.items() if k.rpartition(".")[0] != last}
+            self.features.load_state_dict(kept, strict=False)
+            missing, unexpected = self._mismatch(kept, last)
+            if missing or unexpected:
+                raise ValueError(f"missing {missing[:3]}, unexpected {unexpected[:3]}")
         except Exception as error:  # noqa: BLE001 - any unreadable or mismatched file reads the same
             reason = " ".join(str(error).split())[:300]
             raise ConfigError(
                 f"model.weights={path} is not a state dict of this network ({reason}); save one "
                 "with torch.save(net.state_dict(), path)"
             ) from None
+        if f"{last}.weight" in state:
+            log.info(
+                f"model.weights={path}: its last layer ({last}, {len(state[f'{last}.weight'])} "
+                f"outputs) is left out; the run's, of {num_classes} classes, starts afresh"
+            )
+
+    def _mismatch(self, state: Mapping, last: str) -> tuple[list[str], list[str]]:
+        """The network's keys that `state` lacks and the keys it has that the network lacks,
+        the last layer's aside."""
+        own = {k for k in self.features.state_dict() if k.rpartition(".")[0] != last}
+        return sorted(own - state.keys()), sorted(state.keys() - own)
