@@ -89,9 +89,13 @@ ADVICE = {
 }
 
 
-def cannot_write(error: BaseException, run_dir: Path | None = None) -> str | None:
+def cannot_write(
+    error: BaseException, run_dir: Path | None = None, places: dict[str, str | None] | None = None
+) -> str | None:
     """The one line for a write that failed somewhere in `error`'s chain: a full disk or quota
-    or a read-only file system anywhere, other causes in `run_dir`. None for other errors."""
+    or a read-only file system anywhere, other causes in `run_dir`. None for other errors.
+    `places` ({setting: its folder}, e.g. data.cache_dir) names the setting that moves a path
+    under one of them elsewhere; the run's directory's otherwise."""
     while error is not None:
         if isinstance(error, OSError) and error.errno in ADVICE:
             path = error.filename
@@ -100,7 +104,15 @@ def cannot_write(error: BaseException, run_dir: Path | None = None) -> str | Non
             if anywhere or inside:
                 where = f" {path}" if path is not None else ""
                 cause = error.strerror or os.strerror(error.errno)
-                return f"cannot write{where}: {cause.lower()}; {ADVICE[error.errno]} {ELSEWHERE}"
+                elsewhere = next(
+                    (
+                        f"({setting}=...)"
+                        for setting, folder in (places or {}).items()
+                        if folder is not None and path is not None and _within(path, folder)
+                    ),
+                    ELSEWHERE,
+                )
+                return f"cannot write{where}: {cause.lower()}; {ADVICE[error.errno]} {elsewhere}"
         error = error.__cause__ or error.__context__
     return None
 

@@ -25,6 +25,7 @@ from imbalance import resume
 from imbalance.checks import check_config
 from imbalance.data.datamodule import ImbalancedDataModule
 from imbalance.data.sources import UnreadableImages
+from imbalance.data.spelling import expand
 from imbalance.errors import ConfigError, JobFailed, one_line, quoted
 from imbalance.metrics import scalar_names, summary_names
 from imbalance.module import Diverged, StudyModule
@@ -337,6 +338,11 @@ def unwrapped(error: BaseException) -> BaseException:
     return error
 
 
+def cache_dir(cfg: DictConfig) -> str | None:
+    """The image cache's folder, as the data module reads data.cache_dir."""
+    return expand(cfg.data.get("cache_dir"))
+
+
 @hydra.main(config_path="pkg://imbalance.conf", config_name="train", version_base="1.3")
 def main(cfg: DictConfig) -> float:
     """One run: bad input ends it in one line with exit status 2. In a sweep, a job that fails
@@ -352,7 +358,7 @@ def main(cfg: DictConfig) -> float:
             reason = one_line(cause)
             if not isinstance(cause, DirectoryRefused):  # a refused command writes nothing
                 to_log_file(f"error: {reason}")
-        elif unwritable := cannot_write(cause, run_dir):
+        elif unwritable := cannot_write(cause, run_dir, {"data.cache_dir": cache_dir(cfg)}):
             reason = unwritable
         else:
             log_file = to_log_file("the run failed", sys.exc_info())

@@ -10,7 +10,7 @@ import sys
 import pytest
 import torch
 
-from helpers import TINY, run_main
+from helpers import TINY, make_image_tree, run_main
 from imbalance.resume import CHECKPOINT, stored_run
 
 
@@ -113,3 +113,25 @@ def test_a_full_disk_is_one_line_and_the_last_checkpoint_stays_whole(tmp_path, m
     assert stored_run(run / CHECKPOINT)[1] == 1, "epoch 1's checkpoint, whole"
     assert torch.load(run / CHECKPOINT, weights_only=True)["epoch"] == 0
     assert not (run / "results.json").exists()
+
+
+def test_an_image_cache_on_a_read_only_file_system_names_data_cache_dir(tmp_path, monkeypatch):
+    import errno
+
+    from imbalance.data import image_cache
+
+    def read_only(entry, image):
+        raise OSError(errno.EROFS, "Read-only file system", str(entry))
+
+    monkeypatch.setattr(image_cache, "write_entry", read_only)
+    root = make_image_tree(tmp_path / "images", {"a": 4, "b": 4})
+    cache = tmp_path / "cache"
+    result = run_main(*TINY, "data=folder", f"data.root={root}", "data.minority=[b]",
+                      "data.per_class=2", f"data.cache_dir={cache}", cwd=tmp_path)  # fmt: skip
+    assert result.returncode == 2
+    (line,) = result.stderr.strip().splitlines()
+    assert line.startswith(f"error: cannot write {cache}/")
+    assert line.endswith(
+        ": read-only file system; the file system is read-only: write elsewhere "
+        "(data.cache_dir=...)"
+    )
