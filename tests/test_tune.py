@@ -151,3 +151,31 @@ def test_tune_runs_every_grid_point_and_a_rerun_skips_them(tmp_path):
     assert "remedy.loss.gamma=" in (sweep / "selection.md").read_text()
     again = run_main(*args, cwd=tmp_path, main=tune)
     assert again.returncode == 0 and again.stdout.count("skipped: ") == len(jobs) == 4
+
+
+def test_a_tie_on_validation_is_named_and_a_grid_of_one_finished_point_is_still_a_grid(tmp_path):
+    runs = [
+        tuned_results("focal", f"remedy.loss.gamma={gamma}", seed, 0.75, test)
+        for gamma, test in [(0.5, 0.4), (2.0, 0.9)]
+        for seed in (0, 1)
+    ] + [tuned_results("logit_adjusted_loss", "remedy.loss.tau=1.0", 0, 0.7, 0.5)]
+    _, chosen = select(runs)
+    focal, adjusted = chosen.to_dict("records")
+    assert (focal["picked"], focal["tied_with"], focal["margin"]) == (
+        "remedy.loss.gamma=0.5", "remedy.loss.gamma=2.0", 0.0
+    )  # fmt: skip
+    assert (adjusted["picked"], adjusted["tied_with"]) == ("remedy.loss.tau=1.0", "")
+
+    sweep = tmp_path / "sweep"
+    for run in runs:
+        (sweep / run["job"]).mkdir(parents=True)
+        (sweep / run["job"] / "results.json").write_text(json.dumps(run))
+    failed = sweep / "remedy.loss.tau=-1.0,remedy=logit_adjusted_loss,seed=0"  # out of range
+    (failed / ".hydra").mkdir(parents=True)
+    (failed / ".hydra" / "overrides.yaml").write_text(
+        "- remedy=logit_adjusted_loss\n- seed=0\n- remedy.loss.tau=-1.0\n"
+    )
+    assert report([str(sweep), "--select-on", "val"]) == 0
+    text = (sweep / "selection.md").read_text()
+    assert "1 job(s) did not finish and were not ranked: remedy.loss.tau=-1.0," in text
+    assert "(no grid)" not in text and "| remedy.loss.tau=1.0 |" in text

@@ -80,7 +80,7 @@ def write_report(
     if select_on:
         runs, chosen = selection.select(sweep.runs)
         sweep = Sweep(sweep.path, runs, sweep.missing)
-        picked = write_selection(chosen, out)
+        picked = write_selection(chosen, out, sweep.missing)
     runs = sweep.runs
     columns = tables.setting_columns(runs)
     each_run = tables.per_run(runs, columns)
@@ -144,8 +144,16 @@ def write_report(
     return written
 
 
-def write_selection(chosen: pd.DataFrame, out: Path) -> list[Path]:
-    """selection.md and selection.csv: the grid point picked for each setting."""
+def write_selection(chosen: pd.DataFrame, out: Path, missing: list[str]) -> list[Path]:
+    """selection.md and selection.csv: the grid point picked for each setting, among the points
+    whose jobs finished (`missing`: those that did not)."""
+    failed = (
+        f" {len(missing)} job(s) did not finish and were not ranked: "
+        + "; ".join(missing)
+        + " (failed_jobs.json says why)."
+        if missing
+        else ""
+    )
     chosen.to_csv(out / "selection.csv", index=False)
     value = next(column for column in chosen.columns if column.startswith("val_"))
     table = selection.markdown(chosen)
@@ -154,8 +162,10 @@ def write_selection(chosen: pd.DataFrame, out: Path) -> list[Path]:
         f"For each setting, the grid point with the best mean final {value} (the last epoch's, "
         "over the `seeds` that every point of the setting finished), and its margin over the "
         "runner-up; `ranked_on_fewer_seeds` names the points that ran more seeds than they were "
-        "ranked on. Only validation numbers chose; the other tables and figures of this "
-        f"directory are those of the picked points, on the test split.\n\n{table}\n"
+        "ranked on, `tied_with` the points whose mean equals the picked one's (the first in the "
+        "grid's order is picked: another seed would tell them apart). Only validation numbers "
+        "chose; the other tables and figures of this directory are those of the picked points, "
+        f"on the test split.{failed}\n\n{table}\n"
     )
     (out / "selection.md").write_text(text)
     print(text)

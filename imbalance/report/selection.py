@@ -4,7 +4,8 @@ value, chosen from validation numbers only (`python -m imbalance.report --select
 The grid's keys are the sweep's varying `remedy.*` overrides (`imbalance.tune` sets them). Every
 setting (ratio, regularizer, remedy...) keeps, of its grid points, the one whose mean over seeds
 of the final validation value of `optimized_metric` (the last epoch's, as the test values are)
-is best; a setting without a grid keeps its one point.
+is best; a setting without a grid keeps its one point. Points whose means tie with the best are
+named (`tied_with`), the first in the grid's order picked.
 """
 
 import math
@@ -17,8 +18,10 @@ from imbalance.report.tables import overrides_of, seeds, setting_columns, settin
 
 
 def grid_keys(runs: list[dict]) -> list[str]:
-    """The remedy settings that vary across the runs: the grids' keys."""
-    return [column for column in setting_columns(runs) if column.startswith("remedy.")]
+    """The grids' keys: the remedy settings the runs' command lines give (`imbalance.tune`
+    gives each run its grid point), whether or not they vary (a grid whose other points all
+    failed leaves one point, which is still a grid point)."""
+    return sorted({key for run in runs for key in overrides_of(run) if key.startswith("remedy.")})
 
 
 def final_val(run: dict, metric: str) -> float:
@@ -75,6 +78,7 @@ def select(runs: list[dict]) -> tuple[list[dict], pd.DataFrame]:
         means = group[group["seeds"].isin(shared)].groupby("point", sort=False)["val"].mean()
         ranked = means.sort_values(ascending=lower_better, kind="stable")
         best = ranked.index[0]
+        tied = [point for point in ranked.index[1:] if ranked[point] == ranked.iloc[0]]
         rows.append(
             {
                 **dict(zip(settings, setting, strict=True)),
@@ -83,6 +87,7 @@ def select(runs: list[dict]) -> tuple[list[dict], pd.DataFrame]:
                 "seeds": len(shared),
                 "runner_up": ranked.index[1] if len(ranked) > 1 else "",
                 "margin": abs(ranked.iloc[0] - ranked.iloc[1]) if len(ranked) > 1 else math.nan,
+                "tied_with": "; ".join(tied),
                 "ranked_on_fewer_seeds": "; ".join(p for p, s in ran.items() if s != shared),
             }
         )
