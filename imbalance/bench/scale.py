@@ -12,9 +12,11 @@ epochs with the compact network twice, side by side:
 Each gives images a second of its first epoch (the framework's includes decoding every image
 into the cache) and of its later one, and its peak anonymous memory: the most its processes
 held at once (workers included, pages they share with their parent counted once; the page
-cache of mapped files is not counted).
+cache of mapped files is not counted). And what the image cache's keys cost: the sha256 of
+every file's bytes, against a stat of each (`key_seconds`).
 """
 
+import os
 import threading
 import time
 from pathlib import Path
@@ -46,6 +48,25 @@ def make_folder(root: Path, total: int, seed: int = 0) -> Path:
             pixels = pixels + rng.integers(0, 16, size=pixels.shape, dtype=np.uint8)
             Image.fromarray(pixels).save(folder / f"{i:05d}.jpg", quality=90)
     return root
+
+
+def key_seconds(root: Path) -> tuple[float, float, int]:
+    """Seconds to key every image file under `root` as the image cache does (the sha256 of its
+    bytes, `image_cache.cache_entry`), seconds to stat each (what a key of path, size and times
+    took before), and the files' bytes; the page cache warmed by a first read."""
+    from imbalance.data.image_cache import cache_entry
+
+    files = sorted(str(path) for path in root.rglob("*.jpg"))
+    for file in files:
+        Path(file).read_bytes()
+    start = time.perf_counter()
+    for file in files:
+        cache_entry(file, SIZE, "bench", root)
+    hashed = time.perf_counter() - start
+    start = time.perf_counter()
+    for file in files:
+        os.stat(file)
+    return hashed, time.perf_counter() - start, sum(os.path.getsize(f) for f in files)
 
 
 def anonymous_memory(pid: int) -> int:
