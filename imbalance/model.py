@@ -54,6 +54,32 @@ class CosineLinear(nn.Module):
         return self.scale * cosine
 
 
+def batch_of_one_fails(model: nn.Module, image: torch.Tensor) -> bool:
+    """Whether training `model` on a batch of one image would fail: some batch norm layer would
+    see one value a channel, whose variance is undefined (torchvision's ResNets at 32 pixels,
+    after their last downsampling; a BatchNorm1d). Batch norm over a map of several pixels
+    takes one image. Probed by one pass of `image` ([1, C, H, W]) in eval mode, which changes
+    no statistic."""
+    values = []
+    hooks = [
+        module.register_forward_pre_hook(lambda _, args: values.append(args[0][0, 0].numel()))
+        for module in model.modules()
+        if isinstance(module, nn.modules.batchnorm._BatchNorm)
+    ]
+    if not hooks:
+        return False
+    training = model.training
+    model.eval()
+    try:
+        with torch.no_grad():
+            model(image)
+    finally:
+        model.train(training)
+        for hook in hooks:
+            hook.remove()
+    return min(values) == 1
+
+
 HEADS = ("linear", "cosine")
 
 

@@ -107,7 +107,7 @@ class StudyModule(L.LightningModule):
         self._held_test: list[tuple[torch.Tensor, torch.Tensor]] = []
 
     def forward(self, images: torch.Tensor) -> torch.Tensor:
-        return self.net(images.to(torch.get_default_dtype()))
+        return self.net(images.to(self.dtype))
 
     def on_train_epoch_start(self):
         now = time.perf_counter()
@@ -120,9 +120,9 @@ class StudyModule(L.LightningModule):
 
     def training_step(self, batch, batch_idx):
         images, labels = batch
-        # The run's precision's float type: float64 with trainer.precision=64-true, whose
-        # Trainer sets it as the default around each step; float32 otherwise.
-        images = images.to(torch.get_default_dtype())
+        # The network's float type: float64 with trainer.precision=64-true, float32 otherwise
+        # (bfloat16-mixed runs cast inside autocast).
+        images = images.to(self.dtype)
         if self.augment is not None:
             images = self.augment(images)
         step = self.trainer.global_step + 1

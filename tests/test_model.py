@@ -1,3 +1,4 @@
+import pytest
 import torch
 from omegaconf import OmegaConf
 from torch import nn
@@ -79,3 +80,21 @@ def test_channels_last_computes_the_same_logits_and_gradients():
     for out in logits:
         out.sum().backward()
     assert torch.allclose(conv.weight.grad, plain.features[0].weight.grad, rtol=1e-3, atol=1e-5)
+
+
+def test_a_batch_of_one_fails_only_where_batch_norm_sees_one_value_a_channel():
+    from imbalance.model import batch_of_one_fails
+
+    image = torch.rand(1, 3, 4, 4)
+    over_pixels = nn.Sequential(nn.Conv2d(3, 2, 3), nn.BatchNorm2d(2))  # 2 x 2 values a channel
+    pooled = nn.Sequential(nn.Conv2d(3, 2, 4), nn.BatchNorm2d(2))  # 1 x 1: one value
+    flat = nn.Sequential(nn.Flatten(), nn.Linear(48, 5), nn.BatchNorm1d(5))
+    assert not batch_of_one_fails(over_pixels, image)
+    assert batch_of_one_fails(pooled, image) and batch_of_one_fails(flat, image)
+    assert not batch_of_one_fails(nn.Sequential(nn.Conv2d(3, 2, 4)), image)  # no batch norm
+    pooled.train()
+    before = pooled[1].running_mean.clone()
+    batch_of_one_fails(pooled, image)
+    assert pooled.training and torch.equal(pooled[1].running_mean, before)  # nothing changed
+    with pytest.raises(ValueError, match="Expected more than 1 value per channel"):
+        pooled(image)  # what the probe foresees

@@ -672,3 +672,20 @@ def test_ctrl_c_leaves_the_earlier_report_whole_and_a_new_one_replaces_all_of_it
 
     assert main([str(sweep)]) == 0  # without --baseline: no paired files of the earlier one
     assert not {"paired.md", "paired.csv", "fig_paired.png"} & set(report_files(sweep))
+
+
+def test_test_curves_with_a_point_every_few_epochs_join_the_points(tmp_path):
+    runs = [fake_results(3, "none", seed, epochs=10) for seed in (0, 1)]
+    for run in runs:
+        for entry in run["history"]:
+            if entry["epoch"] % 5:  # trainer.check_val_every_n_epoch=5: no test pass
+                entry["test_acc"] = entry["test_loss"] = None
+    columns = tables.setting_columns(runs)
+    epochs = tables.per_epoch(runs, columns)
+    figure = figures.train_test_curves(epochs, columns, "acc", "acc", "t", "c", tmp_path / "1.png")
+    lines = {line.get_label(): line for line in figure.axes[0].get_lines()}
+    test = next(line for label, line in lines.items() if label.startswith("test"))
+    assert test.get_xdata().tolist() == [5, 10]  # a line between the tested epochs, not gaps
+    assert not np.isnan(test.get_ydata()).any()
+    train = next(line for label, line in lines.items() if label.startswith("train"))
+    assert len(train.get_xdata()) == 10

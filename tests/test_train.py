@@ -453,9 +453,14 @@ def test_a_last_batch_of_one_image_is_left_out_where_batch_norm_trains(tmp_path)
     results = json.loads((run / "results.json").read_text())
     assert sum(results["counts"]["train"].values()) == 60
     assert (
-        "an epoch of 60 training images ends in a batch of one (data.batch_size=59), which batch "
-        "norm cannot train on: each epoch leaves out its last image, a different one each epoch"
+        "an epoch of 60 training images ends in a batch of one (data.batch_size=59), which the "
+        "network's batch norm cannot train on: each epoch leaves out its last image, a different "
+        "one each epoch"
     ) in result.stdout
+    # The compact network's batch norm normalises over every pixel of a map: it takes one image.
+    compact = run_main(*TINY, "reg=norm", "data.batch_size=59", "trainer.max_epochs=1",
+                       f"hydra.run.dir={tmp_path / 'compact'}", cwd=tmp_path)  # fmt: skip
+    assert compact.returncode == 0 and "batch of one" not in compact.stdout
 
 
 def test_a_loss_that_is_not_finite_stops_the_run_and_marks_it_diverged(tmp_path):

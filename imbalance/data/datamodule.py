@@ -40,6 +40,7 @@ from imbalance.data.subsets import (
     validation_split,
 )
 from imbalance.errors import ConfigError, quoted
+from imbalance.model import batch_of_one_fails
 
 log = logging.getLogger(__name__)
 
@@ -159,7 +160,7 @@ class ImbalancedDataModule(L.LightningDataModule):
         self.few_shot = few_shot
         self.in_memory = in_memory
         self.sets: dict[str, InMemoryImages | OnDiskImages] = {}
-        self._said_batch_of_one = False
+        self._one_fails: bool | None = None  # a batch of one image fails the network
         # The sampler of an epoch (counted from 1): a run's remedy's (Remedy.sampler). None:
         # every image once, shuffled by torch.
         self.sampler_of: Callable[[int], Sampler] | None = None
@@ -514,24 +515,24 @@ class ImbalancedDataModule(L.LightningDataModule):
 
     def _drops_a_batch_of_one(self, images: int) -> bool:
         """Whether an epoch of `images` (each process's share of them) ends in a batch of one
-        image that the network's batch norm cannot train on (its variance over one image is
-        undefined): that batch is then dropped, a different image each epoch as the order
-        changes, which the log says once."""
+        image that the network's batch norm cannot train on (`batch_of_one_fails`): that batch
+        is then dropped, a different image each epoch as the order changes, which the log says
+        once."""
         world = self.trainer.world_size if self.trainer is not None else 1
         share = math.ceil(images / world)
         model = self.trainer.lightning_module if self.trainer is not None else None
         if share % self.batch_size != 1 or share == 1 or model is None:
             return False
-        if not any(isinstance(m, torch.nn.modules.batchnorm._BatchNorm) for m in model.modules()):
-            return False
-        if not self._said_batch_of_one:
-            self._said_batch_of_one = True
-            log.info(
-                f"an epoch of {share} training images ends in a batch of one (data.batch_size="
-                f"{self.batch_size}), which batch norm cannot train on: each epoch leaves out "
-                "its last image, a different one each epoch"
-            )
-        return True
+        if self._one_fails is None:
+            image = self.train_set.__getitems__([0])[0]
+            self._one_fails = batch_of_one_fails(model, image.to(model.device))
+            if self._one_fails:
+                log.info(
+                    f"an epoch of {share} training images ends in a batch of one (data."
+                    f"batch_size={self.batch_size}), which the network's batch norm cannot "
+                    "train on: each epoch leaves out its last image, a different one each epoch"
+                )
+        return self._one_fails
 
     @property
     def eval_splits(self) -> list[str]:

@@ -101,8 +101,10 @@ def _panel_grid(count: int) -> tuple[int, int]:
 
 
 def _curve(axes, runs: pd.DataFrame, value: str, label: str, band: bool = True, **style) -> None:
-    """`value` per epoch, its mean over seeds as a line and one sd either side as a band."""
-    curve = over_seeds(runs, ["epoch"], [value])
+    """`value` per epoch, its mean over seeds as a line and one sd either side as a band; the
+    epochs without a value (no test pass: trainer.check_val_every_n_epoch) left out, so that
+    the line joins the epochs that have one."""
+    curve = over_seeds(runs, ["epoch"], [value]).dropna(subset=[f"{value}_mean"])
     x, mean, sd = curve["epoch"], curve[f"{value}_mean"], curve[f"{value}_std"]
     axes.plot(x, mean, label=label, linewidth=1.8, **style)
     if band and sd.notna().any():

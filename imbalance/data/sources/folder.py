@@ -72,32 +72,25 @@ SPLIT_NAMES = ("train", "val", "test")
 
 
 def split_folders(root: Path) -> dict[str, Path]:
-    """{split: folder} of a root laid out by split (`train/`, `test/`, optionally `val/`), or {}
-    for a plain class-per-folder tree (or no folder at all).
+    """{split: folder} of a root laid out by split, whose folders are `train/`, `test/` and
+    optionally `val/`, nothing else; {} for any other root, a plain class-per-folder tree (where
+    a class may well be named `train`: CIFAR-100 has one).
 
-    Raises ConfigError for a root that looks half of one: split folders without `train/` and
-    `test/` both, or beside other folders."""
+    Raises ConfigError for a root of split folders alone that lacks `train/` or `test/`."""
     if not root.is_dir():
         return {}
     folders = {e.name: e for e in root.iterdir() if e.is_dir() and not is_hidden(e.name)}
-    splits = {name: folders[name] for name in SPLIT_NAMES if name in folders}
-    if not {"train", "test"} & splits.keys():
+    if not folders or not folders.keys() <= set(SPLIT_NAMES):
         return {}
-    if {"train", "test"} - splits.keys():
-        have = "/ and ".join(splits) + "/"
-        lacking = ({"train", "test"} - splits.keys()).pop()
+    lacking = [name for name in ("train", "test") if name not in folders]
+    if lacking:
+        have = "/ and ".join(name for name in SPLIT_NAMES if name in folders) + "/"
         raise ConfigError(
-            f"'{root}' holds {have} but no {lacking}/: a folder that comes with its splits holds "
-            f"train/<class>/ and test/<class>/ (val/<class>/ optional); add {lacking}/, or point "
-            "data.root at a folder of class folders"
+            f"'{root}' holds {have} but no {lacking[0]}/: a folder that comes with its splits "
+            f"holds train/<class>/ and test/<class>/ (val/<class>/ optional); add "
+            f"{lacking[0]}/, or point data.root at a folder of class folders"
         )
-    others = sorted(folders.keys() - splits.keys())
-    if others:
-        raise ConfigError(
-            f"'{root}' holds {'/, '.join(splits)}/ beside other folders ({quoted(others)}): a "
-            "folder that comes with its splits holds only train/, test/ and val/; move them out"
-        )
-    return splits
+    return {name: folders[name] for name in SPLIT_NAMES if name in folders}
 
 
 def _split_catalog(
