@@ -28,7 +28,8 @@ def bfloat16_where_fast(accelerator: str) -> str:
     a CPU with AVX512-BF16 or AMX), else 32-true (emulated, bfloat16 would be slower), e.g.
     precision: ${bfloat16_where_fast:${trainer.accelerator}}."""
     if accelerator in ("auto", "gpu", "cuda") and torch.cuda.is_available():
-        return "bf16-mixed" if torch.cuda.is_bf16_supported() else "32-true"
+        native = torch.cuda.is_bf16_supported(including_emulation=False)
+        return "bf16-mixed" if native else "32-true"
     if accelerator in ("auto", "cpu"):
         native = torch.cpu._is_avx512_bf16_supported() or torch.cpu._is_amx_tile_supported()
         return "bf16-mixed" if native else "32-true"

@@ -101,17 +101,18 @@ def cannot_write(
             path = error.filename
             anywhere = error.errno in (errno.ENOSPC, errno.EDQUOT, errno.EROFS)
             inside = path is not None and run_dir is not None and _within(path, run_dir)
-            if anywhere or inside:
+            setting = next(
+                (
+                    setting
+                    for setting, folder in (places or {}).items()
+                    if folder is not None and path is not None and _within(path, folder)
+                ),
+                None,
+            )
+            if anywhere or inside or setting:
                 where = f" {path}" if path is not None else ""
                 cause = error.strerror or os.strerror(error.errno)
-                elsewhere = next(
-                    (
-                        f"({setting}=...)"
-                        for setting, folder in (places or {}).items()
-                        if folder is not None and path is not None and _within(path, folder)
-                    ),
-                    ELSEWHERE,
-                )
+                elsewhere = f"({setting}=...)" if setting else ELSEWHERE
                 return f"cannot write{where}: {cause.lower()}; {ADVICE[error.errno]} {elsewhere}"
         error = error.__cause__ or error.__context__
     return None

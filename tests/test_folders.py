@@ -223,3 +223,17 @@ def test_no_run_trains_on_a_class_it_has_no_image_of_unless_named(tmp_path):
     assert allowed.returncode == 0, allowed.stderr[-2000:]
     results = json.loads((run / "results.json").read_text())
     assert results["counts"]["train"]["j"] == 0 and results["test"]["recall"]["j"] is None
+
+
+def test_a_profile_draws_from_a_training_list_as_from_a_train_folder(tmp_path):
+    root, files = file_lists(tmp_path, {"ant": 12, "bee": 12, "cat": 12})
+    lists = {split: str(files[split]) for split in ("train", "test")}
+    data = ImbalancedDataModule(FileLists(**lists), root=str(root), per_class=8, image_size=8,
+                                profile="long_tail", ratio=4)  # fmt: skip
+    data.select()
+    # int(8 x (1/4)^(c/2)) = 8, 4, 2 of each class's 10 listed for training; the test list whole.
+    assert counts(data)["train"] == {"0": 8, "1": 4, "2": 2}
+    assert counts(data)["test"] == {"0": 2, "1": 2, "2": 2}
+    with pytest.raises(ConfigError, match="^profile=long_tail draws data.per_class images a "):
+        ImbalancedDataModule(FileLists(**lists), root=str(root), per_class=None, image_size=8,
+                             profile="long_tail")  # fmt: skip

@@ -622,7 +622,7 @@ def test_an_interval_cut_at_the_panels_edge_ends_in_arrow_heads(tmp_path):
 def report_files(folder) -> dict:
     return {
         path.name: path.read_bytes() for path in folder.iterdir() if path.is_file() and not
-        path.name.startswith(("multirun", "failed"))
+        path.name.startswith(("multirun", "failed", "."))
     }  # fmt: skip
 
 
@@ -646,11 +646,16 @@ def test_the_report_goes_elsewhere_with_out_and_one_line_when_it_cannot_be_writt
         f"error: cannot write the report into {sweep} (Read-only file system): write it "
         "elsewhere with --out DIR"
     )
-    assert main([str(sweep), "--out", str(tmp_path / "report"), "--baseline", "reg=none"]) == 0
+    elsewhere = tmp_path / "report"
+    elsewhere.mkdir()
+    (elsewhere / "fig_paired.png").write_text("the user's own")  # in a folder of the user's
+    assert main([str(sweep), "--out", str(elsewhere)]) == 0
     assert report_files(sweep) == before
-    assert {"summary.md", "table3.csv", "paired.md", "fig_paired.png"} <= set(
-        report_files(tmp_path / "report")
-    )
+    assert {"summary.md", "table3.csv"} <= set(report_files(elsewhere))
+    assert (elsewhere / "fig_paired.png").read_text() == "the user's own"  # not the report's
+    assert main([str(sweep), "--out", str(elsewhere), "--baseline", "reg=none"]) == 0
+    assert main([str(sweep), "--out", str(elsewhere)]) == 0  # the earlier report's: removed
+    assert not (elsewhere / "paired.md").exists() and not (elsewhere / "fig_paired.png").exists()
 
 
 def test_ctrl_c_leaves_the_earlier_report_whole_and_a_new_one_replaces_all_of_it(
@@ -668,7 +673,9 @@ def test_ctrl_c_leaves_the_earlier_report_whole_and_a_new_one_replaces_all_of_it
         assert main([str(sweep)]) == 130
     assert capsys.readouterr().err == f"interrupted: the report in {sweep} is as it was\n"
     assert report_files(sweep) == earlier
-    assert not [path for path in sweep.iterdir() if path.name.startswith(".report-")]
+    assert not [
+        path for path in sweep.iterdir() if path.name.startswith(".report-") and path.is_dir()
+    ]
 
     assert main([str(sweep)]) == 0  # without --baseline: no paired files of the earlier one
     assert not {"paired.md", "paired.csv", "fig_paired.png"} & set(report_files(sweep))

@@ -95,7 +95,7 @@ def test_a_run_on_file_lists_trains_on_their_splits(tmp_path):
     common = ["data=filelist", f"data.root={root}", *lists, "data.image_size=16"]
     refused = run_main(*common, "trainer.max_epochs=1", cwd=tmp_path)
     assert refused.returncode == 2
-    assert "data.minority lists none" in refused.stderr and "add profile=natural" in refused.stderr
+    assert "data.per_class is not set" in refused.stderr and "add profile=natural" in refused.stderr
 
     run = tmp_path / "run"
     args = [*common, "profile=natural", "data.val_fraction=0.25", "trainer.max_epochs=1"]

@@ -15,6 +15,7 @@ import torch
 from lightning.pytorch.overrides.distributed import UnrepeatedDistributedSampler
 from torch.utils.data import DataLoader, Sampler
 
+from imbalance.data.image_cache import cached_decode
 from imbalance.data.manifest import (
     SPLITS,
     manifest_of,
@@ -95,7 +96,7 @@ class ImbalancedDataModule(L.LightningDataModule):
         source,
         image_size: int,
         minority: Sequence[str] | None = None,
-        per_class: int = 32,
+        per_class: int | None = 32,
         root: str | None = None,
         classes: Sequence[str] | None = None,
         test_fraction: float = 0.3,
@@ -128,6 +129,12 @@ class ImbalancedDataModule(L.LightningDataModule):
                 raise ConfigError(f"data.{key}={value} must be at least 1")
         if profile not in PROFILES:
             raise ConfigError(f"profile={profile} is not one of {', '.join(PROFILES)}")
+        if per_class is None and profile != "natural":
+            raise ConfigError(
+                f"profile={profile} draws data.per_class images a class at 1:1, and "
+                "data.per_class is not set: set it, or add profile=natural to train on the "
+                "training split as it is"
+            )
         if test not in TEST_SETS:
             raise ConfigError(f"data.test={test} is not one of {', '.join(TEST_SETS)}")
         if not 0 <= val_fraction < 1:
@@ -252,7 +259,7 @@ class ImbalancedDataModule(L.LightningDataModule):
         """What setting gives every class an image of `split`, as a hint."""
         stratified = not test_given and self.test == "stratified"
         if self.profile == "natural" or (split == "test" and not stratified):
-            return "leave the classes out with data.classes"
+            return "give them images, or leave them out of the data (data.classes, or the lists)"
         is_minority = [
             self.profile == "step" and name in self.minority_names for name in self.class_names
         ]
@@ -462,7 +469,14 @@ class ImbalancedDataModule(L.LightningDataModule):
             )
         files = catalog.cached(everything, size, self.cache_dir)
         sources = np.array([os.fsencode(catalog.paths[i]) for i in everything])
-        decode = partial(catalog.decode_file, size=size)  # an entry gone while the run reads
+        # An entry gone while the run reads it: decoded again, through the cache.
+        decode = partial(
+            cached_decode,
+            size=size,
+            decoder=catalog.DECODER,
+            decode=catalog.decode_file,
+            cache_dir=self.cache_dir,
+        )
         starts = [0, *ends]
         return {
             split: OnDiskImages(

@@ -9,7 +9,9 @@ An entry that is damaged (half-written by a crash, emptied) or gone is decoded a
 line in the log.
 """
 
+import functools
 import hashlib
+import io
 import logging
 from collections.abc import Callable
 from pathlib import Path
@@ -40,7 +42,7 @@ def cached_file(path: str, size: int, decoder: str, decode: Decode, cache_dir: P
     entry = cache_entry(path, size, decoder, cache_dir)
     if entry is None:
         decode(path, size)  # raises, naming the file
-    if read_entry(entry, (size, size, 3)) is None:
+    if not _whole(entry, (size, size, 3)):
         write_entry(entry, decode(path, size))
     return entry
 
@@ -74,6 +76,27 @@ def read_entry(entry: Path, shape: tuple[int, ...]) -> np.ndarray | None:
         )
         return None
     return image
+
+
+def _whole(entry: Path, shape: tuple[int, ...]) -> bool:
+    """Whether an entry is there at the size of an image of `shape`, told without reading it
+    (its header is checked when it is read); one that is not is said in the log."""
+    try:
+        size = entry.stat().st_size
+    except FileNotFoundError:
+        return False
+    if size != _entry_bytes(shape):
+        log.warning(f"image cache entry {entry} has {size} bytes, not an image's: decoded again")
+        return False
+    return True
+
+
+@functools.cache
+def _entry_bytes(shape: tuple[int, ...]) -> int:
+    """The bytes of an entry that holds a uint8 image of `shape`."""
+    buffer = io.BytesIO()
+    np.save(buffer, np.zeros(shape, np.uint8))
+    return buffer.tell()
 
 
 def write_entry(entry: Path, image: np.ndarray) -> np.ndarray:

@@ -24,7 +24,6 @@ import numpy as np
 import torch
 from torch.utils.data import Dataset, TensorDataset
 
-from imbalance.data.image_cache import write_entry
 from imbalance.errors import ConfigError
 
 log = logging.getLogger(__name__)
@@ -72,8 +71,10 @@ class InMemoryImages(TensorDataset):
 
     def mean_image(self) -> torch.Tensor:
         """The mean image [C, H, W], float64: sums of whole numbers, exact in any order, so the
-        same on every CPU and GPU."""
-        return self.tensors[0].double().mean(dim=0)
+        same on every CPU and GPU; summed a chunk at a time, never the whole set in float64."""
+        images = self.tensors[0]
+        total = sum(chunk.double().sum(dim=0) for chunk in images.split(MEAN_CHUNK))
+        return total / len(images)
 
 
 class OnDiskImages(Dataset):
@@ -85,8 +86,9 @@ class OnDiskImages(Dataset):
     calls than reading it. Every file of a set holds an image of the same shape, so its header
     is parsed once and each file's size checked against it. An entry that is gone or damaged
     (deleted or cut short while the run reads it) is decoded again from its image file
-    (`sources`, with `decode(path)`) and written back, with one line in the log; without
-    them, it stops the run in one line that names it."""
+    (`sources`, with `decode(path)`, which goes through the cache under the file's key as it
+    is now), with one line in the log; without them, it stops the run in one line that names
+    it."""
 
     on_disk = True
 
@@ -142,9 +144,7 @@ class OnDiskImages(Dataset):
             )
         source = os.fsdecode(self.sources[index])
         log.warning(f"image cache entry {entry} is gone or damaged: decoded again from {source}")
-        image = self.decode(source)
-        write_entry(Path(entry), image)
-        return image
+        return self.decode(source)
 
     def __getitems__(self, indices: list[int]) -> tuple[torch.Tensor, torch.Tensor]:
         images = np.stack([self._read(i) for i in indices])

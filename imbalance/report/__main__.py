@@ -148,9 +148,7 @@ def write_selection(chosen: pd.DataFrame, out: Path, missing: list[str]) -> list
     """selection.md and selection.csv: the grid point picked for each setting, among the points
     whose jobs finished (`missing`: those that did not)."""
     failed = (
-        f" {len(missing)} job(s) did not finish and were not ranked: "
-        + "; ".join(missing)
-        + " (failed_jobs.json says why)."
+        f" {len(missing)} job(s) did not finish and were not ranked: " + "; ".join(missing) + "."
         if missing
         else ""
     )
@@ -217,6 +215,10 @@ def write_paired(
     return [out / name for name in PAIRED_FILES]
 
 
+def _within(path, folder: Path) -> bool:
+    return Path(path).resolve().is_relative_to(folder.resolve())
+
+
 def arguments() -> argparse.ArgumentParser:
     parser = argparse.ArgumentParser(prog="python -m imbalance.report", description=__doc__)
     parser.add_argument(
@@ -253,22 +255,25 @@ def main(argv: list[str] | None = None) -> int:
         sweep = read_sweep(args.sweep or newest_sweep())
         out = args.out or sweep.path
         out.mkdir(parents=True, exist_ok=True)
-        with staged(out, REPORT_FILES) as stage:
+        owned = REPORT_FILES if out.resolve() == sweep.path.resolve() else []
+        with staged(out, owned) as stage:
             written = write_report(sweep, stage, args.baseline, args.select_on)
         print(f"wrote into {out}: " + ", ".join(path.name for path in written))
     except ConfigError as error:
         print(f"error: {error}", file=sys.stderr)
         return 2
-    except OSError as error:  # a read-only or full file system
-        where = out if out is not None else args.sweep
+    except OSError as error:  # a read-only or full file system where the report goes
+        if out is None or error.filename is None or not _within(error.filename, out):
+            raise
         print(
-            f"error: cannot write the report into {where} ({error.strerror or error}): "
+            f"error: cannot write the report into {out} ({error.strerror or error}): "
             "write it elsewhere with --out DIR",
             file=sys.stderr,
         )
         return 2
     except KeyboardInterrupt:
-        print(f"interrupted: the report in {out} is as it was", file=sys.stderr)
+        where = f"the report in {out} is as it was" if out is not None else "nothing written"
+        print(f"interrupted: {where}", file=sys.stderr)
         return 130
     return 0
 

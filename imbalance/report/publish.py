@@ -1,6 +1,8 @@
 """A report appears whole or not at all: its files are written into a folder of their own
-beside the destination, then moved into place together, and an earlier report's files that
-this one does not write (paired.md from a run with --baseline...) are removed with them."""
+beside the destination, then moved into place together, and the files of an earlier report in
+that folder that this one does not write (paired.md of a run with --baseline...) are removed
+with them. The files a report wrote are listed in the folder's `.report-files`, so that only
+a report's own files are ever removed from a folder it shares with others (--out DIR)."""
 
 import contextlib
 import shutil
@@ -9,31 +11,44 @@ import tempfile
 from collections.abc import Iterator
 from pathlib import Path
 
+LISTED = ".report-files"
+
 
 @contextlib.contextmanager
-def staged(out: Path, names: list[str]) -> Iterator[Path]:
+def staged(out: Path, owned: list[str] = ()) -> Iterator[Path]:
     """A folder to write the report into; on leaving without an error, each file there is moved
-    into `out`, and every one of `names` (the report's possible files) it lacks is removed from
-    `out`. On an error or Ctrl-C, `out` is left as it was."""
+    into `out`, and each file of the earlier report there (its `.report-files`, and `owned`:
+    names this folder's reports always own) that this one lacks is removed from `out`. On an
+    error or Ctrl-C, `out` is left as it was."""
     stage = Path(tempfile.mkdtemp(prefix=".report-", dir=out))
     try:
         yield stage
+        written = sorted(path.name for path in stage.iterdir())
+        earlier = set(owned) | set(_listed(out))
+        (stage / LISTED).write_text("".join(f"{name}\n" for name in written))
         with no_interruption():
-            written = {path.name for path in stage.iterdir()}
-            for name in sorted(written):
+            for name in [*written, LISTED]:
                 (stage / name).replace(out / name)
-            for name in set(names) - written:
+            for name in earlier - set(written):
                 (out / name).unlink(missing_ok=True)
     finally:
         shutil.rmtree(stage, ignore_errors=True)
 
 
+def _listed(out: Path) -> list[str]:
+    try:
+        names = (out / LISTED).read_text().split("\n")
+    except FileNotFoundError:
+        return []
+    return [name for name in names if name and "/" not in name and name != LISTED]
+
+
 @contextlib.contextmanager
 def no_interruption() -> Iterator[None]:
-    """Ctrl-C waits until the block is done (a few renames), then interrupts as usual."""
-    caught = []
+    """Ctrl-C is ignored while the block runs (a few renames), so that a report is never half
+    moved into place."""
     try:
-        previous = signal.signal(signal.SIGINT, lambda *args: caught.append(args))
+        previous = signal.signal(signal.SIGINT, signal.SIG_IGN)
     except ValueError:  # not the main thread: no signal reaches this block anyway
         yield
         return
@@ -41,5 +56,3 @@ def no_interruption() -> Iterator[None]:
         yield
     finally:
         signal.signal(signal.SIGINT, previous)
-        if caught:
-            raise KeyboardInterrupt

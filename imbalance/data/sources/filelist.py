@@ -53,7 +53,7 @@ class FileLists:
         )
         # A file, whatever the spelling of its path (./cat/1.png, cat//1.png, a link to it) ->
         # (its first split, line, path as written).
-        seen: dict[tuple[int, int], tuple[str, int, str]] = {}
+        seen: dict[tuple, tuple[str, int, str]] = {}
         for split, lines in entries.items():
             where = self.lists[split]
             for path, label, number in lines:

@@ -112,7 +112,7 @@ def _split_catalog(
             )
     names = pick_classes(sorted(every), classes, f"'{root}' (its class folders)")
     paths, labels, splits = [], [], {}
-    seen: dict[tuple[int, int], tuple[str, str]] = {}  # a file -> (its split, its path)
+    seen: dict[tuple, tuple[str, str]] = {}  # a file -> (its split, its path)
     for split, folder in folders.items():
         catalog = _folder_catalog(folder, names, types)
         for path in catalog.paths:
@@ -133,12 +133,10 @@ def image_files(
 ) -> list[str]:
     """Every image file under `folder`, at any depth, in torchvision's ImageFolder order (by
     folder path, then by name), each file once: a second path to a file already found (a link,
-    a hard link, a folder linked twice) is passed over. Files and folders passed over are
-    counted into `skipped` by reason (`passed_over`; a folder's files are not counted one by
-    one), with an extension's count for files that are not an image type ("not an image type:
-    .gif").
-
-    Raises ConfigError for a folder linked into itself (a loop), naming the link."""
+    a hard link, a folder linked twice) is passed over, and a folder linked into itself (a
+    loop) is read once. Files and folders passed over are counted into `skipped` by reason
+    (`passed_over`; a folder's files are not counted one by one), with an extension's count for
+    files that are not an image type ("not an image type: .gif")."""
     skipped = Counter() if skipped is None else skipped
     walked, visited = [], set()
     for root, folders, files in os.walk(folder, followlinks=True):
@@ -155,7 +153,7 @@ def image_files(
                 kept.append(name)
             else:
                 skipped[f"{reason} folder"] += 1
-        folders[:] = kept
+        folders[:] = sorted(kept)  # the first path to a folder reached twice: by name
         walked.append((root, files))
     found, seen = [], set()
     for root, files in sorted(walked):
@@ -176,13 +174,16 @@ def image_files(
     return found
 
 
-def file_identity(path: str | Path) -> tuple[int, int]:
-    """The file (or folder) a path leads to, whatever its spelling, links and hard links:
-    its device and inode. A dangling link is its own."""
+def file_identity(path: str | Path) -> tuple:
+    """The file (or folder) a path leads to, whatever its spelling, links and hard links: its
+    device and inode; its resolved path where the file system numbers no inodes (FAT, some
+    network mounts give 0). A dangling link is its own."""
     try:
         stat = os.stat(path)
     except OSError:
         stat = os.lstat(path)
+    if stat.st_ino == 0:
+        return stat.st_dev, os.path.realpath(path)
     return stat.st_dev, stat.st_ino
 
 
@@ -225,7 +226,7 @@ def _folder_catalog(
     if not names:
         raise ConfigError(f"'{folder}' has no class folders; fix data.root")
     paths, labels, skipped = [], [], Counter()
-    owner: dict[tuple[int, int], str] = {}  # a file -> its first path
+    owner: dict[tuple, str] = {}  # a file -> its first path
     for name in sorted(names):  # torchvision's order: classes by name, whatever their labels
         found = image_files(folder / folders[name], types, skipped)
         for path in found:
@@ -252,11 +253,18 @@ def class_folders(folder: Path) -> dict[str, str]:
     """{class name: folder name} of the class folders in `folder`. A class name is its folder's
     name in Unicode's composed form (NFC), the form typed on a keyboard: macOS writes names
     decomposed ("crème" as "cre\u0300me"), which would not equal the name a user types."""
-    return {
-        class_name(entry.name): entry.name
-        for entry in folder.iterdir()
-        if entry.is_dir() and not is_hidden(entry.name)
-    }
+    found: dict[str, str] = {}
+    for entry in sorted(folder.iterdir()):
+        if not entry.is_dir() or is_hidden(entry.name):
+            continue
+        name = class_name(entry.name)
+        if name in found:
+            raise ConfigError(
+                f"'{folder / found[name]}' and '{entry}' are one class name written two ways "
+                "(Unicode's composed and decomposed forms): merge the two folders"
+            )
+        found[name] = entry.name
+    return found
 
 
 class Caltech101:
