@@ -78,8 +78,9 @@ def attach(data: ImbalancedDataModule, device="cpu", world_size=1, rank=0) -> No
     """What the datamodule sees of a Trainer: its device and its processes."""
     strategy = SimpleNamespace(root_device=torch.device(device))
     data.trainer = SimpleNamespace(
-        strategy=strategy, world_size=world_size, global_rank=rank, current_epoch=0
-    )
+        strategy=strategy, world_size=world_size, global_rank=rank, current_epoch=0,
+        lightning_module=None,
+    )  # fmt: skip
 
 
 @pytest.mark.parametrize("on_device", [True, False])

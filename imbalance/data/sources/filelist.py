@@ -72,7 +72,7 @@ class FileLists:
                     continue
                 first, first_line, written = seen[identity]
                 listed = f"{self.lists[first]} line {first_line} and {where} line {number}"
-                same = path if written == path else f"{written} and {path}, one file,"
+                same = f"{path} is" if written == path else f"{written} and {path}, one file,"
                 problems.add(
                     "twice",
                     f"{same} listed twice in {split} ({listed})"
