@@ -87,8 +87,9 @@ class ImbalancedDataModule(L.LightningDataModule):
     DistributedSampler) and evaluates a share of the test and validation sets in which every
     image is evaluated exactly once; the metrics gather the shares.
 
-    Raises ConfigError (one line) for a value out of range and for data too small for the
-    subset asked for.
+    Raises ConfigError (one line) for a value out of range, for data too small for the subset
+    asked for, and for a class left without a training or a test image, unless `allow_empty`
+    names it.
     """
 
     def __init__(
