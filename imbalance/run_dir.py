@@ -100,12 +100,12 @@ def cannot_write(
         if isinstance(error, OSError) and error.errno in ADVICE:
             path = error.filename
             anywhere = error.errno in (errno.ENOSPC, errno.EDQUOT, errno.EROFS)
-            inside = path is not None and run_dir is not None and _within(path, run_dir)
+            inside = path is not None and run_dir is not None and within(path, run_dir)
             setting = next(
                 (
                     setting
                     for setting, folder in (places or {}).items()
-                    if folder is not None and path is not None and _within(path, folder)
+                    if folder is not None and path is not None and within(path, folder)
                 ),
                 None,
             )
@@ -118,7 +118,8 @@ def cannot_write(
     return None
 
 
-def _within(path, folder: Path) -> bool:
+def within(path, folder: Path) -> bool:
+    """Whether `path` lies in `folder` (or is it), both as absolute paths."""
     return Path(os.path.abspath(path)).is_relative_to(os.path.abspath(folder))
 
 

@@ -338,11 +338,6 @@ def unwrapped(error: BaseException) -> BaseException:
     return error
 
 
-def cache_dir(cfg: DictConfig) -> str | None:
-    """The image cache's folder, as the data module reads data.cache_dir."""
-    return expand(cfg.data.get("cache_dir"))
-
-
 @hydra.main(config_path="pkg://imbalance.conf", config_name="train", version_base="1.3")
 def main(cfg: DictConfig) -> float:
     """One run: bad input ends it in one line with exit status 2. In a sweep, a job that fails
@@ -358,7 +353,9 @@ def main(cfg: DictConfig) -> float:
             reason = one_line(cause)
             if not isinstance(cause, DirectoryRefused):  # a refused command writes nothing
                 to_log_file(f"error: {reason}")
-        elif unwritable := cannot_write(cause, run_dir, {"data.cache_dir": cache_dir(cfg)}):
+        elif unwritable := cannot_write(
+            cause, run_dir, {"data.cache_dir": expand(cfg.data.get("cache_dir"))}
+        ):
             reason = unwritable
         else:
             log_file = to_log_file("the run failed", sys.exc_info())

@@ -252,8 +252,7 @@ class ImbalancedDataModule(L.LightningDataModule):
             raise ConfigError(
                 f"{len(empty)} class(es) would have no {what} image ({quoted(empty)}; {what} "
                 f"images: {shown}): {self._fits_every_class(labels, split, test_given)}, or "
-                f"name them in "
-                f"data.allow_empty=[{','.join(empty)}] to run without them"
+                f"name them in data.allow_empty=[{','.join(empty)}] to run without them"
             )
 
     def _fits_every_class(self, labels: np.ndarray, split: str, test_given: bool) -> str:
@@ -261,13 +260,10 @@ class ImbalancedDataModule(L.LightningDataModule):
         stratified = not test_given and self.test == "stratified"
         if self.profile == "natural" or (split == "test" and not stratified):
             return "give them images, or leave them out of the data (data.classes, or the lists)"
-        is_minority = [
-            self.profile == "step" and name in self.minority_names for name in self.class_names
-        ]
         # A class's images drawn beside a stratified test split: one of 2 goes to test.
         need = 2 if stratified else 1
         fits = smallest_nonempty(
-            lambda b: [n // need for n in profile_sizes(self.profile, is_minority, b, self.ratio)],
+            lambda b: [n // need for n in self._drawn_sizes(b)],
             self.per_class,
             int(np.bincount(labels).max()),
         )
@@ -314,24 +310,24 @@ class ImbalancedDataModule(L.LightningDataModule):
     def _selection(self, labels: np.ndarray, held_out: int) -> np.ndarray:
         """Indices into `labels` of the images the profile draws of each class, after the first
         `held_out` of each class's order (a balanced test set's)."""
-        is_minority = [
-            self.profile == "step" and name in self.minority_names for name in self.class_names
-        ]
         available = np.bincount(labels, minlength=len(self.class_names))
-
-        def drawn_sizes(per_class: int) -> list[int]:
-            return profile_sizes(self.profile, is_minority, per_class, self.ratio)
-
         if self.profile == "natural":  # fits the images by construction
             sizes = natural_sizes(available, held_out, self.max_per_class, self.class_names)
         else:
-            sizes = drawn_sizes(self.per_class)
+            sizes = self._drawn_sizes(self.per_class)
         try:
             return nested_selection(labels, sizes, self.seed, self.class_names, held_out)
         except ConfigError as error:  # too few images for the drawn sizes: say what would fit
-            fits = largest_fitting(available, drawn_sizes, self.per_class, held_out)
+            fits = largest_fitting(available, self._drawn_sizes, self.per_class, held_out)
             hint = f" (data.per_class={fits} fits at ratio={self.ratio})" if fits else ""
             raise ConfigError(f"{error}{hint}") from error
+
+    def _drawn_sizes(self, per_class: int) -> list[int]:
+        """Each class's images the profile draws at `per_class` (not the natural profile)."""
+        is_minority = [
+            self.profile == "step" and name in self.minority_names for name in self.class_names
+        ]
+        return profile_sizes(self.profile, is_minority, per_class, self.ratio)
 
     def _check_manifest_test(self, listed: np.ndarray, given: np.ndarray) -> None:
         """A run of a source that gives its test set tests on all of it, with a manifest too."""

@@ -24,6 +24,7 @@ from imbalance.report import figures, paired, selection, tables
 from imbalance.report.publish import staged
 from imbalance.report.sweep import Sweep, newest_sweep, read_sweep
 from imbalance.results import COMMAND_KEYS, untested_classes
+from imbalance.run_dir import within
 
 # The metrics compared with a baseline: a group's recall is the smallest classes' (minority or few).
 PAIRED = ["balanced_acc", "minority_recall", "few_recall", "macro_f1", "auroc"]
@@ -215,10 +216,6 @@ def write_paired(
     return [out / name for name in PAIRED_FILES]
 
 
-def _within(path, folder: Path) -> bool:
-    return Path(path).resolve().is_relative_to(folder.resolve())
-
-
 def arguments() -> argparse.ArgumentParser:
     parser = argparse.ArgumentParser(prog="python -m imbalance.report", description=__doc__)
     parser.add_argument(
@@ -263,7 +260,7 @@ def main(argv: list[str] | None = None) -> int:
         print(f"error: {error}", file=sys.stderr)
         return 2
     except OSError as error:  # a read-only or full file system where the report goes
-        if out is None or error.filename is None or not _within(error.filename, out):
+        if out is None or error.filename is None or not within(error.filename, out):
             raise
         print(
             f"error: cannot write the report into {out} ({error.strerror or error}): "

@@ -98,7 +98,7 @@ def _split_catalog(
 ) -> FileCatalog:
     """Every split folder's class folders as one catalog, its splits given; ids are paths
     relative to `root` (`train/cat/1.png`). Refused in one line: a class that has a folder in
-    one split and not in another, and a file in two splits."""
+    one split and not in another, and a file in two splits (`image_files`)."""
     present = {split: set(class_folders(folder)) for split, folder in folders.items()}
     every = set().union(*present.values())
     for name in sorted(every):
@@ -111,33 +111,38 @@ def _split_catalog(
                 "the folder, remove the class, or choose classes with data.classes"
             )
     names = pick_classes(sorted(every), classes, f"'{root}' (its class folders)")
-    paths, labels, splits = [], [], {}
-    seen: dict[tuple, tuple[str, str]] = {}  # a file -> (its split, its path)
+    paths, labels, splits, seen = [], [], {}, {}
     for split, folder in folders.items():
-        catalog = _folder_catalog(folder, names, types)
-        for path in catalog.paths:
-            first_split, first = seen.setdefault(file_identity(path), (split, path))
-            if first_split != split:
-                raise ConfigError(
-                    f"'{first}' and '{path}' are one file: one image in two splits ({first_split}"
-                    f" and {split}); keep it in one"
-                )
+        catalog = _folder_catalog(folder, names, types, seen, split)
         splits[split] = np.arange(len(paths), len(paths) + len(catalog.paths))
         paths += catalog.paths
         labels.append(catalog.labels)
     return FileCatalog(names, np.concatenate(labels), paths, str(root), splits)
 
 
+# A file (`file_identity`) -> where it was first found (its split, its class) and its path.
+Seen = dict[tuple, tuple[tuple[str | None, str | None], str]]
+
+
 def image_files(
-    folder: Path, types: tuple[str, ...] = IMG_EXTENSIONS, skipped: Counter | None = None
+    folder: Path,
+    types: tuple[str, ...] = IMG_EXTENSIONS,
+    skipped: Counter | None = None,
+    seen: Seen | None = None,
+    owner: tuple[str | None, str | None] = (None, None),
 ) -> list[str]:
     """Every image file under `folder`, at any depth, in torchvision's ImageFolder order (by
     folder path, then by name), each file once: a second path to a file already found (a link,
     a hard link, a folder linked twice) is passed over, and a folder linked into itself (a
     loop) is read once. Files and folders passed over are counted into `skipped` by reason
     (`passed_over`; a folder's files are not counted one by one), with an extension's count for
-    files that are not an image type ("not an image type: .gif")."""
+    files that are not an image type ("not an image type: .gif").
+
+    `seen`, shared between calls, holds the files found so far and their `owner` (split,
+    class). Raises ConfigError for a file found before under another owner: one image in two
+    classes or two splits."""
     skipped = Counter() if skipped is None else skipped
+    seen = {} if seen is None else seen
     walked, visited = [], set()
     for root, folders, files in os.walk(folder, followlinks=True):
         here = file_identity(root)
@@ -155,18 +160,26 @@ def image_files(
                 skipped[f"{reason} folder"] += 1
         folders[:] = sorted(kept)  # the first path to a folder reached twice: by name
         walked.append((root, files))
-    found, seen = [], set()
+    found = []
     for root, files in sorted(walked):
         for name in sorted(files):
             reason = passed_over(name, types)
             path = os.path.join(root, name)
             if reason is None:
-                identity = file_identity(path)
-                if identity in seen:
+                (split, label), first = seen.setdefault(file_identity(path), (owner, path))
+                if first == path:
+                    found.append(path)
+                elif (split, label) == owner:
                     skipped[LINKS[1]] += 1
-                    continue
-                seen.add(identity)
-                found.append(path)
+                elif split != owner[0]:
+                    raise ConfigError(
+                        f"'{first}' and '{path}' are one file: one image in two splits ({split} "
+                        f"and {owner[0]}); keep it in one"
+                    )
+                else:
+                    raise ConfigError(
+                        f"'{first}' and '{path}' are one file, in two classes: keep it in one"
+                    )
             elif reason == "not an image type":
                 skipped[f"{reason}: {Path(name).suffix.lower() or '(no extension)'}"] += 1
             else:
@@ -209,7 +222,11 @@ def log_skipped(folder: Path, skipped: Counter, types: tuple[str, ...]) -> None:
 
 
 def _folder_catalog(
-    folder: Path, classes: Sequence[str] | None, types: tuple[str, ...]
+    folder: Path,
+    classes: Sequence[str] | None,
+    types: tuple[str, ...],
+    seen: Seen | None = None,
+    split: str | None = None,
 ) -> FileCatalog:
     if not folder.is_dir():
         raise ConfigError(f"data root '{folder}' does not exist or is not a folder; fix data.root")
@@ -225,16 +242,9 @@ def _folder_catalog(
     names = list(classes) if classes is not None else available
     if not names:
         raise ConfigError(f"'{folder}' has no class folders; fix data.root")
-    paths, labels, skipped = [], [], Counter()
-    owner: dict[tuple, str] = {}  # a file -> its first path
+    paths, labels, skipped, seen = [], [], Counter(), {} if seen is None else seen
     for name in sorted(names):  # torchvision's order: classes by name, whatever their labels
-        found = image_files(folder / folders[name], types, skipped)
-        for path in found:
-            first = owner.setdefault(file_identity(path), path)
-            if first != path:
-                raise ConfigError(
-                    f"'{first}' and '{path}' are one file, in two classes: keep it in one"
-                )
+        found = image_files(folder / folders[name], types, skipped, seen, (split, name))
         paths += found
         labels += [names.index(name)] * len(found)
     log_skipped(folder, skipped, types)
