@@ -190,7 +190,7 @@ PLAIN = {
     **remedy.KEYS,
 }  # fmt: skip
 LAYER_KEYS = {"type", "out", "kernel", "stride", "padding", "pool", "pool_stride"}
-# Arguments that imbalance.train.build gives these nodes' targets itself: in the config they
+# Arguments that imbalance.build.build gives these nodes' targets itself: in the config they
 # would be overruled, so nothing reads them there either.
 GIVEN = {
     "data": {"ratio", "mu", "profile"},

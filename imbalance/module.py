@@ -18,8 +18,9 @@ from torchmetrics.classification import MulticlassAccuracy, MulticlassConfusionM
 from torchmetrics.utilities import dim_zero_cat
 
 from imbalance.metrics import LOSS, in_order, split_values, study_metrics
+from imbalance.models.network import batch_of_one_fails
 from imbalance.remedies.remedy import Remedy
-from imbalance.results import diverged
+from imbalance.run.results import diverged
 
 log = logging.getLogger(__name__)
 
@@ -109,12 +110,19 @@ class StudyModule(L.LightningModule):
     def forward(self, images: torch.Tensor) -> torch.Tensor:
         return self.net(images.to(self.dtype))
 
+    def batch_of_one_fails(self, image: torch.Tensor) -> bool:
+        """Whether the network cannot train on a batch of one image, `image` ([1, C, H, W])."""
+        return batch_of_one_fails(self.net, image.to(self.device, self.dtype))
+
+    def configure_callbacks(self) -> list[L.Callback]:
+        return self.remedy.callbacks()
+
     def on_train_epoch_start(self):
         now = time.perf_counter()
         if self._epoch_started is not None:  # the last epoch, to this start
             self.epoch_seconds[-1] = now - self._epoch_started
         self._epoch_started = now
-        self.remedy.start_epoch(self, self.current_epoch + 1)
+        self.remedy.start_epoch(self.current_epoch + 1)
         # Read now: the schedule steps at the epoch's last batch, before on_train_epoch_end.
         self._epoch_lr = self.trainer.optimizers[0].param_groups[0]["lr"]
 

@@ -17,11 +17,12 @@ from hydra import compose, initialize_config_module
 from hydra.errors import HydraException
 from omegaconf import DictConfig
 
+from imbalance.build import datamodule
 from imbalance.checks import check_config
 from imbalance.data.datamodule import SPLITS, ImbalancedDataModule
+from imbalance.data.subsets import imbalance_label
 from imbalance.errors import ConfigError
-from imbalance.results import atomic_write
-from imbalance.train import datamodule, imbalance_label, run_config
+from imbalance.run.results import atomic_write, run_config
 
 
 def compose_run(overrides: list[str]) -> DictConfig:

@@ -45,7 +45,7 @@ def test_the_naive_pipeline_decodes_the_images_the_framework_trains_on(config):
 
 
 def test_a_new_benchmark_section_goes_above_the_dated_ones_below_the_explanations():
-    from imbalance.bench.__main__ import with_section
+    from imbalance.bench.markdown import with_section
 
     document = (
         "# Benchmarks\n\nIntro.\n\n## How a run is fast\n\nWhy.\n\n## 2026-11-29: old\n\nOld.\n"
@@ -57,6 +57,44 @@ def test_a_new_benchmark_section_goes_above_the_dated_ones_below_the_explanation
     assert with_section("# Benchmarks\n\n", "## 2026-12-06: new\n") == (
         "# Benchmarks\n\n## 2026-12-06: new\n\n"
     )
+
+
+def test_a_measurement_replaces_the_current_figures_under_its_heading_or_adds_them():
+    from imbalance.bench.markdown import with_current
+
+    document = (
+        "# Benchmarks\n\nIntro.\n\n## Current figures\n\nWhat.\n\n### digits preset\n\n*old*\n\n"
+        "Old.\n\n### digits preset, study sweep\n\nSweep.\n\n## How a run is fast\n\nWhy.\n"
+    )
+    section = "## 2026-12-08: a machine\n\n`command`.\n\n| figures |\n"
+    new = "### digits preset\n\n*2026-12-08: a machine*\n\n`command`.\n\n| figures |\n\n"
+    assert with_current(document, "digits preset", section) == document.replace(
+        "### digits preset\n\n*old*\n\nOld.\n\n", new
+    )
+    added = with_current(document, "paper preset", section)
+    assert added == document.replace(
+        "## How a run", new.replace("digits", "paper") + "## How a run"
+    )
+    assert with_current("# Benchmarks\n", "digits preset", section) == (
+        f"# Benchmarks\n\n## Current figures\n\n{new.strip()}\n"
+    )
+
+
+def test_benchmarks_md_has_the_current_figures_of_each_preset_for_the_bench_to_replace():
+    from argparse import Namespace
+
+    from imbalance.bench.markdown import CURRENT, title
+    from imbalance.bench.presets import GOALS
+
+    root = Path(__file__).parents[1]
+    text = (root / "BENCHMARKS.md").read_text()
+    current = text[text.index(f"\n{CURRENT}\n") :]
+    current = current[: current.index("\n## ", 1)]
+    for preset in GOALS:
+        heading = title(Namespace(scale=None, preset=preset, sweep=None), gpu=False)
+        assert f"\n### {heading}\n\n*20" in current, heading  # its date first
+    assert "](docs/benchmarks-history.md)" in text
+    assert (root / "docs" / "benchmarks-history.md").exists()
 
 
 def test_the_scale_benchmarks_folders_are_long_tailed(tmp_path):
@@ -93,7 +131,7 @@ def test_the_peak_memory_of_a_process_tree_counts_its_children(tmp_path):
 def test_the_cifar_preset_draws_from_images_of_cifars_shapes_and_its_baselines_train(config):
     from argparse import Namespace
 
-    from imbalance.bench.__main__ import overrides
+    from imbalance.bench.presets import overrides
 
     args = Namespace(
         preset="cifar10_lt", data=None, per_class=10, ratio="4", reg="long_tail", epochs=1,
@@ -125,7 +163,7 @@ def test_the_bare_loop_follows_the_runs_precision():
 
 
 def test_over_four_turns_each_run_takes_each_place_once_and_follows_each_other_run_once():
-    from imbalance.bench.__main__ import turn_order
+    from imbalance.bench.stats import turn_order
 
     runs = ["a", "b", "d", "e"]
     orders = [turn_order(turn, runs) for turn in range(5)]
@@ -138,7 +176,7 @@ def test_over_four_turns_each_run_takes_each_place_once_and_follows_each_other_r
 
 
 def test_the_goal_is_the_median_epoch_of_a_over_its_baselines_in_the_same_turn():
-    from imbalance.bench.__main__ import paired_ratios
+    from imbalance.bench.stats import paired_ratios
 
     a = [[1.0, 3.0, 2.0], [4.0, 4.0, 9.0]]  # medians 2 and 4
     d = [[1.0, 1.0, 7.0], [8.0, 5.0, 1.0]]  # medians 1 and 5
@@ -148,18 +186,18 @@ def test_the_goal_is_the_median_epoch_of_a_over_its_baselines_in_the_same_turn()
 
 
 def test_the_interval_for_the_median_turn_is_the_widest_order_statistics_that_cover_enough():
-    from imbalance.bench.__main__ import median_interval
+    from imbalance.bench.stats import median_interval
 
     # 8 turns: the 2nd smallest to the 2nd largest cover 1 - 2 (1 + 8) / 256 = 0.9297 >= 0.9;
     # the 3rd to the 6th only 1 - 2 (1 + 8 + 28) / 256 = 0.7109.
     assert median_interval([8.0, 1.0, 7.0, 2.0, 6.0, 3.0, 5.0, 4.0]) == (2.0, 7.0, 0.9296875)
     assert median_interval([3.0, 1.0, 2.0, 5.0, 4.0]) == (1.0, 5.0, 0.9375)  # 1 - 2/32
     assert median_interval([1.0, 2.0]) is None  # the pair covers 1 - 2/4 = 0.5
-    assert median_interval([1.0, 2.0], level=0.5) == (1.0, 2.0, 0.5)
+    assert median_interval([1.0, 2.0], level=0.49) == (1.0, 2.0, 0.5)
 
 
 def test_the_digits_goal_is_held_to_lightnings_loop_and_the_papers_to_the_bare_loop():
-    from imbalance.bench.__main__ import GOALS
+    from imbalance.bench.presets import GOALS
 
     assert GOALS["digits"] == ("d", 1.10) and GOALS["paper"] == ("b", 1.05)
 
@@ -168,7 +206,7 @@ def test_the_benchmark_holds_each_turns_framework_run_to_the_same_turns_baseline
     import re
     from argparse import Namespace
 
-    import imbalance.bench.__main__ as bench
+    import imbalance.bench.runner as bench
 
     # The host runs every turn at its own speed; within a turn, (a) takes 1.05 of (d)'s time.
     speed = {"0": 1.0, "1": 3.0, "2": 1.0, "3": 2.0, "4": 1.5, "": 1.0}

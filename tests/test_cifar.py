@@ -170,7 +170,7 @@ def test_on_a_gpu_a_cifar_lt_step_never_waits_for_the_gpu(tmp_path, config, reme
     import lightning as L
     from hydra.utils import instantiate
 
-    from imbalance.train import build
+    from imbalance.build import build
 
     class NoWaitInSteps(L.Callback):
         def on_train_batch_start(self, *args):

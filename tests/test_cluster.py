@@ -1,4 +1,4 @@
-"""imbalance/cluster.py on canned `sinfo` output, and the SLURM launcher's check through the
+"""imbalance/run/cluster.py on canned `sinfo` output, and the SLURM launcher's check through the
 command line with stand-ins for `sinfo` and `sbatch` (tests/test_slurm.py runs a real cluster)."""
 
 import os
@@ -8,7 +8,15 @@ from pathlib import Path
 import pytest
 
 from helpers import run_main
-from imbalance.cluster import Cluster, Node, Request, gpu_count, parse_sinfo, read_cluster, refusal
+from imbalance.run.cluster import (
+    Cluster,
+    Node,
+    Request,
+    gpu_count,
+    parse_sinfo,
+    read_cluster,
+    refusal,
+)
 
 # sinfo --all --Node --noheader --format=%N|%P|%c|%m|%G on a small cluster: cpu is the default
 # partition; the GPU nodes are in gpu, and one of them in debug too.

@@ -6,10 +6,10 @@ from hydra.utils import instantiate
 from torch import nn
 
 from helpers import REPO
+from imbalance.build import build
 from imbalance.checks import check_config
 from imbalance.data.augment import RandomAffine
 from imbalance.errors import ConfigError
-from imbalance.train import build
 
 FAST = ["data.per_class=8", "data.image_size=16"]
 
@@ -94,7 +94,7 @@ def test_paper_preset_sets_what_the_paper_sets(config):
     assert (cfg.optim.schedule.warmup_epochs, cfg.optim.schedule.milestones) == (0, None)
     assert cfg.trainer.max_epochs == 50
     # MATLAB R2018a: raw 0-255 pixels, zero-centred by the mean training image; N(0, 0.01), 0 bias.
-    assert cfg.model._target_ == "imbalance.model.CNN"
+    assert cfg.model._target_ == "imbalance.models.cnn.CNN"
     assert (cfg.model.input_scale, cfg.model.zero_center, cfg.model.init_std) == (1.0, True, 0.01)
     assert [(layer.type, layer.get("out")) for layer in cfg.model.layers] == [
         ("conv", 32), ("conv", 64), ("conv", 128), ("conv", 128), ("fc", 512), ("fc", None),
@@ -206,7 +206,7 @@ def test_the_settings_must_be_numbers_in_range(override, message, config):
     ],
 )
 def test_trainer_settings_lightning_refuses_are_one_line(override, reason, config):
-    from imbalance.train import make_trainer
+    from imbalance.build import make_trainer
 
     with pytest.raises(ConfigError) as error:
         make_trainer(config(override, "trainer.accelerator=cpu"), logger=False)

@@ -119,7 +119,7 @@ def test_each_process_tests_its_own_share_and_every_image_once():
 def test_on_a_gpu_images_stay_there_and_batches_are_indexed_without_waiting(tmp_path, config):
     from hydra.utils import instantiate
 
-    from imbalance.train import build
+    from imbalance.build import build
 
     overrides = ["reg=full", "data.per_class=8", "data.image_size=16", "trainer.max_epochs=1"]
     cfg = config(*overrides, "trainer.accelerator=gpu")

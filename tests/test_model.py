@@ -4,7 +4,7 @@ from omegaconf import OmegaConf
 from torch import nn
 
 from helpers import REPO
-from imbalance.model import CNN
+from imbalance.models.cnn import CNN
 
 
 def paper_layers():
@@ -83,7 +83,7 @@ def test_channels_last_computes_the_same_logits_and_gradients():
 
 
 def test_a_batch_of_one_fails_only_where_batch_norm_sees_one_value_a_channel():
-    from imbalance.model import batch_of_one_fails
+    from imbalance.models.network import batch_of_one_fails
 
     image = torch.rand(1, 3, 4, 4)
     over_pixels = nn.Sequential(nn.Conv2d(3, 2, 3), nn.BatchNorm2d(2))  # 2 x 2 values a channel

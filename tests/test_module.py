@@ -1,7 +1,7 @@
 import pytest
 from hydra.utils import instantiate
 
-from imbalance.train import build, make_trainer
+from imbalance.build import build, make_trainer
 
 
 def test_history_records_the_learning_rate_each_epoch_trained_with(tmp_path, config):

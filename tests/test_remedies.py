@@ -10,6 +10,7 @@ import torch.nn.functional as F
 from hydra.types import RunMode
 from lightning.fabric.utilities.distributed import DistributedSamplerWrapper
 
+from imbalance.build import build, check_launch, make_trainer
 from imbalance.errors import ConfigError
 from imbalance.remedies.classifiers import LearnedScales, TauNorm
 from imbalance.remedies.constraints import MaxNorm
@@ -30,7 +31,6 @@ from imbalance.remedies.samplers import (
     Shuffle,
     UnderSampler,
 )
-from imbalance.train import build, check_launch, make_trainer
 
 # 60 images of class a, 30 of b, 10 of c.
 COUNTS = {"a": 60, "b": 30, "c": 10}

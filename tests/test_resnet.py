@@ -3,6 +3,7 @@
 import torch
 
 from imbalance.models.resnet import ResNet32
+from imbalance.remedies.heads import last_layer
 
 
 def test_resnet32_has_the_papers_parameters_and_one_logit_per_class():
@@ -20,7 +21,7 @@ def test_resnet32_has_the_papers_parameters_and_one_logit_per_class():
 
 
 def test_resnet32_takes_the_remedys_head_and_the_regularizers_dropout():
-    net = ResNet32(3, 32, 10, dropout=0.5, head={"type": "cosine", "scale": 30.0})
+    net = ResNet32(3, 32, 10, dropout=0.5, head=last_layer({"type": "cosine", "scale": 30.0}))
     dropout, last = net.classifier
     assert dropout.p == 0.5 and type(last).__name__ == "CosineLinear" and last.scale == 30.0
     before = last.weight.clone()

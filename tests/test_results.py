@@ -5,7 +5,7 @@ import stat
 
 import pytest
 
-from imbalance.results import read_results, write_results
+from imbalance.run.results import read_results, write_results
 
 
 def test_undefined_numbers_are_written_as_null_and_the_file_is_valid_json(tmp_path):
@@ -23,7 +23,7 @@ def test_undefined_numbers_are_written_as_null_and_the_file_is_valid_json(tmp_pa
 
 @pytest.mark.parametrize("umask", [0o022, 0o077])
 def test_results_and_checkpoints_are_readable_as_the_umask_allows(tmp_path, umask):
-    from imbalance.resume import AtomicCheckpointIO
+    from imbalance.run.resume import AtomicCheckpointIO
 
     previous = os.umask(umask)
     try:

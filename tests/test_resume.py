@@ -18,9 +18,9 @@ from omegaconf import OmegaConf
 from helpers import REPO, make_image_tree, run_main
 from helpers import TINY as TINY_RUN
 from imbalance.errors import ConfigError
-from imbalance.provenance import git_state
 from imbalance.resolvers import fresh_dir
-from imbalance.resume import (
+from imbalance.run.provenance import git_state
+from imbalance.run.resume import (
     CHECKPOINT,
     AtomicCheckpointIO,
     EpochCheckpoint,
@@ -163,6 +163,31 @@ def test_a_run_from_before_optim_schedule_is_the_same_run_with_its_step_schedule
     assert finished(tmp_path, today) is not None
     with pytest.raises(ConfigError, match=r"another config \(optim.schedule.every differ\)"):
         finished(tmp_path, OmegaConf.to_container(compose_train(), resolve=True))
+
+
+def test_a_run_from_before_its_network_class_moved_is_the_same_run(tmp_path):
+    today = OmegaConf.to_container(compose_train(), resolve=True)
+    assert today["model"]["_target_"] == "imbalance.models.cnn.CNN"
+    before = json.loads(json.dumps(today))  # as a run started before models/ took the CNN
+    before["model"]["_target_"] = "imbalance.model.CNN"
+    (tmp_path / "finished").mkdir()
+    (tmp_path / "finished" / "results.json").write_text(json.dumps({"config": before}))
+    assert finished(tmp_path / "finished", today) is not None  # skipped, not refused
+    # A checkpoint written then holds the config with the old path.
+    state = EpochCheckpoint(tmp_path / "last.ckpt", today).state_dict()
+    state["config"]["model"]["_target_"] = "imbalance.model.CNN"
+    checkpoint = tmp_path / "stopped" / CHECKPOINT
+    checkpoint.parent.mkdir(parents=True)
+    torch.save({"callbacks": {"EpochCheckpoint": state}, "history": "[{}, {}]"}, checkpoint)
+    assert earlier_run(tmp_path / "stopped", today, None, checkpointing=True) == (
+        None,
+        checkpoint,
+        2,
+    )
+    EpochCheckpoint(checkpoint, today).load_state_dict(state)  # resumed, not refused
+    moved_elsewhere = today | {"model": today["model"] | {"_target_": "my.CNN"}}
+    with pytest.raises(ConfigError, match=r"another config \(model._target_ differ\)"):
+        finished(tmp_path / "finished", moved_elsewhere)
 
 
 def test_a_setting_added_as_null_keeps_finished_runs_finished_and_names_itself(tmp_path):

@@ -11,7 +11,7 @@ import pytest
 import torch
 
 from helpers import TINY, make_image_tree, run_main
-from imbalance.resume import CHECKPOINT, stored_run
+from imbalance.run.resume import CHECKPOINT, stored_run
 
 
 def snapshot(folder) -> dict:
@@ -22,7 +22,7 @@ def hold_lock(run):
     """A process that holds `run`'s lock, as a run still going does."""
     holder = subprocess.Popen(
         [sys.executable, "-c", "import sys, time; from pathlib import Path; "
-         "from imbalance.run_dir import only_writer\n"
+         "from imbalance.run.directory import only_writer\n"
          f"with only_writer(Path({str(run)!r})): print('held', flush=True); time.sleep(120)"],
         stdout=subprocess.PIPE, text=True,
     )  # fmt: skip

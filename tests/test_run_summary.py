@@ -6,7 +6,7 @@ import numpy as np
 from matplotlib import font_manager
 from matplotlib.ft2font import FT2Font
 
-from imbalance.run_summary import drawable
+from imbalance.run.summary import drawable
 
 
 def undrawn(labels: list[str], families: list[str]) -> set[str]:
@@ -45,7 +45,7 @@ def test_characters_no_font_has_become_code_points_with_a_warning(caplog):
 
 
 def test_the_confusion_matrix_shows_counts_for_few_classes_and_stays_small_for_many():
-    from imbalance.run_summary import CELL_INCHES, NUMBERED_UP_TO, confusion_figure
+    from imbalance.run.summary import CELL_INCHES, NUMBERED_UP_TO, confusion_figure
 
     few = confusion_figure(np.eye(3, dtype=int) * 7, ["a", "b", "c"], "run")
     (axes,) = [a for a in few.axes if a.get_title() == "run"]

@@ -1,6 +1,6 @@
 """The sweeper's job names: what every job shares is left out, unless names would clash."""
 
-from hydra_plugins.imbalance_plugins.sweeper import named_apart, shared_keys
+from imbalance.run.sweep_dir import named_apart, shared_keys
 
 JOBS = [
     ["ratio=15", "remedy=none", "seed=0", "data.test=balanced", "+trainer.max_time=null"],

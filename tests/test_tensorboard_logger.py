@@ -6,7 +6,7 @@ import torch
 from tensorboard.backend.event_processing.event_accumulator import EventAccumulator
 from tensorboard.backend.event_processing.event_file_loader import EventFileLoader
 
-from imbalance.tensorboard_logger import TensorBoardLogger
+from imbalance.run.tensorboard_logger import TensorBoardLogger
 
 
 def scalars(run) -> dict[str, list[tuple[int, float]]]:

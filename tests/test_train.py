@@ -8,7 +8,7 @@ from pathlib import Path
 import pytest
 
 from helpers import REPO, TINY, make_image_tree, run_cli, run_main
-from imbalance.resume import CHECKPOINT, stored_run
+from imbalance.run.resume import CHECKPOINT, stored_run
 from recorded import mismatches, replay
 
 CLASSES = [str(d) for d in range(10)]

@@ -1,7 +1,7 @@
 """hydra-submitit-launcher's SLURM launcher, which first checks that the cluster can run the
 sweep's jobs at all: where no node of the partition has what each job asks for, it says so in
 one line and submits nothing, instead of leaving jobs that would wait forever
-(imbalance/cluster.py). Where `sinfo` is missing or fails, it submits as before. A submission
+(imbalance/run/cluster.py). Where `sinfo` is missing or fails, it submits as before. A submission
 that `sbatch` refuses ends with one line too, after sbatch's own message."""
 
 import subprocess
@@ -13,7 +13,7 @@ from hydra_plugins.hydra_submitit_launcher.submitit_launcher import (
     SlurmLauncher as SubmititSlurmLauncher,
 )
 
-from imbalance.cluster import Request, read_cluster, refusal
+from imbalance.run.cluster import Request, read_cluster, refusal
 
 
 class SlurmLauncher(SubmititSlurmLauncher):

@@ -33,38 +33,11 @@ from hydra.core.utils import JobReturn, JobStatus
 from omegaconf import OmegaConf
 
 from imbalance.errors import ConfigError, JobFailed
-from imbalance.results import atomic_write
+from imbalance.run.results import atomic_write
+from imbalance.run.sweep_dir import FAILURES, JOBS, excluded_keys
 from imbalance.tune import grid_jobs
 
 log = logging.getLogger(__name__)
-PARSER = OverridesParser.create()
-FAILURES = "failed_jobs.json"  # {job directory: why it failed}
-JOBS = "grid_jobs.json"  # a grid sweep's jobs, each as its overrides, in order
-
-
-def shared_keys(jobs: Sequence[Sequence[str]]) -> list[str]:
-    """The keys whose `key=value` is the same in every job."""
-    common = set(jobs[0]).intersection(*jobs[1:])
-    return [override.key_or_group for override in PARSER.parse_overrides(sorted(common))]
-
-
-def named_apart(jobs: Sequence[Sequence[str]], excluded: Sequence[str]) -> bool:
-    """Whether every job keeps a name of its own, distinct from the others', once the keys in
-    `excluded` are left out of the names."""
-    names = []
-    for job in jobs:
-        overrides = PARSER.parse_overrides(list(job))
-        names.append(
-            tuple(sorted(o.input_line for o in overrides if o.key_or_group not in excluded))
-        )
-    return all(names) and len(set(names)) == len(names)
-
-
-def excluded_keys(jobs: Sequence[Sequence[str]], exclude_keys: Sequence[str]) -> list[str]:
-    """The keys left out of the jobs' directory names: `exclude_keys` (the config's), and
-    those every job shares where the names stay apart without them."""
-    keys = [*exclude_keys, *shared_keys(jobs)]
-    return keys if named_apart(jobs, keys) else list(exclude_keys)
 
 
 def failure(job: JobReturn) -> str:

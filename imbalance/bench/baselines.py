@@ -22,7 +22,7 @@ import torch.nn.functional as F
 from PIL import Image
 from torch.utils.data import DataLoader, Dataset
 
-from imbalance.train import build
+from imbalance.build import build
 
 
 def mixed_precision(precision: str, device: torch.device):

@@ -41,7 +41,6 @@ from imbalance.data.subsets import (
     validation_split,
 )
 from imbalance.errors import ConfigError, quoted
-from imbalance.model import batch_of_one_fails
 
 log = logging.getLogger(__name__)
 
@@ -526,9 +525,9 @@ class ImbalancedDataModule(L.LightningDataModule):
 
     def _drops_a_batch_of_one(self, images: int) -> bool:
         """Whether an epoch of `images` (each process's share of them) ends in a batch of one
-        image that the network's batch norm cannot train on (`batch_of_one_fails`): that batch
-        is then dropped, a different image each epoch as the order changes, which the log says
-        once."""
+        image that the network's batch norm cannot train on (the module's `batch_of_one_fails`):
+        that batch is then dropped, a different image each epoch as the order changes, which the
+        log says once."""
         world = self.trainer.world_size if self.trainer is not None else 1
         share = math.ceil(images / world)
         model = self.trainer.lightning_module if self.trainer is not None else None
@@ -536,7 +535,7 @@ class ImbalancedDataModule(L.LightningDataModule):
             return False
         if self._one_fails is None:
             image = self.train_set.__getitems__([0])[0]
-            self._one_fails = batch_of_one_fails(model, image.to(model.device))
+            self._one_fails = model.batch_of_one_fails(image)
             if self._one_fails:
                 log.info(
                     f"an epoch of {share} training images ends in a batch of one (data."

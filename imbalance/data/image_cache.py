@@ -18,7 +18,7 @@ from pathlib import Path
 
 import numpy as np
 
-from imbalance.results import atomic_write
+from imbalance.run.results import atomic_write
 
 log = logging.getLogger(__name__)
 

@@ -150,6 +150,13 @@ def data_imbalance(train_sizes: Sequence[int]) -> float | None:
     return max(train_sizes) / smallest if smallest else None
 
 
+def imbalance_label(imbalance: float | None) -> str:
+    """`data_imbalance` as the log and `python -m imbalance.splits` write it."""
+    return (
+        "undefined (a class has no training image)" if imbalance is None else f"{imbalance:.3g}:1"
+    )
+
+
 def largest_fitting(
     available: Sequence[int], sizes_at: Callable[[int], list[int]], per_class: int, held_out: int
 ) -> int:

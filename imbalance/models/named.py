@@ -10,7 +10,7 @@ from torch import nn
 from torchvision.models import get_model_builder, get_weight, list_models
 
 from imbalance.errors import ConfigError
-from imbalance.model import InputLayer, Network, classifier
+from imbalance.models.network import InputLayer, LastLayer, Network, classifier
 
 log = logging.getLogger(__name__)
 
@@ -32,7 +32,7 @@ class TorchvisionNet(Network):
     (initialised as torchvision does), a torchvision weights name (`ResNet18_Weights.DEFAULT`,
     downloaded by torchvision when not in its cache) or a file of weights (a state dict saved by
     `torch.save`, read with `weights_only=True`). Its last linear layer is replaced by one of
-    `num_classes` outputs (or the remedy's cosine `head`), after `dropout`.
+    `num_classes` outputs (or the remedy's `head`), after `dropout`.
 
     Pixels are scaled by `input_scale` and zero-centred by the mean training image (`input`, as
     the study's CNN); a greyscale image is repeated into the three channels torchvision's
@@ -51,7 +51,7 @@ class TorchvisionNet(Network):
         batch_norm: bool = True,
         dropout: float = 0.0,
         channels_last: bool = True,
-        head: Mapping | None = None,
+        head: LastLayer | None = None,
     ):
         super().__init__()
         try:

@@ -2,14 +2,13 @@
 trains it on CIFAR-10-LT and CIFAR-100-LT (Cao et al. 2019's `resnet32`)."""
 
 import logging
-from collections.abc import Mapping
 
 import torch
 import torch.nn.functional as F
 from torch import nn
 
 from imbalance.errors import ConfigError
-from imbalance.model import InputLayer, Network, classifier
+from imbalance.models.network import InputLayer, LastLayer, Network, classifier
 
 log = logging.getLogger(__name__)
 
@@ -46,7 +45,7 @@ class ResNet32(Network):
     Pixels are scaled by `input_scale` and zero-centred by the mean training image (`input`, as
     the study's CNN). Batch norm is part of a ResNet: `batch_norm=False` (reg=none) does not
     remove it, and a log line says so. `dropout` comes before the last layer; `head` is the
-    remedy's last layer, as `imbalance.model.CNN` takes it.
+    remedy's last layer, as `imbalance.models.cnn.CNN` takes it.
     """
 
     def __init__(
@@ -60,7 +59,7 @@ class ResNet32(Network):
         batch_norm: bool = True,
         dropout: float = 0.0,
         channels_last: bool = True,
-        head: Mapping | None = None,
+        head: LastLayer | None = None,
     ):
         super().__init__()
         if blocks < 1:

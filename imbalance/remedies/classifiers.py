@@ -10,14 +10,11 @@ import torch.nn.functional as F
 from torch import nn
 
 from imbalance.errors import ConfigError
+from imbalance.remedies.parts import ClassifierChange
 
 
-class _LastLayerChange(nn.Module):
-    """A change of a last layer with an output per class, `num_classes` of them."""
-
-    def __init__(self, num_classes: int):
-        super().__init__()
-        self.num_classes = num_classes
+class _LastLayerChange(ClassifierChange):
+    """A change of a linear last layer with an output per class, `num_classes` of them."""
 
     def attach(self, last: nn.Module) -> None:
         """Hooks the change onto `last`, a linear layer of an output per class."""
@@ -31,10 +28,7 @@ class _LastLayerChange(nn.Module):
                 f"{type(self).__name__} changes a last layer of {self.num_classes} outputs, one "
                 f"per class, and this network's has {last.out_features}"
             )
-        last.register_forward_hook(self._changed)
-
-    def _changed(self, layer: nn.Linear, inputs: tuple, output: torch.Tensor):
-        raise NotImplementedError
+        super().attach(last)
 
 
 class TauNorm(_LastLayerChange):
@@ -48,7 +42,7 @@ class TauNorm(_LastLayerChange):
             raise ConfigError(f"tau={tau} must be at least 0")
         self.tau = tau
 
-    def _changed(self, layer: nn.Linear, inputs: tuple, output: torch.Tensor):
+    def changed(self, layer: nn.Linear, inputs: tuple, output: torch.Tensor):
         if self.training:
             return None  # the output as it is
         norms = torch.linalg.vector_norm(layer.weight, dim=1, keepdim=True)
@@ -64,5 +58,5 @@ class LearnedScales(_LastLayerChange):
         super().__init__(num_classes)
         self.scales = nn.Parameter(torch.ones(num_classes), requires_grad=False)
 
-    def _changed(self, layer: nn.Linear, inputs: tuple, output: torch.Tensor) -> torch.Tensor:
+    def changed(self, layer: nn.Linear, inputs: tuple, output: torch.Tensor) -> torch.Tensor:
         return output * self.scales

@@ -4,9 +4,10 @@ import torch
 from torch import nn
 
 from imbalance.errors import ConfigError
+from imbalance.remedies.parts import Constraint
 
 
-class MaxNorm(nn.Module):
+class MaxNorm(Constraint):
     """MaxNorm by projected gradient descent (Alshammari et al. 2022): after every step, each
     unit's weights (a row of a linear layer, a filter of a convolution) with an L2 norm above
     `radius` are scaled back onto the ball of that radius. Every layer's weights are

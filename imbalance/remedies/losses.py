@@ -14,6 +14,7 @@ from torch import nn
 
 from imbalance.errors import ConfigError
 from imbalance.remedies.counts import count_tensor, priors
+from imbalance.remedies.parts import Loss
 
 WEIGHTINGS = ("none", "inverse", "effective_number")
 
@@ -63,7 +64,7 @@ class ClassWeights(nn.Module):
         return self.weights if self.active else None
 
 
-class CrossEntropy(nn.Module):
+class CrossEntropy(Loss):
     """Cross-entropy, optionally weighted per class (re-weighting by inverse frequency; Cui et
     al. 2019's class-balanced loss; DRW). Weighted, it is the mean weighted by w_y over the
     batch, as `F.cross_entropy` computes it and LDAM-DRW's code uses it."""
@@ -174,7 +175,7 @@ class LDAMLoss(CrossEntropy):
         return logits - self.scale * F.one_hot(labels, logits.shape[1]) * self.margins
 
 
-class LogitAdjustedLoss(nn.Module):
+class LogitAdjustedLoss(Loss):
     """Logit-adjusted cross-entropy (Menon et al. 2021, eq. 10): cross-entropy on
     logits + tau * log(prior), the priors from the training split. tau=1 is the balanced
     softmax (Ren et al. 2020); uniform priors make it plain cross-entropy."""
@@ -189,9 +190,6 @@ class LogitAdjustedLoss(nn.Module):
         self.tau = tau
         self.register_buffer("log_prior", priors(class_counts, "the logit-adjusted loss").log())
         self.label_smoothing = label_smoothing
-
-    def set_epoch(self, epoch: int) -> None:
-        pass  # nothing changes between epochs
 
     def forward(self, logits: torch.Tensor, labels: torch.Tensor, reduction: str = "mean"):
         return F.cross_entropy(

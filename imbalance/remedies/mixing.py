@@ -5,17 +5,17 @@ from Beta(alpha, alpha) once per batch. Both draws come from (seed, step), not f
 RNG: a run resumed from a checkpoint mixes as the uninterrupted run did.
 """
 
-from collections.abc import Callable, Mapping
+from collections.abc import Mapping
 
 import numpy as np
 import torch
-from torch import nn
 
 from imbalance.errors import ConfigError
 from imbalance.remedies.counts import count_tensor
+from imbalance.remedies.parts import Mix
 
 
-class MixUp(nn.Module):
+class MixUp(Mix):
     """Mixup (Zhang et al. 2018): the loss of a mixed batch is lam * loss(logits, y) +
     (1 - lam) * loss(logits, y[order]), the loss a remedy trains with (weighted by class under
     DRW, as imbalanced-DL's mixup_drw). alpha=0 draws lam = 1 every time: a plain run."""
@@ -39,16 +39,6 @@ class MixUp(nn.Module):
 
     def shares(self, lam: float, labels: torch.Tensor, others: torch.Tensor):
         return lam
-
-    @staticmethod
-    def loss(
-        loss: Callable, logits: torch.Tensor, labels: torch.Tensor, others: torch.Tensor, share
-    ) -> torch.Tensor:
-        """The mixed batch's loss under `loss` (a loss of `imbalance.remedies.losses`)."""
-        if isinstance(share, float):
-            return share * loss(logits, labels) + (1 - share) * loss(logits, others)
-        first, second = loss.per_sample(logits, labels), loss.per_sample(logits, others)
-        return (share * first + (1 - share) * second).mean()
 
 
 class Remix(MixUp):

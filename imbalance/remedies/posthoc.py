@@ -4,17 +4,17 @@ validation and test passes, and the final test) sees the corrected logits."""
 from collections.abc import Mapping
 
 import torch
-from torch import nn
 
 from imbalance.errors import ConfigError
 from imbalance.metrics import ClassRates
 from imbalance.remedies.counts import priors
+from imbalance.remedies.parts import Correction
 
 # tau=auto tries these: 0 (no correction) to 2 in steps of 0.1.
 TAUS = [round(0.1 * i, 1) for i in range(21)]
 
 
-class LogitAdjustment(nn.Module):
+class LogitAdjustment(Correction):
     """logits - tau * log(prior), the priors from the training split (Menon et al. 2021, eq. 8).
     tau=1 is Buda et al. 2018's thresholding, the softmax outputs divided by the class priors.
 
@@ -48,3 +48,6 @@ class LogitAdjustment(nn.Module):
                 scores.append(rates.compute()["balanced_acc"])
             self.tau.fill_(TAUS[int(torch.stack(scores).argmax())])
         return self.tau.item()
+
+    def values(self) -> dict[str, float]:
+        return {"tau": self.tau.item()}

@@ -1,8 +1,10 @@
 """A remedy as one object: built from `cfg.remedy` (conf/remedy/*.yaml) and the training split,
 it owns every part the remedy is made of and answers the run through a few hooks.
 
+    last_layer(in, classes)  the network's last layer (the head: linear, cosine)
     sampler(epoch)           the training images an epoch draws
-    start_epoch(module, e)   the loss's schedule (DRW), a second stage's freezing
+    start_epoch(e)           the loss's schedule (DRW)
+    callbacks()              what acts on the Trainer: a second stage's freezing
     training_loss(...)       the logits and loss of a training batch, mixed where it mixes
     after_step(net)          a constraint on the weights after every optimizer step
     attach(net)              a change of the trained classifier (tau-normalisation, LWS)
@@ -21,12 +23,22 @@ from collections.abc import Mapping
 import torch
 from hydra.errors import InstantiationException
 from hydra.utils import instantiate
+from lightning.pytorch import Callback
 from omegaconf import DictConfig, OmegaConf
 from torch import nn
 from torch.utils.data import Sampler
 
 from imbalance.errors import ConfigError
 from imbalance.remedies.classifiers import LearnedScales
+from imbalance.remedies.heads import last_layer
+from imbalance.remedies.parts import (
+    ClassifierChange,
+    Constraint,
+    Correction,
+    EpochSampler,
+    Loss,
+    Mix,
+)
 from imbalance.remedies.samplers import Shuffle
 from imbalance.remedies.stages import SecondStage
 
@@ -47,6 +59,15 @@ GIVEN = {
     "remedy.mix": {"class_counts", "seed"},
     "remedy.classifier": {"num_classes"},
     "remedy.correction": {"class_counts"},
+}
+# What each part must be (imbalance.remedies.parts), by its key.
+CONTRACTS = {
+    "loss": Loss,
+    "sampler": EpochSampler,
+    "mix": Mix,
+    "constraint": Constraint,
+    "classifier": ClassifierChange,
+    "correction": Correction,
 }
 # Settings that name an epoch of the first stage.
 EPOCH_KEYS = ("loss.drw_epoch", "sampler.drw_epoch")
@@ -88,11 +109,19 @@ class Remedy(nn.Module):
         def part(key: str, config: DictConfig, **given):
             """The part at remedy.`key`, its bad input named by that key."""
             try:
-                return instantiate(config, **given)
+                built = instantiate(config, **given)
             except InstantiationException as error:
                 if isinstance(error.__cause__, ConfigError):
                     raise ConfigError(f"remedy.{key}: {error.__cause__}") from None
                 raise
+            contract = CONTRACTS[key.rpartition(".")[2]]
+            if not isinstance(built, contract):
+                kind = f"imbalance.remedies.parts.{contract.__name__}"
+                raise ConfigError(
+                    f"remedy.{key}: {config.get('_target_')} is no {kind}: subclass it, and "
+                    "give what its documentation asks of a part of its kind"
+                )
+            return built
 
         def sampler(key: str, config: DictConfig | None):
             if config is None:
@@ -102,6 +131,7 @@ class Remedy(nn.Module):
         def loss(key: str, config: DictConfig):
             return part(key, config, class_counts=class_counts, label_smoothing=label_smoothing)
 
+        self.last_layer = last_layer(parts.head)
         self.samplers = {1: sampler("sampler", parts.sampler)}
         self.loss = loss("loss", parts.loss)
         self.mix = None
@@ -148,6 +178,8 @@ class Remedy(nn.Module):
                 "are learned by a second stage with remedy.stage2.trains=scales, and this remedy "
                 f"has {'no such stage' if learns_scales else 'no scales'}: give both, or neither"
             )
+        if learns_scales:
+            self.stage.scales = self.classifier
         self.epoch = 1
 
     @staticmethod
@@ -186,18 +218,16 @@ class Remedy(nn.Module):
         if self.classifier is not None:
             self.classifier.attach(net.classifier[-1])
 
-    def start_epoch(self, module: nn.Module, epoch: int) -> None:
+    def callbacks(self) -> list[Callback]:
+        """The parts that act on the Trainer, as Lightning callbacks: a second stage."""
+        return [] if self.stage is None else [self.stage]
+
+    def start_epoch(self, epoch: int) -> None:
         """At the start of every epoch (counted from 1)."""
         self.epoch = epoch
         for loss in (self.loss, self.stage_loss):
             if loss is not None:
                 loss.set_epoch(epoch)
-        if self.stage is not None:
-            if self.trains == "scales":
-                trained = list(self.classifier.parameters())
-            else:
-                trained = list(module.net.classifier[-1].parameters())
-            self.stage.on_train_epoch_start(module, epoch, trained)
 
     def training_loss(
         self, net: nn.Module, images: torch.Tensor, labels: torch.Tensor, step: int
@@ -236,5 +266,5 @@ class Remedy(nn.Module):
         if self.stage is not None:
             values["stage"] = 1 + self.in_stage2
         if self.correction is not None:
-            values["tau"] = self.correction.tau.item()
+            values |= self.correction.values()
         return values

@@ -10,27 +10,13 @@ from collections.abc import Iterator, Mapping
 
 import numpy as np
 import torch
-from torch.utils.data import Sampler
 
 from imbalance.errors import ConfigError
 from imbalance.remedies.counts import count_tensor
+from imbalance.remedies.parts import EpochSampler
 
 
-class _EpochSampler(Sampler[int]):
-    def __init__(self, labels: torch.Tensor, class_counts: Mapping[str, int], seed: int):
-        self.labels = np.asarray(torch.as_tensor(labels).cpu())
-        self.members = [np.flatnonzero(self.labels == c) for c in range(len(class_counts))]
-        self.seed = seed
-        self.epoch = 0
-
-    def set_epoch(self, epoch: int) -> None:
-        self.epoch = epoch
-
-    def _rng(self) -> np.random.Generator:
-        return np.random.default_rng([self.seed, self.epoch])
-
-
-class Shuffle(_EpochSampler):
+class Shuffle(EpochSampler):
     """No remedy: every training image once per epoch, in an order drawn anew each epoch, as
     DataLoader(shuffle=True) draws it, but from (seed, epoch) instead of the global RNG: a run
     resumed from a checkpoint draws the order the uninterrupted run drew."""
@@ -39,10 +25,10 @@ class Shuffle(_EpochSampler):
         return len(self.labels)
 
     def __iter__(self) -> Iterator[int]:
-        return iter(self._rng().permutation(len(self.labels)).tolist())
+        return iter(self.rng().permutation(len(self.labels)).tolist())
 
 
-class OverSampler(_EpochSampler):
+class OverSampler(EpochSampler):
     """Random oversampling (Buda et al. 2018): every epoch shows every training image once and
     tops up every other class to the largest class's count n_max with randomly chosen copies of
     its images, drawn anew each epoch, all in random order: epochs of C * n_max images.
@@ -58,12 +44,12 @@ class OverSampler(_EpochSampler):
         return self.largest * len(self.members)
 
     def __iter__(self) -> Iterator[int]:
-        rng = self._rng()
+        rng = self.rng()
         copies = [rng.choice(m, self.largest - len(m), replace=True) for m in self.members]
         return iter(rng.permutation(np.concatenate([*self.members, *copies])).tolist())
 
 
-class ClassPowerSampler(_EpochSampler):
+class ClassPowerSampler(EpochSampler):
     """Draws `len(labels)` images per epoch, with replacement, class c with probability
     n_c^q / sum_i n_i^q and the images of a class uniformly (Kang et al. 2020, eq. 1):
 
@@ -92,7 +78,7 @@ class ClassPowerSampler(_EpochSampler):
 
     def __iter__(self) -> Iterator[int]:
         per_image = self.class_p[self.labels] / self.counts[self.labels]
-        draw = self._rng().choice(len(self.labels), len(self.labels), p=per_image)
+        draw = self.rng().choice(len(self.labels), len(self.labels), p=per_image)
         return iter(draw.tolist())
 
 
@@ -117,7 +103,7 @@ class DeferredSampler(ClassPowerSampler):
 
     def __iter__(self) -> Iterator[int]:
         if self.epoch + 1 < self.drw_epoch:  # set_epoch counts from 0
-            return iter(self._rng().permutation(len(self.labels)).tolist())
+            return iter(self.rng().permutation(len(self.labels)).tolist())
         return super().__iter__()
 
 
@@ -144,7 +130,7 @@ class ProgressiveSampler(ClassPowerSampler):
         self.class_p = (1 - share) * self.instance_p + share * self.balanced_p
 
 
-class UnderSampler(_EpochSampler):
+class UnderSampler(EpochSampler):
     """Every epoch draws n_min images of every class (the smallest class's count), without
     replacement and anew each epoch, in random order (random undersampling, Buda et al. 2018):
     epochs of C * n_min images.
@@ -160,6 +146,6 @@ class UnderSampler(_EpochSampler):
         return self.smallest * len(self.members)
 
     def __iter__(self) -> Iterator[int]:
-        rng = self._rng()
+        rng = self.rng()
         draw = np.concatenate([rng.choice(m, self.smallest, replace=False) for m in self.members])
         return iter(rng.permutation(draw).tolist())

@@ -23,8 +23,8 @@ from imbalance.errors import ConfigError, quoted
 from imbalance.report import figures, paired, selection, tables
 from imbalance.report.publish import staged
 from imbalance.report.sweep import Sweep, newest_sweep, read_sweep
-from imbalance.results import COMMAND_KEYS, untested_classes
-from imbalance.run_dir import within
+from imbalance.run.directory import within
+from imbalance.run.results import COMMAND_KEYS, untested_classes
 
 # The metrics compared with a baseline: a group's recall is the smallest classes' (minority or few).
 PAIRED = ["balanced_acc", "minority_recall", "few_recall", "macro_f1", "auroc"]

@@ -11,6 +11,8 @@ chance: each also comes adjusted by the Benjamini-Hochberg procedure over the se
 interval nor p-value.
 """
 
+import warnings
+
 import numpy as np
 import pandas as pd
 from matplotlib.figure import Figure
@@ -22,6 +24,7 @@ from imbalance.report.figures import OKABE_ITO
 from imbalance.report.tables import ratio_label
 
 PAIR_BY = ["seed", "data_seed"]
+LEVEL = 0.95  # of the intervals
 BETTER, WORSE, NEITHER = OKABE_ITO[2], OKABE_ITO[1], OKABE_ITO[6]
 
 
@@ -95,12 +98,14 @@ def _interval(metric: str, diff: np.ndarray) -> dict:
     mean = diff.mean() if n else np.nan
     low = high = p = np.nan
     if n >= 2:
-        half = stats.t.ppf(0.975, n - 1) * diff.std(ddof=1) / np.sqrt(n)
-        low, high = mean - half, mean + half
+        with warnings.catch_warnings():  # equal differences' "precision loss": no p-value below
+            warnings.filterwarnings("ignore", "Precision loss", RuntimeWarning)
+            test = stats.ttest_1samp(diff, 0.0)  # = ttest_rel(setting, baseline)
+        low, high = test.confidence_interval(confidence_level=LEVEL)
         # Equal differences, but for rounding, have no spread to test: the metrics are float32
         # (7 digits), so one image's difference in two seeds differs by about 1e-7.
         if np.ptp(diff) > 1e-6:
-            p = stats.ttest_1samp(diff, 0.0).pvalue  # = ttest_rel(setting, baseline)
+            p = test.pvalue
     return {f"{metric}_diff": mean, f"{metric}_low": low, f"{metric}_high": high, f"{metric}_p": p}
 
 

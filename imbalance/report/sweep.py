@@ -10,10 +10,10 @@ from hydra.core.override_parser.overrides_parser import OverridesParser
 from hydra.core.override_parser.types import Glob
 from omegaconf import OmegaConf
 
-from hydra_plugins.imbalance_plugins.sweeper import FAILURES, JOBS, excluded_keys
 from imbalance.errors import ConfigError
 from imbalance.resolvers import job_name
-from imbalance.results import COMMAND_KEYS, FILENAME, diverged, read_results
+from imbalance.run.results import COMMAND_KEYS, FILENAME, diverged, read_results
+from imbalance.run.sweep_dir import FAILURES, JOBS, excluded_keys
 
 
 @dataclass

@@ -9,7 +9,7 @@ from collections.abc import Sequence
 import pandas as pd
 
 from imbalance.metrics import SCALARS, summary_names
-from imbalance.results import groups, test_metric
+from imbalance.run.results import groups, test_metric
 
 # Replicates of a setting: runs that differ only in these.
 SEEDS = ("seed", "data.seed")

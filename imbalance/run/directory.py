@@ -28,7 +28,7 @@ from lightning.pytorch.utilities import rank_zero_only
 from omegaconf import DictConfig, OmegaConf
 
 from imbalance.errors import ConfigError
-from imbalance.results import atomic_write
+from imbalance.run.results import atomic_write
 
 LOCK = ".lock"
 ELSEWHERE = "(hydra.run.dir=..., or a sweep's hydra.sweep.dir=...)"

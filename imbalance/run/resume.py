@@ -22,8 +22,8 @@ from hydra.types import RunMode
 from lightning.fabric.plugins import TorchCheckpointIO
 from lightning.pytorch.callbacks import Checkpoint
 
-from imbalance.results import COMMAND_KEYS, FILENAME, atomic_write, read_results
-from imbalance.run_dir import DirectoryRefused
+from imbalance.run.directory import DirectoryRefused
+from imbalance.run.results import COMMAND_KEYS, FILENAME, atomic_write, read_results
 
 log = logging.getLogger(__name__)
 
@@ -180,7 +180,8 @@ class EpochCheckpoint(Checkpoint):
 
     def load_state_dict(self, state: dict) -> None:
         # A run has checked already (earlier_run); this guards any other fit from this file.
-        refuse_other_config(state["config"], self.config, f"{self.path} is a checkpoint", RESUME)
+        stored = comparable(state["config"])
+        refuse_other_config(stored, self.config, f"{self.path} is a checkpoint", RESUME)
         self._resumed_states = state["rng"]
 
     def on_exception(
@@ -210,7 +211,9 @@ PLACES = ("root", "cache_dir")
 
 def comparable(config: dict) -> dict:
     """`config` without what does not decide a run's numbers (PLACES, and how often it
-    checkpoints), its optimizer's settings as today's configs write them (`current_optim`)."""
+    checkpoints), its optimizer's settings and its classes' paths as today's configs write them
+    (`current_optim`, `MOVED`)."""
+    config = current_targets(config)
     data = {key: value for key, value in config["data"].items() if key not in PLACES}
     kept = {key: value for key, value in config.items() if key not in COMMAND_KEYS}
     return (
@@ -218,6 +221,23 @@ def comparable(config: dict) -> dict:
         | {"data": data}
         | ({"optim": current_optim(config["optim"])} if "optim" in config else {})
     )
+
+
+# Classes that moved, by the path a run's config named them with before, to today's.
+MOVED = {"imbalance.model.CNN": "imbalance.models.cnn.CNN"}
+
+
+def current_targets(value):
+    """A config with every `_target_` that moved (`MOVED`) written as today's configs write it:
+    a run started before the move resumes after it."""
+    if isinstance(value, dict):
+        return {
+            key: MOVED.get(item, item) if key == "_target_" else current_targets(item)
+            for key, item in value.items()
+        }
+    if isinstance(value, list):
+        return [current_targets(item) for item in value]
+    return value
 
 
 def current_optim(optim: dict) -> dict:
@@ -328,7 +348,9 @@ def earlier_run(
             f"trainer.enable_checkpointing=false: drop that to resume it, or add rerun=true"
         )
     stored, epochs = stored_run(checkpoint)
-    refuse_other_config(stored, comparable(config), f"{checkpoint} is a checkpoint", RESUME)
+    refuse_other_config(
+        comparable(stored), comparable(config), f"{checkpoint} is a checkpoint", RESUME
+    )
     return None, checkpoint, epochs
 
 

@@ -8,6 +8,8 @@ from collections.abc import Callable
 from pathlib import Path
 from typing import BinaryIO
 
+from omegaconf import DictConfig, OmegaConf
+
 FILENAME = "results.json"
 
 
@@ -41,6 +43,16 @@ def undefined_as_null(value):
     if isinstance(value, list | tuple):
         return [undefined_as_null(item) for item in value]
     return value
+
+
+def run_config(cfg: DictConfig) -> dict:
+    """The resolved config, as results.json holds it (and reads back from JSON): without
+    `rerun`, which says how this command treats the run's directory, and the remedy's `grid`,
+    which says what `imbalance.tune` tries: neither is what the run is."""
+    config = OmegaConf.to_container(cfg, resolve=True)
+    del config["rerun"]
+    config["remedy"].pop("grid", None)
+    return json.loads(json.dumps(undefined_as_null(config)))
 
 
 def write_results(run_dir: str | Path, results: dict) -> Path:
