@@ -27,11 +27,12 @@ def datamodule(cfg: DictConfig) -> ImbalancedDataModule:
 
 
 def build(
-    cfg: DictConfig, overrides: Sequence[str] = ()
+    cfg: DictConfig, overrides: Sequence[str] | None = ()
 ) -> tuple[ImbalancedDataModule, StudyModule]:
-    """The run's data, ready, and its LightningModule, as the config describes them;
-    `overrides` are the command line's, for `check_config`."""
-    check_config(cfg, overrides)
+    """The run's data, ready, and its LightningModule, as the config describes them, checked
+    first with `overrides`, the command line's (`check_config`); None: checked already."""
+    if overrides is not None:
+        check_config(cfg, overrides)
     L.seed_everything(cfg.seed, workers=True)
     data = datamodule(cfg)
     data.setup("fit")

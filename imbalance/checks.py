@@ -6,10 +6,12 @@ another group), and a setting of the step profile given to another profile.
 """
 
 import inspect
-import math
 import os
 import re
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
+from dataclasses import dataclass, fields, is_dataclass
+from types import UnionType
+from typing import Union, get_args, get_origin, get_type_hints
 
 import torch
 from hydra.errors import InstantiationException
@@ -20,70 +22,108 @@ from imbalance.data.spelling import expand
 from imbalance.errors import ConfigError, quoted
 from imbalance.metrics import GROUPS, scalar_names
 from imbalance.remedies import remedy
+from imbalance.schema import READ_BY_THE_RUN, Run
 
 # Settings that only the step profile reads (the minority classes and their fraction), those
 # that only the profiles drawing sizes from a ratio read, and those only the natural one reads.
 STEP_ONLY = ("mu", "data.minority")
 DRAWN_ONLY = ("ratio", "data.per_class")
 NATURAL_ONLY = ("data.max_per_class", "data.many_shot", "data.few_shot")
-# Numbers typed on the command line, where `ratio=abc` is a valid string; those in REQUIRED
-# must be there (the data settings may be missing from a data config of one's own).
-NUMBERS = {
-    "ratio": int | float,
-    "mu": int | float,
-    "seed": int,
-    "data.seed": int,
-    "trainer.max_epochs": int,
-    "data.per_class": int,
-    "data.test_fraction": int | float,
-    "data.test_per_class": int,
-    "data.val_fraction": int | float,
-    "optim.lr": int | float,
-    "optim.momentum": int | float,
-    "optim.schedule.warmup_epochs": int,
-    "optim.schedule.gamma": int | float,
-    "optim.schedule.every": int,
-    "reg.weight_decay": int | float,
-    "reg.dropout": int | float,
-    "reg.label_smoothing": int | float,
-    "data.max_per_class": int,
-    "data.many_shot": int,
-    "data.few_shot": int,
-    "checkpoint_every_s": int | float,
-    "remedy.weight_decay": int | float,
-    "remedy.stage2.weight_decay": int | float,
-    "remedy.stage2.epochs": int,
-    "remedy.stage2.lr": int | float,
-}
-REQUIRED = (
-    "ratio", "mu", "seed", "data.seed", "trainer.max_epochs",
-    "optim.lr", "optim.momentum",
-    "reg.weight_decay", "reg.dropout", "reg.label_smoothing", "checkpoint_every_s",
-)  # fmt: skip
-# The ranges of plain settings: beyond them a run fails midway inside torch, or trains on a
-# meaningless value (a negative or infinite weight decay).
-RANGES = {
-    "optim.lr": ("finite and at least 0", lambda value: 0 <= value < math.inf),  # 0: frozen
-    "optim.momentum": ("within [0, 1]", lambda value: 0 <= value <= 1),
-    "reg.weight_decay": ("finite and at least 0", lambda value: 0 <= value < math.inf),
-    "reg.dropout": ("within [0, 1)", lambda value: 0 <= value < 1),
-    "reg.label_smoothing": ("within [0, 1]", lambda value: 0 <= value <= 1),
-    "checkpoint_every_s": ("at least 0 (0: every epoch)", lambda value: 0 <= value),
-    "remedy.weight_decay": ("finite and at least 0", lambda value: 0 <= value < math.inf),
-    "remedy.stage2.weight_decay": ("finite and at least 0", lambda value: 0 <= value < math.inf),
-    "remedy.stage2.lr": ("finite and at least 0", lambda value: 0 <= value < math.inf),
-}
+
+
+@dataclass(frozen=True)
+class Number:
+    """A setting that takes a number: an integer or any number, optionally null, in a range."""
+
+    key: str
+    types: type | UnionType
+    optional: bool
+    allowed: tuple[str, Callable] | None = None
+
+
+def number_kind(annotation) -> tuple[type | UnionType, bool] | None:
+    """(the types a setting's value may have, whether it may be null) for an annotation of a
+    number: `int`, `float` (any number), either with `| None`; None for any other."""
+    if isinstance(annotation, UnionType) or get_origin(annotation) is Union:
+        members = set(get_args(annotation))
+    else:
+        members = {annotation}
+    optional = type(None) in members
+    members.discard(type(None))
+    if members == {int}:
+        return int, optional
+    if float in members and members <= {int, float}:
+        return int | float, optional
+    return None
+
+
+def plain_nodes(schema=Run, path: str = "") -> dict[str, type]:
+    """The plain nodes of the config, by path: the dataclasses of `imbalance.schema`."""
+    nodes = {path: schema}
+    for f in fields(schema):
+        for member in get_args(f.type) or (f.type,):
+            if is_dataclass(member):
+                nodes |= plain_nodes(member, f"{path}.{f.name}" if path else f.name)
+    return nodes
+
+
+def numbers(cfg: DictConfig) -> list[Number]:
+    """The settings of `cfg` that take numbers: those of its plain nodes (`imbalance.schema`,
+    where the node is there), those the run reads of a target's node (READ_BY_THE_RUN), and
+    those that a `_target_`'s signature types as numbers, where the node gives them."""
+    found = []
+    for path, schema in plain_nodes().items():
+        if path and OmegaConf.select(cfg, path) is None:
+            continue  # an optional node left out: a remedy without a second stage
+        for f in fields(schema):
+            if (kind := number_kind(f.type)) is not None:
+                key = f"{path}.{f.name}" if path else f.name
+                found.append(Number(key, *kind, f.metadata.get("range")))
+    found += [Number(key, kind, optional=False) for key, kind in READ_BY_THE_RUN.items()]
+
+    def visit(node: DictConfig, path: str) -> None:
+        if "_target_" in node:
+            for name, annotation in signature_types(node._target_).items():
+                if name in node and (kind := number_kind(annotation)) is not None:
+                    found.append(Number(f"{path}.{name}", *kind))
+        for key in node:
+            child = node._get_node(key)
+            if isinstance(child, DictConfig) and not child._is_none():
+                visit(child, f"{path}.{key}" if path else str(key))
+
+    visit(cfg, "")
+    first = {}
+    for number in found:  # the run's own reading of a key before its target's
+        first.setdefault(number.key, number)
+    return list(first.values())
+
+
+def signature_types(target: str) -> dict:
+    """The annotations of `target`'s parameters (its class's constructor), as types; {} for
+    a target that cannot be imported here (`unread_keys` says why) or annotations that
+    cannot be read."""
+    try:
+        obj = get_object(target)
+        return get_type_hints(obj.__init__ if inspect.isclass(obj) else obj)
+    except Exception:  # noqa: BLE001 - no types: nothing to check
+        return {}
 
 
 def check_config(cfg: DictConfig, overrides: Sequence[str] = ()) -> None:
     """Raises ConfigError for paths that do not exist and missing values (in one line, the paths
-    first), NUMBERS that are not numbers, seeds, epochs and RANGES out of range, an unknown
-    optimized_metric, keys that nothing reads (`unread_keys`), step-only settings given on
-    the command line (`overrides`) for another profile, and a schedule that cannot be built."""
+    first), `numbers` that are not numbers or out of their range, seeds and epochs out of
+    range, an unknown optimized_metric, keys that nothing reads (`unread_keys`), step-only
+    settings given on the command line (`overrides`) for another profile, and a schedule that
+    cannot be built."""
     step = cfg.profile == "step"
+    settings = numbers(cfg)
     missing = sorted(
         {key for key in OmegaConf.missing_keys(cfg) if step or key != "data.minority"}
-        | {key for key in REQUIRED if OmegaConf.select(cfg, key) is None}  # null, or left out
+        | {
+            number.key
+            for number in settings
+            if not number.optional and OmegaConf.select(cfg, number.key) is None  # or left out
+        }
     )
     for key in PATHS:
         if OmegaConf.select(cfg, key) in ("None", "none"):
@@ -101,17 +141,17 @@ def check_config(cfg: DictConfig, overrides: Sequence[str] = ()) -> None:
         problems.append(f"{', '.join(missing)} {verb}, e.g. {example}")
     if problems:
         raise ConfigError("; ".join(problems))
-    for key, types in NUMBERS.items():
-        value = OmegaConf.select(cfg, key)
-        if value is None:  # not REQUIRED
+    for number in settings:
+        value = OmegaConf.select(cfg, number.key)
+        if value is None:  # optional
             continue
-        if isinstance(value, bool) or not isinstance(value, types):
-            kind = "an integer" if types is int else "a number"
-            raise ConfigError(f"{key}={value} is not {kind}")
-    for key, (allowed, within) in RANGES.items():
-        value = OmegaConf.select(cfg, key)
-        if value is not None and not within(value):
-            raise ConfigError(f"{key}={value} must be {allowed}")
+        if isinstance(value, bool) or not isinstance(value, number.types):
+            kind = "an integer" if number.types is int else "a number"
+            raise ConfigError(f"{number.key}={value} is not {kind}")
+    for number in settings:
+        value = OmegaConf.select(cfg, number.key)
+        if number.allowed is not None and value is not None and not number.allowed[1](value):
+            raise ConfigError(f"{number.key}={value} must be {number.allowed[0]}")
     for key in ("seed", "data.seed"):  # numpy's and torch's seeds are unsigned 32-bit
         if not 0 <= OmegaConf.select(cfg, key) < 2**32:
             raise ConfigError(f"{key}={OmegaConf.select(cfg, key)} is outside 0 to 2^32 - 1")
@@ -179,16 +219,6 @@ def absent_paths(cfg: DictConfig) -> list[tuple[str, str]]:
     return absent
 
 
-# The keys of the config's plain nodes (those without a _target_), by path.
-PLAIN = {
-    "": {
-        "data", "model", "reg", "remedy", "trainer", "ratio", "profile", "mu", "seed", "optim",
-        "flush_denormal", "optimized_metric", "rerun", "checkpoint_every_s",
-    },
-    "optim": {"lr", "momentum", "schedule"},
-    "reg": {"weight_decay", "augment", "dropout", "batch_norm", "label_smoothing"},
-    **remedy.KEYS,
-}  # fmt: skip
 LAYER_KEYS = {"type", "out", "kernel", "stride", "padding", "pool", "pool_stride"}
 # Arguments that imbalance.build.build gives these nodes' targets itself: in the config they
 # would be overruled, so nothing reads them there either.
@@ -205,10 +235,10 @@ HYDRA_KEYS = {"_target_", "_partial_", "_recursive_", "_convert_", "_args_"}
 def unread_keys(cfg: DictConfig) -> list[tuple[str, str]]:
     """(key, what reads its node) for every key of the config that nothing reads: a key of a
     `_target_` node that its class or function does not take (unless it takes **kwargs) or that
-    the code gives it (GIVEN), a key of a plain node not in PLAIN, and a key of a model layer
-    not in LAYER_KEYS. A key that an interpolation refers to (`data.root: ${paths.data}`) is
-    read."""
-    found = []
+    the code gives it (GIVEN), a key of a plain node not in its schema (`imbalance.schema`),
+    and a key of a model layer not in LAYER_KEYS. A key that an interpolation refers to
+    (`data.root: ${paths.data}`) is read."""
+    found, plain = [], plain_nodes()
     referenced = set(re.findall(r"\$\{([\w.]+)\}", str(OmegaConf.to_container(cfg))))
 
     def read_elsewhere(path: str) -> bool:
@@ -230,12 +260,11 @@ def unread_keys(cfg: DictConfig) -> list[tuple[str, str]]:
                 found.extend(
                     (f"{path}.{key}", reader) for key in node if key not in takes | HYDRA_KEYS
                 )
-        elif path in PLAIN:
-            reader = f"{path or 'the top level'} has: {', '.join(sorted(PLAIN[path]))}"
+        elif path in plain:
+            keys = {f.name for f in fields(plain[path])}
+            reader = f"{path or 'the top level'} has: {', '.join(sorted(keys))}"
             found.extend(
-                (f"{path + '.' if path else ''}{key}", reader)
-                for key in node
-                if key not in PLAIN[path]
+                (f"{path + '.' if path else ''}{key}", reader) for key in node if key not in keys
             )
         for key in node:
             child = node._get_node(key)

@@ -75,7 +75,7 @@ def train(cfg: DictConfig) -> dict:
     )
     check_launch(trainer, hydra_cfg.mode, cfg.remedy)
     try:
-        data, module = build(cfg, hydra_cfg.overrides.task)
+        data, module = build(cfg, overrides=None)  # checked before the Trainer was made
     except UnreadableImages as error:  # the whole list beside the run, the line names it
         listing = Path(run_dir) / "unreadable_images.txt"
         listing.write_text("".join(f"{file}\n" for file in error.files))

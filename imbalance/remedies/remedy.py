@@ -42,15 +42,7 @@ from imbalance.remedies.parts import (
 from imbalance.remedies.samplers import Shuffle
 from imbalance.remedies.stages import SecondStage
 
-# The keys of the remedy's plain nodes, and the arguments its parts are given by `Remedy`.
-KEYS = {
-    "remedy": {
-        "sampler", "loss", "mix", "constraint", "weight_decay", "classifier", "correction",
-        "stage2", "head", "grid",
-    },
-    "remedy.stage2": {"epochs", "lr", "reinit", "sampler", "loss", "weight_decay", "trains"},
-    "remedy.head": {"type", "scale"},
-}  # fmt: skip
+# The arguments `Remedy` gives its parts (the config's keys: imbalance/schema.py).
 GIVEN = {
     "remedy.loss": {"class_counts", "label_smoothing"},
     "remedy.stage2.loss": {"class_counts", "label_smoothing"},
