@@ -5,10 +5,11 @@ number typed as text, a value out of range, a key that nothing reads (a typo, or
 another group), and a setting of the step profile given to another profile.
 """
 
+import difflib
 import inspect
 import os
 import re
-from collections.abc import Callable, Sequence
+from collections.abc import Callable, Iterable, Sequence
 from dataclasses import dataclass, fields, is_dataclass
 from types import UnionType
 from typing import Union, get_args, get_origin, get_type_hints
@@ -185,8 +186,11 @@ def check_config(cfg: DictConfig, overrides: Sequence[str] = ()) -> None:
             )
     unread = unread_keys(cfg)
     if unread:
-        key, reader = unread[0]
-        raise ConfigError(f"{key} is a key that nothing reads ({reader}); drop it or fix its name")
+        key, reader, keys, given = unread[0]
+        raise ConfigError(
+            f"{key} is a key that nothing reads ({reader}); drop it or fix its name"
+            + did_you_mean(key, keys, given)
+        )
     check_schedule(cfg.optim)
 
 
@@ -232,39 +236,62 @@ GIVEN = {
 HYDRA_KEYS = {"_target_", "_partial_", "_recursive_", "_convert_", "_args_"}
 
 
-def unread_keys(cfg: DictConfig) -> list[tuple[str, str]]:
-    """(key, what reads its node) for every key of the config that nothing reads: a key of a
-    `_target_` node that its class or function does not take (unless it takes **kwargs) or that
-    the code gives it (GIVEN), a key of a plain node not in its schema (`imbalance.schema`),
-    and a key of a model layer not in LAYER_KEYS. A key that an interpolation refers to
-    (`data.root: ${paths.data}`) is read."""
-    found, plain = [], plain_nodes()
+def known_keys(node: DictConfig, path: str) -> tuple[set[str], str] | None:
+    """The keys that the node at `path` can have, and what says so (its `_target_`'s signature,
+    less what the code gives it, GIVEN; or its schema, `imbalance.schema`); None for a node of
+    any keys (a target that takes **kwargs, a remedy's grid).
+
+    Raises ConfigError for a `_target_` that cannot be imported."""
+    if "_target_" in node:
+        try:
+            target = get_object(node._target_)
+        except Exception as error:  # noqa: BLE001 - any import failure reads the same
+            reason = str(error).strip().splitlines()[0]
+            raise ConfigError(
+                f"{path}._target_={node._target_} cannot be imported ({reason})"
+            ) from error
+        parameters = inspect.signature(target).parameters.values()
+        if any(p.kind == inspect.Parameter.VAR_KEYWORD for p in parameters):
+            return None
+        takes = {p.name for p in parameters} - GIVEN.get(path, set())
+        return takes | HYDRA_KEYS, f"{node._target_} takes: {', '.join(sorted(takes))}"
+    plain = plain_nodes()
+    if path in plain:
+        keys = {f.name for f in fields(plain[path])}
+        return keys, f"{path or 'the top level'} has: {', '.join(sorted(keys))}"
+    return None
+
+
+def did_you_mean(key: str, keys: set[str], given: Iterable[str] = ()) -> str:
+    """The nearest of `keys` to a misspelled `key`, as "; did you mean <key>?", or nothing:
+    the nearest of those the config gives already (`given`: trainer.max_epochs before
+    trainer.min_epochs), else of all."""
+    parent, _, name = key.rpartition(".")
+    for candidates in (set(given) & keys, keys):
+        close = difflib.get_close_matches(name, sorted(candidates - HYDRA_KEYS), n=1, cutoff=0.6)
+        if close:
+            return f"; did you mean {parent}{'.' if parent else ''}{close[0]}?"
+    return ""
+
+
+def unread_keys(cfg: DictConfig) -> list[tuple[str, str, set[str], set[str]]]:
+    """(key, what reads its node, the keys it reads, the keys it has) for every key of the
+    config that nothing reads: a key of a node that its `known_keys` lack, and a key of a model
+    layer not in LAYER_KEYS. A key that an interpolation refers to (`data.root: ${paths.data}`)
+    is read."""
+    found = []
     referenced = set(re.findall(r"\$\{([\w.]+)\}", str(OmegaConf.to_container(cfg))))
 
     def read_elsewhere(path: str) -> bool:
         return any(ref == path or ref.startswith(f"{path}.") for ref in referenced)
 
     def visit(node: DictConfig, path: str) -> None:
-        if "_target_" in node:
-            try:
-                target = get_object(node._target_)
-            except Exception as error:  # noqa: BLE001 - any import failure reads the same
-                reason = str(error).strip().splitlines()[0]
-                raise ConfigError(
-                    f"{path}._target_={node._target_} cannot be imported ({reason})"
-                ) from error
-            parameters = inspect.signature(target).parameters.values()
-            if not any(p.kind == inspect.Parameter.VAR_KEYWORD for p in parameters):
-                takes = {p.name for p in parameters} - GIVEN.get(path, set())
-                reader = f"{node._target_} takes: {', '.join(sorted(takes))}"
-                found.extend(
-                    (f"{path}.{key}", reader) for key in node if key not in takes | HYDRA_KEYS
-                )
-        elif path in plain:
-            keys = {f.name for f in fields(plain[path])}
-            reader = f"{path or 'the top level'} has: {', '.join(sorted(keys))}"
+        if (known := known_keys(node, path)) is not None:
+            keys, reader = known
             found.extend(
-                (f"{path + '.' if path else ''}{key}", reader) for key in node if key not in keys
+                (f"{path + '.' if path else ''}{key}", reader, keys, set(node))
+                for key in node
+                if key not in keys
             )
         for key in node:
             child = node._get_node(key)
@@ -272,9 +299,10 @@ def unread_keys(cfg: DictConfig) -> list[tuple[str, str]]:
             if isinstance(child, DictConfig) and not child._is_none():
                 visit(child, child_path)
             elif isinstance(child, ListConfig) and child_path == "model.layers":
+                reader = f"a layer has: {quoted(sorted(LAYER_KEYS))}"
                 for i, layer in enumerate(child):
                     found.extend(
-                        (f"model.layers[{i}].{key}", f"a layer has: {quoted(sorted(LAYER_KEYS))}")
+                        (f"model.layers[{i}].{key}", reader, LAYER_KEYS, set(layer))
                         for key in layer
                         if key not in LAYER_KEYS
                     )
@@ -284,4 +312,49 @@ def unread_keys(cfg: DictConfig) -> list[tuple[str, str]]:
                         visit(item, f"{child_path}[{i}]")
 
     visit(cfg, "")
-    return [(key, reader) for key, reader in found if not read_elsewhere(key)]
+    return [found_key for found_key in found if not read_elsewhere(found_key[0])]
+
+
+def hydras_refusal(error: Exception, overrides: Sequence[str]) -> str | None:
+    """Hydra's refusal of a command line's `overrides` (a key that the config lacks, without
+    the + that would add it; an option that its group lacks) as one line with the nearest
+    valid key or option; None for any other refusal."""
+    text = str(error)
+    if match := re.search(r"Could not override '([^']+)'", text):
+        key = match.group(1)
+        parent = key.rpartition(".")[0]
+        others = [o for o in overrides if o.split("=", 1)[0].lstrip("+~") != key]
+        cfg = composed(others)
+        node = OmegaConf.select(cfg, parent) if parent else cfg
+        known = known_keys(node, parent) if isinstance(node, DictConfig) else None
+        if known is None:
+            return None
+        keys, reader = known
+        return (
+            f"{key} is a key that nothing reads ({reader}); drop it or fix its name"
+            + did_you_mean(key, keys, node)
+        )
+    if match := re.search(r"Could not find '(.+)/([^/']+)'", text):
+        group, option = match.groups()
+        options = re.findall(r"(?m)^\t(\S+)$", text)
+        close = difflib.get_close_matches(option, options, n=1, cutoff=0.6)
+        return f"{group}={option} is none of {group}'s options ({', '.join(options)})" + (
+            f"; did you mean {group}={close[0]}?" if close else ""
+        )
+    return None
+
+
+def composed(overrides: Sequence[str]) -> DictConfig:
+    """The run's config with those of `overrides` that compose (a sweep's lists left out), or
+    with none."""
+    from hydra import compose, initialize_config_module
+    from hydra.core.global_hydra import GlobalHydra
+    from hydra.core.override_parser.overrides_parser import OverridesParser
+
+    GlobalHydra.instance().clear()
+    with initialize_config_module("imbalance.conf", version_base="1.3"):
+        try:
+            parsed = OverridesParser.create().parse_overrides(list(overrides))
+            return compose("train", [o.input_line for o in parsed if not o.is_sweep_override()])
+        except Exception:  # noqa: BLE001 - the defaults tell the keys too
+            return compose("train")

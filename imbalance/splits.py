@@ -18,7 +18,7 @@ from hydra.errors import HydraException
 from omegaconf import DictConfig
 
 from imbalance.build import datamodule
-from imbalance.checks import check_config
+from imbalance.checks import check_config, hydras_refusal
 from imbalance.data.datamodule import SPLITS, ImbalancedDataModule
 from imbalance.data.subsets import imbalance_label
 from imbalance.errors import ConfigError
@@ -63,7 +63,9 @@ def main(argv: list[str] | None = None) -> int:
         cause = error.__cause__ if isinstance(error.__cause__, ConfigError) else error
         message = str(cause)
         if not isinstance(cause, ConfigError):  # Hydra's, over several lines: one
-            message = " ".join(message.split("Config search path")[0].split())
+            message = hydras_refusal(error, args.overrides) or " ".join(
+                message.split("Config search path")[0].split()
+            )
         print(f"error: {message}", file=sys.stderr)
         return 2
     counts = split_counts(data)

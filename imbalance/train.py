@@ -2,22 +2,24 @@
 
 import logging
 import math
+import os
 import sys
 import time
+import traceback
 from collections.abc import Sequence
 from pathlib import Path
 
 import hydra
 import torch
 from hydra.core.hydra_config import HydraConfig
-from hydra.errors import InstantiationException
+from hydra.errors import CompactHydraException, HydraException, InstantiationException
 from hydra.types import RunMode
 from lightning.pytorch.utilities import rank_zero_only
 from omegaconf import DictConfig
-from omegaconf.errors import InterpolationResolutionError
+from omegaconf.errors import InterpolationResolutionError, OmegaConfBaseException
 
 from imbalance.build import build, check_launch, make_trainer
-from imbalance.checks import check_config
+from imbalance.checks import check_config, hydras_refusal
 from imbalance.data.sources import UnreadableImages
 from imbalance.data.spelling import expand
 from imbalance.data.subsets import imbalance_label
@@ -198,7 +200,7 @@ def unwrapped(error: BaseException) -> BaseException:
 
 
 @hydra.main(config_path="pkg://imbalance.conf", config_name="train", version_base="1.3")
-def main(cfg: DictConfig) -> float:
+def run(cfg: DictConfig) -> float:
     """One run: bad input ends it in one line with exit status 2. In a sweep, a job that fails
     in any way raises JobFailed with that line instead, and the sweep goes on."""
     run_dir = Path(HydraConfig.get().runtime.output_dir)
@@ -227,6 +229,35 @@ def main(cfg: DictConfig) -> float:
             raise JobFailed(reason) from None
         sys.exit(2)
     return results["test"][cfg.optimized_metric]
+
+
+def main() -> None:
+    """python -m imbalance.train: `run`, with Hydra's refusals of the command line (a key or
+    an option misspelled) in one line, as this project's own (`hydras_refusal`). Hydra prints
+    its errors itself unless HYDRA_FULL_ERROR is set; set, it raises them, to be read here."""
+    own = "HYDRA_FULL_ERROR" in os.environ  # then the user asked for Hydra's tracebacks
+    os.environ["HYDRA_FULL_ERROR"] = "1"
+    try:
+        run()
+    except Exception as error:
+        if own:
+            raise
+        line = None
+        if isinstance(error, HydraException):
+            line = hydras_refusal(error, [arg for arg in sys.argv[1:] if arg[:1] != "-"])
+        if line is not None:
+            print(f"error: {line}", file=sys.stderr)
+            sys.exit(2)
+        if isinstance(error, CompactHydraException):  # as Hydra prints them
+            print(error, file=sys.stderr)
+            if isinstance(error.__cause__, OmegaConfBaseException):
+                print(error.__cause__, file=sys.stderr)
+        else:
+            traceback.print_exc()
+        sys.exit(1)
+    finally:
+        if not own:
+            del os.environ["HYDRA_FULL_ERROR"]
 
 
 if __name__ == "__main__":

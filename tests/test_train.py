@@ -263,6 +263,29 @@ def test_bad_input_gets_one_clear_line_and_a_non_zero_exit(tmp_path, args, messa
         assert line in log.read_text(), log
 
 
+@pytest.mark.parametrize(
+    "args, line",
+    [
+        # Hydra's refusal of a key the config lacks, which its message would have the user add
+        # with a +: this project's line, with the key the user meant
+        (["trainer.epochs=1"], r"trainer.epochs is a key that nothing reads \(lightning.pytorch"
+         r".Trainer takes: .*\); drop it or fix its name; did you mean trainer.max_epochs\?$"),
+        (["-m", "ratio=1,3", "remedi=focal"], r"^error: remedi is a key that nothing reads \(the "
+         r"top level has: .*remedy.*\); drop it or fix its name; did you mean remedy\?$"),
+        # the same key added with a +: the project's own refusal, the same suggestion
+        (["+reg.dropuot=0.5"], r"reg.dropuot is a key .* its name; did you mean reg.dropout\?$"),
+        # an option its group lacks
+        (["remedy=focall"], r"^error: remedy=focall is none of remedy's options \(cb_focal, .*, "
+         r"weight_balancing\); did you mean remedy=focal\?$"),
+    ],
+)  # fmt: skip
+def test_a_misspelled_key_or_option_is_one_line_with_the_nearest_valid_one(tmp_path, args, line):
+    result = run_main(*args, cwd=tmp_path)
+    assert result.returncode == 2
+    assert len(result.stderr.strip().splitlines()) == 1, result.stderr
+    assert re.search(line, result.stderr.strip()), result.stderr
+
+
 @pytest.mark.parametrize("flush", [True, False])
 def test_flush_denormal_reaches_every_cpu_thread(tmp_path, flush):
     result = run_cli(
