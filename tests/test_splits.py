@@ -83,7 +83,7 @@ def test_a_class_too_small_for_a_balanced_test_set_is_named_with_its_count(folde
 def test_bad_input_is_one_line(capsys):
     assert splits(["remedy=magic"]) == 2
     error = capsys.readouterr().err
-    assert error.startswith("error: In 'train': Could not find 'remedy/magic'")
+    assert error.startswith("error: remedy=magic is none of remedy's options (cb_focal, ")
     assert len(error.strip().splitlines()) == 1 and "Config search path" not in error
     assert splits(["profile=natural", "ratio=3"]) == 2
     assert "profile=natural trains on every image" in capsys.readouterr().err

@@ -396,8 +396,8 @@ def test_every_remedy_trains_in_one_sweep(tmp_path):
 def test_an_unknown_remedy_is_named(tmp_path):
     result = run_main("remedy=magic", *TINY, cwd=tmp_path)
     assert result.returncode != 0 and "Traceback" not in result.stderr
-    assert "Could not find 'remedy/magic'" in result.stderr
-    assert "oversample" in result.stderr  # Hydra lists the available options
+    assert result.stderr.startswith("error: remedy=magic is none of remedy's options (")
+    assert "oversample" in result.stderr  # the options listed
 
 
 def test_a_class_without_test_images_is_undefined_not_zero_and_the_report_says_so(tmp_path):
