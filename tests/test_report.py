@@ -696,3 +696,55 @@ def test_test_curves_with_a_point_every_few_epochs_join_the_points(tmp_path):
     assert not np.isnan(test.get_ydata()).any()
     train = next(line for label, line in lines.items() if label.startswith("train"))
     assert len(train.get_xdata()) == 10
+
+
+def test_seeds_needed_are_those_of_a_paired_t_test_at_80_percent_power():
+    # Cohen's effect sizes dz = mean / sd of the differences: 1 needs 10 pairs, 0.5 needs 34
+    # (as G*Power gives them for a two-sided paired t-test at 0.05 with power 0.8).
+    assert paired.seeds_needed(np.array([0.0, 1.0, 2.0])) == 10
+    assert paired.seeds_needed(np.array([-0.5, 0.5, 1.5])) == 34
+    assert np.isnan(paired.seeds_needed(np.array([0.2])))  # one pair: no spread to go by
+    assert np.isinf(paired.seeds_needed(np.array([-0.5, 0.5, 0.001])))  # tiny against its spread
+
+
+def test_an_interval_of_a_difference_of_recalls_stays_within_minus_1_and_1():
+    # Two seeds: Student's t with one degree of freedom spans +-7.6 around the mean here.
+    row = paired._interval("few_recall", np.array([-0.3, 0.9]))
+    assert (row["few_recall_low"], row["few_recall_high"]) == (-1.0, 1.0)
+    row = paired._interval("few_recall", np.array([0.10, 0.12, 0.11]))
+    assert -1 < row["few_recall_low"] < 0.10 < 0.12 < row["few_recall_high"] < 1  # not cut
+
+
+def decided(values: dict[str, list[float]]) -> str:
+    runs = pd.DataFrame(
+        [
+            {"remedy": remedy, "seed": seed, "data_seed": seed, "balanced_acc": value}
+            for remedy, per_seed in values.items()
+            for seed, value in enumerate(per_seed)
+        ]
+    )
+    table = paired.paired_differences(runs, ["remedy"], "remedy", "none", ["balanced_acc"])
+    return paired.decision(table, ["remedy"], "remedy", "none", "balanced_acc", "balanced accuracy")
+
+
+def test_the_decision_ranks_the_settings_and_names_the_best_or_says_none_is():
+    none = [0.50, 0.55, 0.60]
+    text = decided({"none": none, "over": [0.60, 0.66, 0.70], "rw": [0.45, 0.60, 0.62]})
+    lines = text.splitlines()
+    # over: differences 0.10, 0.11, 0.10; rw: -0.05, 0.05, 0.02, mean 0.0067
+    assert lines[2].startswith("1. remedy=over: +0.103 [+0.089, +0.118], BH-adjusted p ")
+    assert lines[2].endswith(": beyond the noise")
+    rw_needed = paired.seeds_needed(np.array([-0.05, 0.05, 0.02]))
+    assert lines[3].startswith("2. remedy=rw: +0.007 [")
+    assert lines[3].endswith(f"within the noise; about {rw_needed} seeds would establish a "
+                             "difference of this size")  # fmt: skip
+    assert "**Pick remedy=over**: balanced accuracy +0.103 [+0.089, +0.118] over remedy=" in text
+    text = decided({"none": none, "rw": [0.45, 0.60, 0.62]})
+    assert (
+        "**No setting differs from remedy=none beyond the noise** in balanced accuracy. The best "
+        "observed, remedy=rw (+0.007 ["
+        in text
+        and f"about {rw_needed} seeds" in text
+    )
+    text = decided({"none": none, "worse": [0.40, 0.44, 0.52]})
+    assert "**Keep remedy=none**: no setting did better in balanced accuracy." in text

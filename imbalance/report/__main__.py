@@ -20,7 +20,8 @@ from pathlib import Path
 import pandas as pd
 
 from imbalance.errors import ConfigError, quoted
-from imbalance.report import figures, paired, selection, tables
+from imbalance.metrics import LOWER_IS_BETTER
+from imbalance.report import collapsed, figures, paired, selection, tables
 from imbalance.report.publish import staged
 from imbalance.report.sweep import Sweep, newest_sweep, read_sweep
 from imbalance.run.directory import within
@@ -103,6 +104,12 @@ def write_report(
             f"every average leaves them out):{untested}\n"
         )
 
+    flagged = collapsed.collapsed_runs(
+        runs, [tuple(tables.setting_of(run, columns).values()) for run in runs]
+    )
+    if flagged:
+        missing += "\nRuns that learned nothing, flagged:" + "".join(f"\n- {x}" for x in flagged)
+        missing += "\n"
     metrics = tables.summary_metrics(runs)
     summary = tables.summary(each_run, columns, metrics)
     summary.to_csv(out / "summary.csv", index=False)
@@ -141,7 +148,7 @@ def write_report(
     print(f"{len(runs)} runs in {sweep.path} ({context})")
     print(summary_table + missing.rstrip())
     if compared:
-        written += write_paired(sweep, each_run, columns, *compared, context, out)
+        written += write_paired(sweep, each_run, columns, *compared, context, out, flagged)
     return written
 
 
@@ -179,9 +186,10 @@ def write_paired(
     value: str,
     context: str,
     out: Path,
+    flagged: list[str] = (),
 ) -> list:
     """paired.md, paired.csv and fig_paired.png: every setting against the baseline's
-    (`each_run`: `tables.per_run`'s frame)."""
+    (`each_run`: `tables.per_run`'s frame), with the runs that learned nothing (`flagged`)."""
     names = tables.summary_metrics(sweep.runs)
     metrics = {m: names[m] for m in PAIRED if m in names}
     table = paired.paired_differences(each_run, columns, key, value, list(metrics))
@@ -196,11 +204,26 @@ def write_paired(
     )
     markdown_table = paired.markdown(table, columns, metrics)
     found = paired.beyond_the_noise(table, columns, metrics) if most >= 2 else ""
+    chosen = sweep.runs[0]["config"].get("optimized_metric")
+    metric = chosen if chosen in metrics else next(iter(metrics))
+    decided = paired.decision(
+        table, columns, key, value, metric, metrics[metric], metric in LOWER_IS_BETTER
+    )
     (out / "paired.md").write_text(
         f"# Paired differences from {key}={value}\n\n{context}. Each setting against the "
         f"{key}={value} setting that shares its other values, run by run (runs pair when they "
-        f"share seed and data seed). {note}\n\n{found}\n\n{markdown_table}\n"
+        f"share seed and data seed). {note}\n\n{decided}\n\n## Every metric\n\n"
+        + (f"{found}\n\n" if found else "")
+        + f"{markdown_table}\n"
     )
+    if flagged:
+        decided += (
+            "\n\nRuns that learned nothing, in these numbers: "
+            + "; ".join(flagged)
+            + ". Their setting's mean is theirs too: run them again as the cause says."
+        )
+    with (out / "summary.md").open("a") as summary:
+        summary.write(f"\n{decided}\n\nEvery metric: paired.md.\n")
     paired.forest_plot(
         table,
         [c for c in columns if c != key] + [key],
@@ -213,6 +236,7 @@ def write_paired(
     print(f"\nPaired differences from {key}={value}. {note}")
     print(markdown_table)
     print(found)
+    print(f"\n{decided}")
     return [out / name for name in PAIRED_FILES]
 
 

@@ -9,6 +9,11 @@ zero. Comparing many settings with one baseline at once, some p-values fall belo
 chance: each also comes adjusted by the Benjamini-Hochberg procedure over the settings compared
 (per metric), which the figure's colours follow. With one pair there is no spread, so neither
 interval nor p-value.
+
+Every metric compared lies within [0, 1], so a difference lies within [-1, 1]: an interval is cut
+to that range, which keeps its coverage (the true difference is always inside it). The decision
+(`decision`) ranks the settings by one metric's mean difference, names the best, and says how
+many seeds a difference of the size observed would need to be established (`seeds_needed`).
 """
 
 import warnings
@@ -102,11 +107,39 @@ def _interval(metric: str, diff: np.ndarray) -> dict:
             warnings.filterwarnings("ignore", "Precision loss", RuntimeWarning)
             test = stats.ttest_1samp(diff, 0.0)  # = ttest_rel(setting, baseline)
         low, high = test.confidence_interval(confidence_level=LEVEL)
+        low, high = max(low, -1.0), min(high, 1.0)  # a difference of metrics within [0, 1]
         # Equal differences, but for rounding, have no spread to test: the metrics are float32
         # (7 digits), so one image's difference in two seeds differs by about 1e-7.
         if np.ptp(diff) > 1e-6:
             p = test.pvalue
-    return {f"{metric}_diff": mean, f"{metric}_low": low, f"{metric}_high": high, f"{metric}_p": p}
+    return {
+        f"{metric}_diff": mean,
+        f"{metric}_low": low,
+        f"{metric}_high": high,
+        f"{metric}_p": p,
+        f"{metric}_seeds": seeds_needed(diff),
+    }
+
+
+POWER = 0.8  # of the test a number of seeds is sized for
+MOST_SEEDS = 1000  # beyond: "more than 1000", a difference too small for seeds to settle
+
+
+def seeds_needed(diff: np.ndarray) -> float:
+    """How many paired seeds a paired t-test at the 5% level needs to find a mean difference of
+    the size of `diff`'s, with POWER, taking `diff`'s spread as the true one: the smallest n
+    whose power (from the noncentral t distribution) reaches POWER. NaN without a spread to go
+    by (fewer than 2 pairs, or equal differences); inf beyond MOST_SEEDS."""
+    if len(diff) < 2 or np.ptp(diff) <= 1e-6:  # no spread, but for float32 rounding
+        return np.nan
+    effect = abs(diff.mean()) / diff.std(ddof=1)
+    for n in range(2, MOST_SEEDS + 1):
+        critical = stats.t.ppf(1 - (1 - LEVEL) / 2, n - 1)
+        shift = effect * np.sqrt(n)
+        power = stats.nct.sf(critical, n - 1, shift) + stats.nct.cdf(-critical, n - 1, shift)
+        if power >= POWER:
+            return n
+    return np.inf
 
 
 def _p(p: float) -> str:
@@ -138,14 +171,101 @@ def markdown(table: pd.DataFrame, columns: list[str], metrics: dict[str, str]) -
     return "\n".join(lines)
 
 
+SEEDS_NEEDED = (
+    "Seeds needed: the smallest number of paired seeds with which a paired t-test at the 5% "
+    f"level finds a mean difference of the size observed {POWER:.0%} of the time, taking the "
+    "observed spread of the differences as the true one (the noncentral t distribution). A "
+    "guide, not a promise: the spread of a few seeds is itself uncertain."
+)
+
+
+def decision(
+    table: pd.DataFrame, columns: list[str], key: str, value: str, metric: str, label: str,
+    lower_is_better: bool = False,
+) -> str:  # fmt: skip
+    """What to pick, in Markdown: for each combination of the other settings (a ratio...), the
+    settings ranked by `metric`'s mean paired difference from `key`=`value`, best first, with
+    their intervals and BH-adjusted p-values; then the best named, or the verdict that none
+    differs from the baseline beyond the noise, and the seeds a difference of its size needs."""
+    others = [c for c in columns if c != key and table[c].nunique() > 1]
+    sign = -1 if lower_is_better else 1
+    lines = [f"## Decision, on {label}", ""]
+    groups = table.groupby(others, sort=False) if others else [((), table)]
+    for _, group in groups:
+        rows = group.to_dict("records")
+        rows.sort(key=lambda r: -sign * r[f"{metric}_diff"] if pd.notna(r[f"{metric}_diff"])
+                  else np.inf)  # fmt: skip
+        if others:
+            where = ", ".join(f"{c}={_value(rows[0], c)}" for c in others)
+            lines += [f"At {where}:", ""]
+        for rank, row in enumerate(rows, 1):
+            lines.append(f"{rank}. {key}={row[key]}: {_verdict(row, metric)}")
+        lines += ["", _pick(rows[0], key, value, metric, label, sign), ""]
+    return "\n".join(lines + [SEEDS_NEEDED])
+
+
+def _beyond(row: dict, metric: str) -> bool:
+    return row[f"{metric}_p_bh"] < 0.05  # NaN (no interval, no spread) is not
+
+
+def _estimate(row: dict, metric: str) -> str:
+    diff, low, high = (row[f"{metric}_{stat}"] for stat in ("diff", "low", "high"))
+    return f"{diff:+.3f}" + ("" if pd.isna(low) else f" [{low:+.3f}, {high:+.3f}]")
+
+
+def _seeds(row: dict, metric: str) -> str:
+    n = row[f"{metric}_seeds"]
+    if pd.isna(n):
+        return "no spread to size more seeds by"
+    if np.isinf(n):
+        return f"more than {MOST_SEEDS} seeds would be needed to establish a difference this small"
+    return f"about {int(n)} seeds would establish a difference of this size"
+
+
+def _verdict(row: dict, metric: str) -> str:
+    if pd.isna(row[f"{metric}_diff"]):
+        return "no paired run"
+    if pd.isna(row[f"{metric}_low"]):
+        return f"{_estimate(row, metric)}, one pair: no interval (run more seeds)"
+    p = row[f"{metric}_p_bh"]
+    told = f", BH-adjusted p {_p(p)}" if pd.notna(p) else ""
+    if _beyond(row, metric):
+        return f"{_estimate(row, metric)}{told}: beyond the noise"
+    return f"{_estimate(row, metric)}{told}: within the noise; {_seeds(row, metric)}"
+
+
+def _pick(best: dict, key: str, value: str, metric: str, label: str, sign: int) -> str:
+    """The decision's sentence for the best-ranked row `best`."""
+    name, baseline = f"{key}={best[key]}", f"{key}={value}"
+    if pd.isna(best[f"{metric}_diff"]):
+        return f"No setting was paired with {baseline}: nothing to decide."
+    better = sign * best[f"{metric}_diff"] > 0
+    if better and _beyond(best, metric):
+        return (
+            f"**Pick {name}**: {label} {_estimate(best, metric)} over {baseline}, beyond the noise."
+        )
+    if pd.isna(best[f"{metric}_low"]):
+        return (
+            f"**Not decided**: with one seed there is no interval. The best observed is {name} "
+            f"({label} {_estimate(best, metric)}); run more seeds (seed=0,1,2,3,4)."
+        )
+    if not better:
+        return f"**Keep {baseline}**: no setting did better in {label}."
+    return (
+        f"**No setting differs from {baseline} beyond the noise** in {label}. The best "
+        f"observed, {name} ({_estimate(best, metric)}): {_seeds(best, metric)}."
+    )
+
+
 # A row reaching more than this many times as far from 0 as the median row would squeeze every
 # other interval into a sliver: it is cut at the panel's edge, its value written there.
 OUTLIER_REACH = 4.0
 
 
 def beyond_the_noise(table: pd.DataFrame, columns: list[str], metrics: dict[str, str]) -> str:
-    """`Beyond the noise ...: balanced accuracy: remedy=crt +0.147; minority recall: none.`:
-    per metric, the settings whose BH-adjusted p is below 0.05, with their mean difference."""
+    """`Beyond the noise ...: balanced accuracy: remedy=crt +0.147; minority recall: no
+    setting.`: per metric, the settings whose BH-adjusted p is below 0.05, with their mean
+    difference."""
     labels_of = [c for c in columns if table[c].nunique() > 1] or columns
     found = []
     for metric, label in metrics.items():
@@ -154,7 +274,7 @@ def beyond_the_noise(table: pd.DataFrame, columns: list[str], metrics: dict[str,
             f"{' '.join(f'{c}={_value(row, c)}' for c in labels_of)} {row[f'{metric}_diff']:+.3f}"
             for row in beyond.to_dict("records")
         )
-        found.append(f"{label}: {named or 'none'}")
+        found.append(f"{label}: {named or 'no setting'}")
     return f"Beyond the noise (BH-adjusted p < 0.05): {'; '.join(found)}."
 
 
