@@ -17,6 +17,8 @@ from omegaconf import open_dict
 
 from helpers import REPO, run_main
 from imbalance.checks import check_config
+from imbalance.export import arguments as export_arguments
+from imbalance.predict import arguments as predict_arguments
 from imbalance.report.__main__ import arguments as report_arguments
 
 PAGES = [REPO / "README.md", *sorted((REPO / "docs").glob("*.md"))]
@@ -71,6 +73,10 @@ def test_every_command_of_the_docs_names_what_exists(page, line, places):
             assert (Path(sys.executable).parent / "tensorboard").exists()
         case ["python", "-m", "imbalance.report", *args]:
             report_arguments().parse_args(args)  # exits on an unknown option
+        case ["python", "-m", "imbalance.predict", *args]:
+            predict_arguments().parse_args(args)
+        case ["python", "-m", "imbalance.export", *args]:
+            export_arguments().parse_args(args)
         case ["python", "-m", "imbalance.train" | "imbalance.tune", *args]:
             check_train_command(args)
         case ["python", "-m", "imbalance.splits", *args]:  # a run's overrides, and --out FILE
