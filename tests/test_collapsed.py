@@ -20,7 +20,7 @@ def test_a_run_near_chance_or_far_below_its_seeds_is_flagged_with_its_likely_cau
     runs = [
         run("remedy=a,seed=0", 0.80, [2.3, 0.4]),
         run("remedy=a,seed=1", 0.82, [2.3, 0.3]),
-        run("remedy=a,seed=2", 0.05, [2.30, 2.25]),  # 10 classes: chance 0.1, flagged below 0.2
+        run("remedy=a,seed=2", 0.15, [2.30, 2.25]),  # 10 classes: chance 0.1, flagged below 0.19
         run("remedy=b,seed=0", 0.80, [2.3, 0.2]),
         run("remedy=b,seed=1", 0.78, [2.3, 0.2]),
         run("remedy=b,seed=2", 0.50, [2.3, 0.1], zero_recall=4),  # 0.29 below the others' 0.79
@@ -32,7 +32,7 @@ def test_a_run_near_chance_or_far_below_its_seeds_is_flagged_with_its_likely_cau
     flagged = collapsed_runs(runs, settings)
     assert len(flagged) == 2
     assert flagged[0].startswith(
-        "remedy=a,seed=2: balanced accuracy 0.050, near chance (0.100 for 10 classes); its "
+        "remedy=a,seed=2: balanced accuracy 0.150, near chance (0.100 for 10 classes); its "
         "training loss hardly fell (2.300 to 2.250): the learning rate is likely wrong"
     )
     assert flagged[1].startswith(

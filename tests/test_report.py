@@ -155,7 +155,7 @@ def test_figures_are_written_with_the_expected_panels(reported, tmp_path):
     assert [len(c.get_paths()) for c in fig1.axes[0].collections] == [1, 1]  # a band each
     fig3 = figures.setting_curves(epochs, columns, "c", tmp_path / "3.png")
     assert len(fig3.axes) == 4 and all(len(ax.get_lines()) == 2 for ax in fig3.axes)
-    assert fig3.get_suptitle().startswith("Test accuracy and error (loss) per epoch, by reg")
+    assert fig3.get_suptitle().startswith("Test curves per epoch, by reg")
     (legend,) = fig3.legends
     assert legend.get_title().get_text() == "reg"
     assert [t.get_text() for t in legend.get_texts()] == ["none", "norm"]
@@ -748,3 +748,43 @@ def test_the_decision_ranks_the_settings_and_names_the_best_or_says_none_is():
     )
     text = decided({"none": none, "worse": [0.40, 0.44, 0.52]})
     assert "**Keep remedy=none**: no setting did better in balanced accuracy." in text
+
+
+def test_the_curves_show_balanced_accuracy_and_the_small_classes_recall_on_shared_scales(
+    tmp_path,
+):
+    runs = [fake_results(3, reg, seed, epochs=4) for reg in ("none", "norm") for seed in (0, 1)]
+    for run in runs:
+        for k, entry in enumerate(run["history"]):
+            entry["test_balanced_acc"], entry["test_minority_recall"] = 0.5 + 0.1 * k, 0.1 * k
+        run["history"][0]["test_loss"] = 9.0 if run["choices"]["reg"] == "norm" else 1.0
+    columns = tables.setting_columns(runs)
+    epochs = tables.per_epoch(runs, columns)
+    fig1 = figures.train_test_curves(epochs, columns, "acc", "acc", "t", "c", tmp_path / "1.png")
+    labels = [line.get_label() for line in fig1.axes[0].get_lines()]
+    assert labels == ["test balanced accuracy", "test minority recall", "train", "test"]
+    # At one ratio: the ratio once, in the title; each panel named by its metric, one scale a
+    # metric (a single row here).
+    fig3 = figures.setting_curves(epochs, columns, "c", tmp_path / "3.png")
+    assert [ax.get_title() for ax in fig3.axes] == [
+        "test balanced accuracy", "test minority recall", "test accuracy",
+        "test loss (cross-entropy)",
+    ]  # fmt: skip
+    assert "(3:1)" in fig3.get_suptitle()
+    # Figure 2's panels, one a setting, share the loss's scale: a setting's losses compare.
+    fig2 = figures.train_test_curves(epochs, columns, "loss", "loss", "t", "c", tmp_path / "2.png")
+    none, norm = fig2.axes[:2]
+    assert none.get_ylim() == norm.get_ylim() and none.get_ylim()[1] > 9
+
+
+def test_the_report_names_a_file_list_by_its_file_not_its_folder(tmp_path):
+    runs = [fake_results(3, "none", seed) for seed in (0, 1)]
+    for run in runs:
+        run["overrides"].append("data.source.train=/home/someone/lists/train.txt")
+    sweep = tmp_path / "sweep"
+    for run in runs:
+        (sweep / run["job"]).mkdir(parents=True)
+        (sweep / run["job"] / "results.json").write_text(json.dumps(run))
+    assert main([str(sweep)]) == 0
+    summary = (sweep / "summary.md").read_text()
+    assert "data.source.train=train.txt" in summary and "/home/someone" not in summary

@@ -15,7 +15,7 @@ earlier report's (`imbalance.report.publish`).
 import argparse
 import sys
 import textwrap
-from pathlib import Path
+from pathlib import Path, PureWindowsPath
 
 import pandas as pd
 
@@ -32,7 +32,12 @@ PAIRED = ["balanced_acc", "minority_recall", "few_recall", "macro_f1", "auroc"]
 TABLES = ["summary.md", "summary.csv", "table3.md", "table3.csv"]
 # Figures 1 and 2: (metric, y label, title, file).
 CURVES = [
-    ("acc", "accuracy", "Train and test accuracy per epoch", "fig1_accuracy.png"),
+    (
+        "acc",
+        "accuracy",
+        "Train and test accuracy, and the test's balanced accuracy, per epoch",
+        "fig1_accuracy.png",
+    ),
     ("loss", "loss (cross-entropy)", "Train and test error (loss) per epoch", "fig2_error.png"),
 ]
 FIG3, RECALL = "fig3_settings.png", "fig_recall.png"
@@ -69,7 +74,16 @@ def describe(sweep: Sweep, columns: list[str]) -> str:
     groups = set(runs[0]["choices"])  # data=..., model=...: named above, or a column
     hidden = {*columns, *tables.SEEDS, *NOT_DESCRIBED, *groups}
     shown = sorted(o for o in shared if o.split("=", 1)[0].lstrip("+~") not in hidden)
-    return ", ".join([*common, f"{spread} ({named})"]) + "".join(f"; {o}" for o in shown)
+    return ", ".join([*common, f"{spread} ({named})"]) + "".join(f"; {pathless(o)}" for o in shown)
+
+
+def pathless(override: str) -> str:
+    """`data.source.train=/home/me/lists/train.txt` as `data.source.train=train.txt`: a file's
+    name says which it was, its folder only where it lies on one machine."""
+    key, equals, value = override.partition("=")
+    if not equals or value.startswith(("[", "{", "${")) or not {"/", "\\"} & set(value):
+        return override
+    return f"{key}={PureWindowsPath(value).name}"  # it splits at / and at \\ alike
 
 
 def write_report(

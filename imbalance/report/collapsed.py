@@ -1,6 +1,6 @@
 """Runs that learned nothing, named with their likely cause: a run whose test balanced accuracy is
-near chance (below twice 1 / the number of classes tested), or far below the runs of its
-setting with other seeds (more than FAR_BELOW under their median). Its training history says
+near chance (within NEAR_CHANCE of the way from chance, 1 / the classes tested, to 1), or far
+below the runs of its setting with other seeds (more than FAR_BELOW under their median). Its training history says
 why: a training loss that hardly fell points at the learning rate; one that fell, while the
 test predictions fall on few classes, at a network that fits its training images and nothing
 else."""
@@ -9,6 +9,7 @@ import statistics
 
 from imbalance.run.results import test_metric
 
+NEAR_CHANCE = 0.1  # of the way from chance to a perfect balanced accuracy
 FAR_BELOW = 0.2  # balanced accuracy under the median of the setting's other seeds
 HARDLY_FELL = 0.9  # the last epoch's training loss over the first's, at or above which
 
@@ -30,7 +31,7 @@ def collapsed_runs(runs: list[dict], settings: list[str]) -> list[str]:
         siblings = [v for v in siblings if v == v]  # NaN: not compared
         if value != value or "diverged" in run:  # the report names diverged runs already
             continue
-        if value < 2 * chance:
+        if value < chance + NEAR_CHANCE * (1 - chance):
             against = f"near chance ({chance:.3f} for {len(tested)} classes)"
         elif len(siblings) >= 2 and value < statistics.median(siblings) - FAR_BELOW:
             against = f"far below its other seeds' (median {statistics.median(siblings):.3f})"

@@ -124,14 +124,18 @@ def train_test_curves(
     context: str,
     path: Path,
 ) -> Figure:
-    """Figures 1 and 2: train and test `metric` per epoch, a panel per setting. With the ratio
-    and one other setting varying, a row per setting and a column per ratio (the paper's
-    layout); otherwise the panels wrap."""
+    """Figures 1 and 2: train and test `metric` per epoch (with accuracy, the test's balanced
+    accuracy and smallest classes' recall beside it), a panel per setting, on one scale. With
+    the ratio and one other setting varying, a row per setting and a column per ratio (the
+    paper's layout); otherwise the panels wrap."""
     vary = varying(epochs, columns)
     others = [c for c in vary if c != "ratio"]
     title = _title(what, fixed_label(epochs, columns), context)
-    # Accuracy shares its 0-1 scale; a loss can be ten times another setting's.
-    share = {"sharex": True, "sharey": metric == "acc"}
+    # One scale for every panel: the settings' curves compare across panels.
+    share = {"sharex": True, "sharey": True}
+    lines = [(f"train_{metric}", "train", TRAIN), (f"test_{metric}", "test", TEST)]
+    if metric == "acc":  # beside plain accuracy, what an imbalanced test set needs; drawn
+        lines = imbalance_curves(epochs) + lines  # first, under it where they meet
     paper_layout = "ratio" in vary and len(others) == 1
     if paper_layout:
         rows = list(dict.fromkeys(epochs[others[0]]))
@@ -148,17 +152,34 @@ def train_test_curves(
         keys = vary
         panels = [(ax, value, runs) for ax, (value, runs) in zip(axes.flat, groups, strict=False)]
     for ax, value, runs in panels:
-        for split, color in (("train", TRAIN), ("test", TEST)):
-            _curve(ax, runs, f"{split}_{metric}", split, color=color)
+        for name, label, color in lines:
+            _curve(ax, runs, name, label, color=color, linestyle="--" if "recall" in name else "-")
         ax.set_title(_label(keys, value), fontsize=9)
         ax.xaxis.set_major_locator(MaxNLocator(integer=True))
         ax.grid(alpha=0.3)
     _finish_grid(axes, axes.size if paper_layout else len(panels), "epoch", ylabel)
     if metric == "acc":
         axes[0][0].set_ylim(0, 1.02)
-    figure.legend(*axes[0][0].get_legend_handles_labels(), loc="outside lower center", ncols=2)
+    figure.legend(
+        *axes[0][0].get_legend_handles_labels(), loc="outside lower center", ncols=len(lines)
+    )
     figure.savefig(path, dpi=DPI)
     return figure
+
+
+# The group of the smallest classes, whose recall an imbalance study watches, by profile.
+SMALL_GROUPS = ("minority", "few")
+
+
+def imbalance_curves(epochs: pd.DataFrame) -> list[tuple[str, str, str]]:
+    """(column, label, colour) of the test curves an imbalanced test set needs: balanced
+    accuracy, and the recall of the smallest classes (minority, or few-shot), where the runs'
+    histories have them (a results.json from before 2026-11-29 has neither)."""
+    wanted = [("test_balanced_acc", "test balanced accuracy", OKABE_ITO[2])] + [
+        (f"test_{group}_recall", f"test {group} recall", OKABE_ITO[3]) for group in SMALL_GROUPS
+    ]
+    found = [w for w in wanted if w[0] in epochs and epochs[w[0]].notna().any()]
+    return found[:2]
 
 
 def _finish_grid(axes, used: int, xlabel: str, ylabel: str) -> None:
@@ -178,8 +199,9 @@ def _finish_grid(axes, used: int, xlabel: str, ylabel: str) -> None:
 def setting_curves(
     epochs: pd.DataFrame, columns: list[str], context: str, path: Path
 ) -> Figure | None:
-    """Figure 3: test accuracy and test loss per epoch, a line per setting other than the ratio
-    (the paper's: per regularizer), a column per ratio (at one ratio, the two side by side);
+    """Figure 3: test balanced accuracy, the smallest classes' recall, accuracy and loss per
+    epoch, a line per setting other than the ratio (the paper's: per regularizer), a row per
+    metric and a column per ratio on one scale a row (at one ratio, the metrics side by side);
     None when only the ratio varies, which Figures 1 and 2 show already. Bands of one sd only
     for a few lines: more would hide the lines."""
     lines_by = [c for c in varying(epochs, columns) if c != "ratio"]
@@ -189,17 +211,20 @@ def setting_curves(
     style = dict(zip(lines, line_styles(len(lines)), strict=True))
     bands = len(lines) <= BANDED_LINES
     ratios = list(dict.fromkeys(epochs["ratio"]))
-    title = _title(
-        f"Test accuracy and error (loss) per epoch, by {', '.join(lines_by)}",
-        fixed_label(epochs, [c for c in columns if c != "ratio"]),
-        context,
-    )
-    metrics = {"test_acc": "test accuracy", "test_loss": "test loss (cross-entropy)"}
+    # Balanced accuracy and the smallest classes' recall first: plain accuracy, beside them,
+    # rewards a network that neglects the small classes of an imbalanced test set.
+    metrics = {name: label for name, label, _ in imbalance_curves(epochs)}
+    metrics |= {"test_acc": "test accuracy", "test_loss": "test loss (cross-entropy)"}
+    fixed = fixed_label(epochs, [c for c in columns if c != "ratio" or len(ratios) == 1])
+    title = _title(f"Test curves per epoch, by {', '.join(lines_by)}", fixed, context)
+    # A row per metric, a column per ratio; at one ratio, the metrics side by side.
     if len(ratios) == 1:
-        figure, axes = _figure(1, 2, title, legend_space=2.4, sharex=True)
-        axes = axes.T  # a row per metric, as below
+        figure, axes = _figure(1, len(metrics), title, legend_space=2.4, sharex=True)
+        axes = axes.T
     else:
-        figure, axes = _figure(2, len(ratios), title, legend_space=2.4, sharex=True, sharey="row")
+        figure, axes = _figure(
+            len(metrics), len(ratios), title, legend_space=2.4, sharex=True, sharey="row"
+        )
     for j, ratio in enumerate(ratios):
         for line, runs in _groups(epochs[epochs["ratio"] == ratio], lines_by):
             name = line[0] if len(lines_by) == 1 else _label(lines_by, line)
@@ -208,13 +233,20 @@ def setting_curves(
         for i, ylabel in enumerate(metrics.values()):
             ax = axes[i][j]
             ax.xaxis.set_major_locator(MaxNLocator(integer=True))
-            ax.set_title(ratio_label(ratio), fontsize=10)
             ax.grid(alpha=0.3)
-            if len(ratios) == 1 or i == 1:  # the figure's bottom row
+            if len(ratios) == 1:  # the ratio is in the title; each panel names its metric
+                ax.set_title(ylabel, fontsize=10)
                 ax.set_xlabel("epoch")
-            if len(ratios) == 1 or j == 0:  # its left column
+                continue
+            if i == 0:  # the top row names the ratios
+                ax.set_title(ratio_label(ratio), fontsize=10)
+            if i == len(metrics) - 1:
+                ax.set_xlabel("epoch")
+            if j == 0:
                 ax.set_ylabel(ylabel)
-    axes[0][0].set_ylim(0, 1.02)
+    for i, metric in enumerate(metrics):
+        if metric != "test_loss":
+            axes[i][0].set_ylim(0, 1.02)
     legend_title = lines_by[0] if len(lines_by) == 1 else None
     _outside_legend(figure, axes, "outside right center", ncols=1, title=legend_title)
     figure.savefig(path, dpi=DPI)
