@@ -1,9 +1,9 @@
 """Runs that learned nothing, named with their likely cause: a run whose test balanced accuracy is
 near chance (within NEAR_CHANCE of the way from chance, 1 / the classes tested, to 1), or far
-below the runs of its setting with other seeds (more than FAR_BELOW under their median). Its training history says
-why: a training loss that hardly fell points at the learning rate; one that fell, while the
-test predictions fall on few classes, at a network that fits its training images and nothing
-else."""
+below the runs of its setting with other seeds (more than FAR_BELOW under their median). Its
+training history says why: a training loss that hardly fell points at the learning rate; one
+that fell, while the test predictions fall on few classes, at a network that fits its training
+images and nothing else."""
 
 import statistics
 
