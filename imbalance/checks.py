@@ -29,7 +29,7 @@ from imbalance.schema import READ_BY_THE_RUN, Run
 # that only the profiles drawing sizes from a ratio read, and those only the natural one reads.
 STEP_ONLY = ("mu", "data.minority")
 DRAWN_ONLY = ("ratio", "data.per_class")
-NATURAL_ONLY = ("data.max_per_class", "data.many_shot", "data.few_shot")
+NATURAL_ONLY = ("data.max_per_class", "data.many_shot", "data.few_shot", "data.shot_groups")
 
 
 @dataclass(frozen=True)

@@ -788,3 +788,19 @@ def test_the_report_names_a_file_list_by_its_file_not_its_folder(tmp_path):
     assert main([str(sweep)]) == 0
     summary = (sweep / "summary.md").read_text()
     assert "data.source.train=train.txt" in summary and "/home/someone" not in summary
+
+
+def test_the_summary_says_which_rule_made_the_groups(tmp_path):
+    assert tables.group_rule([fake_results(3, "none", 0)]) == (
+        "minority: the classes data.minority names, majority: the others"
+    )
+    natural = fake_results(3, "none", 0)
+    natural["config"] |= {"profile": "natural", "data": {"seed": 0, "many_shot": 500}}
+    assert tables.group_rule([natural]) == (
+        "many-shot: more than 500 training images, few-shot: fewer than 20 (the field's "
+        "thresholds)"
+    )
+    natural["config"]["data"]["shot_groups"] = "thirds"
+    assert tables.group_rule([natural]) == (
+        "many-, medium- and few-shot: thirds of the classes by their training images"
+    )

@@ -108,3 +108,25 @@ def test_a_run_on_file_lists_trains_on_their_splits(tmp_path):
     assert results["counts"]["train"] == {"ant": 7, "bee": 3, "cat": 1}
     assert results["groups"] == {"few": ["ant", "bee", "cat"]}  # under 20 training images each
     assert sorted(results["splits"]["test"]["ant"]) == ["ant/image_0001.jpg", "ant/image_0002.jpg"]
+
+
+def test_a_folder_without_few_shot_classes_gets_groups_by_thirds(tmp_path, capsys, caplog):
+    # 5 test images each, the rest train: f 35, a 25, b 20, c 19, d 17, e 16 training images.
+    root = make_image_tree(tmp_path / "images", {"a": 30, "b": 25, "c": 24, "d": 22, "e": 21,
+                                                  "f": 40})  # fmt: skip
+    common = ["data=folder", f"data.root={root}", "profile=natural", "data.image_size=16",
+              "data.test=balanced", "data.test_per_class=5"]  # fmt: skip
+    assert splits(common) == 0
+    groups = {name: row[0] for name, row in printed_counts(capsys.readouterr().out).items()}
+    # The field's thresholds: nothing above 100, so no many-shot class; the log says so.
+    assert set(groups.values()) == {"medium", "few"}
+    assert "data.shot_groups=thirds groups the classes by thirds" in caplog.text
+    assert splits([*common, "data.shot_groups=thirds"]) == 0
+    groups = {name: row[0] for name, row in printed_counts(capsys.readouterr().out).items()}
+    # Six classes: the two largest many-shot, the two smallest few-shot.
+    assert groups == {"f": "many", "a": "many", "b": "medium", "c": "medium", "d": "few",
+                      "e": "few"}  # fmt: skip
+    assert splits([*common, "data.shot_groups=quartiles"]) == 2
+    assert capsys.readouterr().err.strip() == (
+        "error: data.shot_groups=quartiles is not one of thresholds, thirds"
+    )

@@ -55,6 +55,10 @@ def already_batched(batch):
     return batch
 
 
+# How profile=natural groups the classes: the field's thresholds, or thirds of the classes.
+SHOT_RULES = ("thresholds", "thirds")
+
+
 class ImbalancedDataModule(L.LightningDataModule):
     """A source's classes made imbalanced by a profile, split per class into train, validation
     and test (`imbalance.data.subsets`), or the splits of a manifest (`imbalance.data.manifest`).
@@ -115,6 +119,7 @@ class ImbalancedDataModule(L.LightningDataModule):
         max_per_class: int | None = None,
         many_shot: int = 100,
         few_shot: int = 20,
+        shot_groups: str = "thresholds",
         in_memory: str | bool = "auto",
         allow_empty: Sequence[str] = (),
     ):
@@ -165,6 +170,11 @@ class ImbalancedDataModule(L.LightningDataModule):
         self.max_per_class = max_per_class
         self.many_shot = many_shot
         self.few_shot = few_shot
+        if shot_groups not in SHOT_RULES:
+            raise ConfigError(
+                f"data.shot_groups={shot_groups} is not one of {', '.join(SHOT_RULES)}"
+            )
+        self.shot_groups = shot_groups
         self.in_memory = in_memory
         self.sets: dict[str, InMemoryImages | OnDiskImages] = {}
         self._one_fails: bool | None = None  # a batch of one image fails the network
@@ -392,8 +402,9 @@ class ImbalancedDataModule(L.LightningDataModule):
         """`groups`: group name -> its classes, for the metrics of each group, and `imbalance`,
         the largest training class over the smallest. Step: `majority` and `minority`; natural:
         `many`, `medium` and `few` by the field's thresholds (more than `many_shot` training
-        images, fewer than `few_shot`); linear and exponential: the same names by thirds of the
-        classes. A group without classes is left out."""
+        images, fewer than `few_shot`), or with `shot_groups="thirds"` by thirds of the classes
+        by their counts, as the drawn profiles (linear, exponential, long tail) always group
+        them. A group without classes is left out."""
         self.imbalance = data_imbalance(train_counts.tolist())
         if self.profile == "step":
             minority = set(self.minority_names)
@@ -402,8 +413,16 @@ class ImbalancedDataModule(L.LightningDataModule):
                 "majority": [name for name in self.class_names if name not in minority],
             }
             return
-        if self.profile == "natural":
+        if self.profile == "natural" and self.shot_groups == "thresholds":
             shots = shot_groups_by_count(train_counts.tolist(), self.many_shot, self.few_shot)
+            empty = [g for g in ("many", "medium", "few") if g not in shots]
+            if empty and len(shots) >= 3:
+                log.info(
+                    f"no {' and no '.join(empty)}-shot class by the field's thresholds (more than "
+                    f"data.many_shot={self.many_shot} training images, fewer than data.few_shot="
+                    f"{self.few_shot}): data.shot_groups=thirds groups the classes by thirds of "
+                    "their counts"
+                )
         else:
             shots = shot_groups(train_counts.tolist())
         self.groups = {

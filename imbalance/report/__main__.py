@@ -133,7 +133,8 @@ def write_report(
         "Balanced accuracy is the mean per-class recall, G-mean their geometric mean (0 if any "
         "class has recall 0), macro AUROC the mean one-vs-rest AUROC of the classes, ECE the "
         "expected calibration error (15 bins, lower is better); a group's recall (minority, "
-        "majority; many, medium, few) is the mean recall of its classes.\n\n"
+        "majority; many, medium, few) is the mean recall of its classes; groups: "
+        f"{tables.group_rule(runs)}.\n\n"
         f"{summary_table}" + missing
     )
     table3 = tables.table3(runs, columns)

@@ -181,3 +181,25 @@ def table3_markdown(table: pd.DataFrame, columns: list[str]) -> str:
             lines.append("| " + " | ".join([marked, *cells]) + " |")
         sections.append("\n".join(lines))
     return "\n\n".join(sections)
+
+
+def group_rule(runs: list[dict]) -> str:
+    """How the runs grouped their classes, in words, for the report: the minority classes of
+    the step profile, the field's thresholds of profile=natural or thirds of the classes by
+    their training counts. Runs that grouped differently are each named by their rule."""
+    rules = []
+    for run in runs:
+        config, data = run["config"], run["config"].get("data", {})
+        profile = config.get("profile", "step")
+        if profile == "step":
+            rule = "minority: the classes data.minority names, majority: the others"
+        elif profile == "natural" and data.get("shot_groups", "thresholds") == "thresholds":
+            many, few = data.get("many_shot", 100), data.get("few_shot", 20)
+            rule = (
+                f"many-shot: more than {many} training images, few-shot: fewer than {few} (the "
+                "field's thresholds)"
+            )
+        else:
+            rule = "many-, medium- and few-shot: thirds of the classes by their training images"
+        rules.append(rule)
+    return "; ".join(dict.fromkeys(rules))
