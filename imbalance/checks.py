@@ -23,6 +23,7 @@ from imbalance.data.spelling import expand
 from imbalance.errors import ConfigError, quoted
 from imbalance.metrics import GROUPS, scalar_names
 from imbalance.remedies import remedy
+from imbalance.run.resume import MOVED
 from imbalance.schema import READ_BY_THE_RUN, Run
 
 # Settings that only the step profile reads (the minority classes and their fraction), those
@@ -154,7 +155,7 @@ def check_config(cfg: DictConfig, overrides: Sequence[str] = ()) -> None:
         if number.allowed is not None and value is not None and not number.allowed[1](value):
             raise ConfigError(f"{number.key}={value} must be {number.allowed[0]}")
     for key in ("seed", "data.seed"):  # numpy's and torch's seeds are unsigned 32-bit
-        if not 0 <= OmegaConf.select(cfg, key) < 2**32:
+        if not 0 <= OmegaConf.select(cfg, key, default=0) < 2**32:
             raise ConfigError(f"{key}={OmegaConf.select(cfg, key)} is outside 0 to 2^32 - 1")
     if cfg.trainer.max_epochs < 1:
         raise ConfigError(
@@ -247,8 +248,9 @@ def known_keys(node: DictConfig, path: str) -> tuple[set[str], str] | None:
             target = get_object(node._target_)
         except Exception as error:  # noqa: BLE001 - any import failure reads the same
             reason = str(error).strip().splitlines()[0]
+            moved = f": it is {MOVED[node._target_]} now" if node._target_ in MOVED else ""
             raise ConfigError(
-                f"{path}._target_={node._target_} cannot be imported ({reason})"
+                f"{path}._target_={node._target_} cannot be imported ({reason}){moved}"
             ) from error
         parameters = inspect.signature(target).parameters.values()
         if any(p.kind == inspect.Parameter.VAR_KEYWORD for p in parameters):
@@ -330,6 +332,9 @@ def hydras_refusal(error: Exception, overrides: Sequence[str]) -> str | None:
         if known is None:
             return None
         keys, reader = known
+        if key.rpartition(".")[2] in keys:  # read, but not in the config yet: it needs the +
+            value = next((o.split("=", 1)[1] for o in overrides if o.startswith(f"{key}=")), "...")
+            return f"{key} is not in the config yet: add it with +{key}={value}"
         return (
             f"{key} is a key that nothing reads ({reader}); drop it or fix its name"
             + did_you_mean(key, keys, node)

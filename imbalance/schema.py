@@ -87,4 +87,4 @@ class Run:
 
 
 # Settings of nodes with a `_target_` that the run reads itself, and so must have a value.
-READ_BY_THE_RUN = {"trainer.max_epochs": int}
+READ_BY_THE_RUN = {"trainer.max_epochs": int, "data.seed": int}

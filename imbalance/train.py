@@ -235,7 +235,8 @@ def main() -> None:
     """python -m imbalance.train: `run`, with Hydra's refusals of the command line (a key or
     an option misspelled) in one line, as this project's own (`hydras_refusal`). Hydra prints
     its errors itself unless HYDRA_FULL_ERROR is set; set, it raises them, to be read here."""
-    own = "HYDRA_FULL_ERROR" in os.environ  # then the user asked for Hydra's tracebacks
+    before = os.environ.get("HYDRA_FULL_ERROR")
+    own = before == "1"  # as Hydra reads it: the user asked for Hydra's tracebacks
     os.environ["HYDRA_FULL_ERROR"] = "1"
     try:
         run()
@@ -256,8 +257,10 @@ def main() -> None:
             traceback.print_exc()
         sys.exit(1)
     finally:
-        if not own:
+        if before is None:
             del os.environ["HYDRA_FULL_ERROR"]
+        else:
+            os.environ["HYDRA_FULL_ERROR"] = before
 
 
 if __name__ == "__main__":

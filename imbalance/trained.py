@@ -4,6 +4,8 @@ change of the classifier and correction of the logits, applied to images as at t
 `python -m imbalance.predict` and `python -m imbalance.export` start here."""
 
 import contextlib
+import json
+import pickle
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -16,11 +18,13 @@ from torch import nn
 
 from imbalance.data.sources.catalog import FileCatalog
 from imbalance.errors import ConfigError
+from imbalance.precision import DOUBLE, weights_in
 from imbalance.remedies.remedy import Remedy
-from imbalance.run.results import FILENAME, read_results
+from imbalance.run.results import FILENAME, groups, read_results
 from imbalance.run.resume import CHECKPOINT, current_targets
 
-DOUBLE = ("64", "64-true")
+# The precisions a run is predicted in as it was tested: float32, float64, bfloat16 autocast.
+PRECISIONS = ("32", "32-true", *DOUBLE, "bf16-mixed")
 
 
 @dataclass
@@ -55,9 +59,26 @@ class TrainedRun:
                 f"{checkpoint} is missing: the run's weights are kept there (a run with "
                 "trainer.enable_checkpointing=false keeps none); train it again with them"
             )
-        # weights_only: tensors, numbers and containers; nothing in the file can run code.
-        state = torch.load(checkpoint, map_location="cpu", weights_only=True)["state_dict"]
+        try:  # weights_only: tensors, numbers and containers; nothing in it can run code
+            saved = torch.load(checkpoint, map_location="cpu", weights_only=True)
+            state, trained = saved["state_dict"], len(json.loads(saved["history"]))
+        except (RuntimeError, pickle.UnpicklingError, EOFError, KeyError, TypeError) as error:
+            raise ConfigError(
+                f"{checkpoint} is not a checkpoint of an imbalance run this version reads "
+                f"({type(error).__name__}: {' '.join(str(error).split())[:200]})"
+            ) from error
+        if trained != len(results["history"]):  # a run ended early by a callback of its own
+            raise ConfigError(
+                f"{checkpoint} holds the weights of epoch {trained}, and the run tested those "
+                f"of epoch {len(results['history'])}: its tested weights were not kept"
+            )
         cfg = OmegaConf.create(current_targets(results["config"]))
+        precision = str(cfg.trainer.precision)
+        if precision not in PRECISIONS:
+            raise ConfigError(
+                f"trainer.precision={precision}: predicting in it is not supported here (it "
+                f"supports {', '.join(PRECISIONS)})"
+            )
         counts = results["counts"]["train"]
         labels = torch.repeat_interleave(
             torch.arange(len(counts)), torch.tensor(list(counts.values()))
@@ -70,18 +91,25 @@ class TrainedRun:
             cfg.trainer.max_epochs,
             weight_decay=cfg.reg.weight_decay,
             label_smoothing=cfg.reg.label_smoothing,
-            has_val=bool(sum(results["counts"]["val"].values())),
+            has_val=bool(sum(results["counts"].get("val", {}).values())),
         )
         mean = state["net.input.mean"]
-        net = instantiate(
-            cfg.model,
-            in_channels=mean.shape[0],
-            input_size=cfg.data.image_size,
-            num_classes=len(results["classes"]),
-            batch_norm=cfg.reg.batch_norm,
-            dropout=cfg.reg.dropout,
-            head=remedy.last_layer,
-        )
+        # Pretrained weights are not fetched again: the checkpoint holds the trained ones.
+        fresh = {"weights": None} if "weights" in cfg.model else {}
+        with weights_in(precision):  # as the run drew them: float64 for a float64 run
+            net = instantiate(
+                cfg.model,
+                in_channels=mean.shape[0],
+                input_size=cfg.data.image_size,
+                num_classes=len(results["classes"]),
+                batch_norm=cfg.reg.batch_norm,
+                dropout=cfg.reg.dropout,
+                head=remedy.last_layer,
+                **fresh,
+            )
+        if precision in DOUBLE:  # every buffer as wide as the run's, before the weights load
+            net.double()
+            remedy.double()
         remedy.attach(net)
         for prefix, module in (("net.", net), ("remedy.", remedy)):
             module.load_state_dict(
@@ -91,14 +119,11 @@ class TrainedRun:
                     if key.startswith(prefix)
                 }
             )
-        precision = str(cfg.trainer.precision)
-        if precision in DOUBLE:
-            net.double()
         return cls(
             net.eval(),
             remedy.eval(),
             list(results["classes"]),
-            results.get("groups", {}),
+            groups(results),
             cfg.data.image_size,
             mean.shape[0],
             precision,

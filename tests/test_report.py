@@ -797,10 +797,19 @@ def test_the_summary_says_which_rule_made_the_groups(tmp_path):
     natural = fake_results(3, "none", 0)
     natural["config"] |= {"profile": "natural", "data": {"seed": 0, "many_shot": 500}}
     assert tables.group_rule([natural]) == (
-        "many-shot: more than 500 training images, few-shot: fewer than 20 (the field's "
-        "thresholds)"
+        "many-shot: more than 500 training images, few-shot: fewer than 20 (the field's thresholds)"
     )
     natural["config"]["data"]["shot_groups"] = "thirds"
     assert tables.group_rule([natural]) == (
         "many-, medium- and few-shot: thirds of the classes by their training images"
     )
+
+
+def test_the_pick_is_the_best_setting_beyond_the_noise_even_when_a_noisier_one_leads():
+    # wide: a larger mean difference within the noise; tight: smaller, beyond it.
+    text = decided({"none": [0.50, 0.55, 0.60], "wide": [0.40, 0.90, 0.75],
+                    "tight": [0.55, 0.61, 0.65]})  # fmt: skip
+    lines = text.splitlines()
+    assert lines[2].startswith("1. remedy=wide: ") and "within the noise" in lines[2]
+    assert lines[3].startswith("2. remedy=tight: ") and lines[3].endswith("beyond the noise")
+    assert "**Pick remedy=tight**" in text

@@ -68,11 +68,15 @@ def on_disk(tmp_path: Path) -> list[str]:
     ]  # fmt: skip
 
 
-@pytest.mark.parametrize("where", ["in memory", "on disk"])
-def test_a_run_killed_mid_epoch_resumes_to_the_same_numbers(tmp_path, where):
-    """SIGKILL in the middle of the second stage's second epoch, the same command again: the
-    history and the test results equal an uninterrupted run's to the last digit."""
-    settings = KILLED if where == "in memory" else on_disk(tmp_path)
+@pytest.mark.parametrize(
+    "where, killed_after",
+    [("in memory", 4), ("on disk", 4), ("in memory, the second stage's first epoch", 3)],
+)
+def test_a_run_killed_mid_epoch_resumes_to_the_same_numbers(tmp_path, where, killed_after):
+    """SIGKILL in the middle of the second stage's second epoch (or its first, whose start draws
+    the last layer afresh), the same command again: the history and the test results equal an
+    uninterrupted run's to the last digit."""
+    settings = on_disk(tmp_path) if where == "on disk" else KILLED
     uninterrupted = run_main(*settings, f"hydra.run.dir={tmp_path / 'whole'}", cwd=tmp_path)
     assert uninterrupted.returncode == 0, uninterrupted.stderr[-3000:]
 
@@ -80,16 +84,18 @@ def test_a_run_killed_mid_epoch_resumes_to_the_same_numbers(tmp_path, where):
     checkpoint = tmp_path / "killed" / CHECKPOINT
     process = train(*command, cwd=tmp_path)
     deadline = time.monotonic() + 120
-    while not (checkpoint.exists() and stored_run(checkpoint)[1] >= 4):
+    while not (checkpoint.exists() and stored_run(checkpoint)[1] >= killed_after):
         assert process.poll() is None, process.stderr.read()[-3000:]
-        assert time.monotonic() < deadline, "no checkpoint of epoch 4 within 2 minutes"
+        assert time.monotonic() < deadline, f"no checkpoint of epoch {killed_after} in 2 minutes"
         time.sleep(0.02)
-    time.sleep(0.1)  # into epoch 5
+    time.sleep(0.1 if killed_after == 4 else 0)  # into the next epoch
     process.send_signal(signal.SIGKILL)
     process.wait()
     assert not (tmp_path / "killed" / "results.json").exists()
     done = stored_run(checkpoint)[1]
-    assert 4 <= done < 6, f"killed after {done} epochs: not midway"
+    assert killed_after <= done < killed_after + 2, f"killed after {done} epochs: not midway"
+    if killed_after == 3:  # the second stage's first epoch resumes: its last layer drawn anew
+        assert done == 3, f"killed after {done} epochs, not in the second stage's first"
 
     resumed = run_main(*command, cwd=tmp_path)
     assert resumed.returncode == 0, resumed.stderr[-3000:]
@@ -188,6 +194,21 @@ def test_a_run_from_before_its_network_class_moved_is_the_same_run(tmp_path):
     moved_elsewhere = today | {"model": today["model"] | {"_target_": "my.CNN"}}
     with pytest.raises(ConfigError, match=r"another config \(model._target_ differ\)"):
         finished(tmp_path / "finished", moved_elsewhere)
+
+
+def test_a_run_from_before_a_setting_was_added_is_the_run_with_its_default(tmp_path):
+    today = OmegaConf.to_container(compose_train(), resolve=True)
+    assert today["data"]["shot_groups"] == "thresholds"
+    before = json.loads(json.dumps(today))
+    del before["data"]["shot_groups"]  # a run made before data.shot_groups
+    (tmp_path / "results.json").write_text(json.dumps({"config": before}))
+    assert finished(tmp_path, today) is not None
+    state = EpochCheckpoint(tmp_path / "last.ckpt", today).state_dict()
+    del state["config"]["data"]["shot_groups"]
+    EpochCheckpoint(tmp_path / "last.ckpt", today).load_state_dict(state)  # resumed
+    other = today | {"data": today["data"] | {"shot_groups": "thirds"}}
+    with pytest.raises(ConfigError, match=r"another config \(data.shot_groups differ\)"):
+        finished(tmp_path, other)
 
 
 def test_a_setting_added_as_null_keeps_finished_runs_finished_and_names_itself(tmp_path):
@@ -312,15 +333,17 @@ def test_a_checkpoint_that_fails_to_write_leaves_the_last_one_whole(tmp_path):
 
 
 def test_a_resumed_run_draws_what_the_original_drew_next(tmp_path):
-    """The RNG states of the checkpoint's moment are set again when the next epoch starts."""
+    """The RNG states of the checkpoint's moment are set again when training starts, before
+    any epoch's hook of any callback (a second stage's fresh last layer draws in one)."""
     callback = EpochCheckpoint(tmp_path / "last.ckpt", config())
     torch.manual_seed(1)
     state = callback.state_dict()
     expected = torch.rand(3)
     torch.manual_seed(2)
     callback.load_state_dict(state)
-    trainer = type("Trainer", (), {"loggers": []})()
-    callback.on_train_epoch_start(trainer, None)
+    trainer = type("Trainer", (), {"loggers": [], "current_epoch": 3})()
+    callback.on_train_start(trainer, None)
+    callback.on_train_end(trainer, None)  # its signal handlers undone
     assert torch.equal(torch.rand(3), expected)
 
 

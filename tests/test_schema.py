@@ -71,6 +71,13 @@ def test_the_kind_of_a_number_is_read_from_its_annotation():
         # A plain node's, typed by imbalance/schema.py
         (["remedy=ldam_drw", "remedy.head.scale=big"], "^remedy.head.scale=big is not a number$"),
         (["remedy=crt", "remedy.stage2.epochs=2.5"], "^remedy.stage2.epochs=2.5 is not an int"),
+        (["~data.seed"], "^data.seed has no value: give it"),  # the run reads it itself
+        # a class that moved since a config named it
+        (
+            ["model._target_=imbalance.model.CNN"],
+            r"cannot be imported \(.*\): it is "
+            r"imbalance.models.cnn.CNN now$",
+        ),
     ],
 )
 def test_a_number_of_the_wrong_kind_is_refused_by_its_key(overrides, message):

@@ -274,6 +274,9 @@ def test_bad_input_gets_one_clear_line_and_a_non_zero_exit(tmp_path, args, messa
          r"top level has: .*remedy.*\); drop it or fix its name; did you mean remedy\?$"),
         # the same key added with a +: the project's own refusal, the same suggestion
         (["+reg.dropuot=0.5"], r"reg.dropuot is a key .* its name; did you mean reg.dropout\?$"),
+        # a key that the Trainer reads, which only lacks its +
+        (["trainer.gradient_clip_val=1.0"], r"^error: trainer.gradient_clip_val is not in the "
+         r"config yet: add it with \+trainer.gradient_clip_val=1.0$"),
         # an option its group lacks
         (["remedy=focall"], r"^error: remedy=focall is none of remedy's options \(cb_focal, .*, "
          r"weight_balancing\); did you mean remedy=focal\?$"),

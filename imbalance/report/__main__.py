@@ -206,7 +206,9 @@ def write_paired(
     """paired.md, paired.csv and fig_paired.png: every setting against the baseline's
     (`each_run`: `tables.per_run`'s frame), with the runs that learned nothing (`flagged`)."""
     names = tables.summary_metrics(sweep.runs)
-    metrics = {m: names[m] for m in PAIRED if m in names}
+    chosen = sweep.runs[0]["config"].get("optimized_metric")
+    # The sweep's own metric first (the decision's), then the imbalance metrics.
+    metrics = {m: names[m] for m in dict.fromkeys([chosen, *PAIRED]) if m in names}
     table = paired.paired_differences(each_run, columns, key, value, list(metrics))
     table.to_csv(out / "paired.csv", index=False)
     most = table["pairs"].max() if len(table) else 0
@@ -219,7 +221,6 @@ def write_paired(
     )
     markdown_table = paired.markdown(table, columns, metrics)
     found = paired.beyond_the_noise(table, columns, metrics) if most >= 2 else ""
-    chosen = sweep.runs[0]["config"].get("optimized_metric")
     metric = chosen if chosen in metrics else next(iter(metrics))
     decided = paired.decision(
         table, columns, key, value, metric, metrics[metric], metric in LOWER_IS_BETTER

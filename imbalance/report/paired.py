@@ -175,7 +175,8 @@ SEEDS_NEEDED = (
     "Seeds needed: the smallest number of paired seeds with which a paired t-test at the 5% "
     f"level finds a mean difference of the size observed {POWER:.0%} of the time, taking the "
     "observed spread of the differences as the true one (the noncentral t distribution). A "
-    "guide, not a promise: the spread of a few seeds is itself uncertain."
+    "guide, not a promise: it is for this comparison alone (the Benjamini-Hochberg adjustment "
+    "over several settings asks for more), and the spread of a few seeds is itself uncertain."
 )
 
 
@@ -200,7 +201,8 @@ def decision(
             lines += [f"At {where}:", ""]
         for rank, row in enumerate(rows, 1):
             lines.append(f"{rank}. {key}={row[key]}: {_verdict(row, metric)}")
-        lines += ["", _pick(rows[0], key, value, metric, label, sign), ""]
+        beyond = [r for r in rows if _beyond(r, metric) and sign * r[f"{metric}_diff"] > 0]
+        lines += ["", _pick((beyond or rows)[0], key, value, metric, label, sign), ""]
     return "\n".join(lines + [SEEDS_NEEDED])
 
 

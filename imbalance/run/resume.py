@@ -120,6 +120,11 @@ class EpochCheckpoint(Checkpoint):
 
     def on_train_start(self, trainer: L.Trainer, module: L.LightningModule) -> None:
         self.saved_epochs, self._saved_at = trainer.current_epoch, time.monotonic()
+        # Before any epoch's hook: Lightning calls a checkpoint callback's last, after those of
+        # callbacks that draw (a second stage's fresh last layer).
+        if self._resumed_states is not None:
+            set_rng_states(self._resumed_states)
+            self._resumed_states = None
         if threading.current_thread() is threading.main_thread():
             self._handlers[TIME_UP] = signal.signal(TIME_UP, self._note_time_up)
 
@@ -198,11 +203,6 @@ class EpochCheckpoint(Checkpoint):
             # Lightning exits at once (status 1), and says nothing above its warnings.
             log.error(f"stopped: interrupted in epoch {trainer.current_epoch + 1}; {where}")
 
-    def on_train_epoch_start(self, trainer: L.Trainer, module: L.LightningModule) -> None:
-        if self._resumed_states is not None:
-            set_rng_states(self._resumed_states)
-            self._resumed_states = None
-
 
 # Where the images lie: a sweep's directory still holds its runs after the data moved. (Which
 # images a run used is its splits_hash.)
@@ -211,9 +211,13 @@ PLACES = ("root", "cache_dir")
 
 def comparable(config: dict) -> dict:
     """`config` without what does not decide a run's numbers (PLACES, and how often it
-    checkpoints), its optimizer's settings and its classes' paths as today's configs write them
-    (`current_optim`, `MOVED`)."""
+    checkpoints), its optimizer's settings, its classes' paths and the settings added since as
+    today's configs write them (`current_optim`, `MOVED`, `ADDED`)."""
     config = current_targets(config)
+    for key, default in ADDED.items():
+        group, name = key.split(".")
+        if group in config and name not in config[group]:
+            config = config | {group: config[group] | {name: default}}
     data = {key: value for key, value in config["data"].items() if key not in PLACES}
     kept = {key: value for key, value in config.items() if key not in COMMAND_KEYS}
     return (
@@ -223,8 +227,14 @@ def comparable(config: dict) -> dict:
     )
 
 
+# Settings added since runs were made, with the value that gives those runs' numbers: a run
+# made before a setting existed is the same run as one with its default.
+ADDED = {"data.shot_groups": "thresholds"}
 # Classes that moved, by the path a run's config named them with before, to today's.
-MOVED = {"imbalance.model.CNN": "imbalance.models.cnn.CNN"}
+MOVED = {
+    "imbalance.model.CNN": "imbalance.models.cnn.CNN",
+    "imbalance.run_dir.WritableOutput": "imbalance.run.directory.WritableOutput",
+}
 
 
 def current_targets(value):
