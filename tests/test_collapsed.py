@@ -33,7 +33,8 @@ def test_a_run_near_chance_or_far_below_its_seeds_is_flagged_with_its_likely_cau
     assert len(flagged) == 2
     assert flagged[0].startswith(
         "remedy=a,seed=2: balanced accuracy 0.150, near chance (0.100 for 10 classes); its "
-        "training loss hardly fell (2.300 to 2.250): the learning rate is likely wrong"
+        "training loss hardly fell (2.300 to 2.250): too few "
+        "steps (an undersampled epoch, a short schedule) or a learning rate wrong"
     )
     assert flagged[1].startswith(
         "remedy=b,seed=2: balanced accuracy 0.500, far below its other seeds' (median 0.790); "

@@ -1,9 +1,9 @@
 """Runs that learned nothing, named with their likely cause: a run whose test balanced accuracy is
 near chance (within NEAR_CHANCE of the way from chance, 1 / the classes tested, to 1), or far
 below the runs of its setting with other seeds (more than FAR_BELOW under their median). Its
-training history says why: a training loss that hardly fell points at the learning rate; one
-that fell, while the test predictions fall on few classes, at a network that fits its training
-images and nothing else."""
+training history says why: a training loss that hardly fell points at too few steps or the
+learning rate; one that fell, while the test predictions fall on few classes, at a network that
+fits its training images and nothing else."""
 
 import statistics
 
@@ -46,9 +46,9 @@ def likely_cause(run: dict, tested: list[str]) -> str:
     losses = [epoch["train_loss"] for epoch in run["history"] if epoch.get("train_loss")]
     if len(losses) >= 2 and losses[-1] >= HARDLY_FELL * losses[0]:
         return (
-            f"its training loss hardly fell ({losses[0]:.3f} to {losses[-1]:.3f}): the learning "
-            "rate is likely wrong for this setting, most often too high; try optim.lr ten times "
-            "lower, or python -m imbalance.tune over optim.lr"
+            f"its training loss hardly fell ({losses[0]:.3f} to {losses[-1]:.3f}): too few "
+            "steps (an undersampled epoch, a short schedule) or a learning rate wrong for this "
+            "setting, most often too high; try more epochs, or optim.lr ten times lower"
         )
     recall = run["test"].get("recall", {})
     never = [c for c in tested if recall.get(c) == 0]
