@@ -7,72 +7,11 @@ A sweep like `python -m imbalance.train -m ...` (its launchers, its directory, r
 finished jobs), whose jobs are each remedy's grid points: `grid` in conf/remedy/<name>.yaml lists
 the values to try at the remedy's keys, as its paper gives them. A key set on the command line
 keeps its one value; a remedy without a grid runs once. A run without a validation split of its
-own (a source's val list, or data.val_fraction) holds out VAL_FRACTION of each class's training
-images.
+own (a source's val list, or data.val_fraction) holds out `imbalance.grid.VAL_FRACTION` of each
+class's training images.
 """
 
 import sys
-from collections.abc import Sequence
-
-from omegaconf import DictConfig, OmegaConf
-
-from imbalance.errors import ConfigError
-
-VAL_FRACTION = 0.2
-_ABSENT = object()
-
-
-def grid_axes(grid: dict, prefix: str = "remedy") -> dict[str, list]:
-    """`{"loss": {"gamma": [0.5, 1]}}` -> `{"remedy.loss.gamma": [0.5, 1]}`: each list of the
-    grid at the key it sets. Raises ConfigError for a leaf that is not a list of values."""
-    axes = {}
-    for key, value in grid.items():
-        path = f"{prefix}.{key}"
-        if isinstance(value, dict):
-            axes |= grid_axes(value, path)
-        elif isinstance(value, list) and value:
-            axes[path] = list(dict.fromkeys(value))  # a value twice is one grid point
-        else:
-            raise ConfigError(
-                f"remedy.grid gives {path} the value {value!r}: give the list of values to try, "
-                "e.g. [0.5, 1.0]"
-            )
-    return axes
-
-
-def _text(value) -> str:
-    return str(value).lower() if isinstance(value, bool) else str(value)
-
-
-def grid_jobs(job: Sequence[str], config: DictConfig) -> list[list[str]]:
-    """The jobs that tune `job` (a sweep job's overrides, whose composed config is `config`):
-    one per point of its remedy's grid, the keys `job` sets itself left as they are, and
-    data.val_fraction=VAL_FRACTION where the run would have no validation split.
-
-    Raises ConfigError when the command line itself sets data.val_fraction=0 (no validation
-    split), and for a grid key that names no setting of the remedy."""
-    given = {override.split("=", 1)[0].lstrip("+~") for override in job}
-    has_val = OmegaConf.select(config, "data.val_fraction", default=0) or OmegaConf.select(
-        config, "data.source.val", default=None
-    )
-    if not has_val and "data.val_fraction" in given:
-        raise ConfigError(
-            "imbalance.tune picks each remedy's values on the validation split, and "
-            "data.val_fraction=0 holds none out: give one, e.g. data.val_fraction=0.2"
-        )
-    points = [[*job, *([] if has_val else [f"data.val_fraction={VAL_FRACTION}"])]]
-    remedy = OmegaConf.select(config, "hydra.runtime.choices.remedy", default="this remedy")
-    grid = config.remedy.get("grid")
-    grid = OmegaConf.to_container(grid, resolve=True) if grid else {}
-    for key, values in grid_axes(grid).items():
-        if OmegaConf.select(config, key, default=_ABSENT) is _ABSENT:
-            raise ConfigError(
-                f"remedy={remedy}'s grid names {key}, which is no setting of that remedy: fix "
-                f"the key under grid: in conf/remedy/{remedy}.yaml (or remedy.grid)"
-            )
-        if key not in given:
-            points = [[*point, f"{key}={_text(value)}"] for point in points for value in values]
-    return points
 
 
 def main() -> None:

@@ -7,9 +7,9 @@ import pytest
 
 from helpers import TINY, fake_results, run_main
 from imbalance.errors import ConfigError
+from imbalance.grid import grid_axes, grid_jobs
 from imbalance.report.__main__ import main as report
 from imbalance.report.selection import select
-from imbalance.tune import grid_axes, grid_jobs
 
 
 def test_a_grid_is_a_list_of_values_at_each_key_of_the_remedy():
@@ -179,3 +179,30 @@ def test_a_tie_on_validation_is_named_and_a_grid_of_one_finished_point_is_still_
     text = (sweep / "selection.md").read_text()
     assert "1 job(s) did not finish and were not ranked: remedy.loss.tau=-1.0," in text
     assert "(no grid)" not in text and "| remedy.loss.tau=1.0 |" in text
+
+
+def test_a_learning_rate_is_tuned_as_a_grid_key_outside_the_remedy(config, tmp_path):
+    assert grid_axes({"optim": {"lr": [0.01, 0.1]}, "loss": {"gamma": [1.0]}}) == {
+        "optim.lr": [0.01, 0.1],
+        "remedy.loss.gamma": [1.0],
+    }
+    job = ["remedy=none", "+remedy.grid.optim.lr=[0.01,0.1]", "data.val_fraction=0.2"]
+    assert [point[-1] for point in grid_jobs(job, config(*job, hydra=True))] == [
+        "optim.lr=0.01",
+        "optim.lr=0.1",
+    ]
+    # The report picks each remedy's rate on validation, as it picks a remedy's own values.
+    runs = [
+        tuned_results("none", f"optim.lr={lr}", seed, val, test)
+        for lr, val, test in [(0.01, 0.60, 0.70), (0.1, 0.75, 0.65)]
+        for seed in (0, 1)
+    ]
+    sweep = tmp_path / "sweep"
+    for run in runs:
+        (sweep / run["job"]).mkdir(parents=True)
+        (sweep / run["job"] / "results.json").write_text(json.dumps(run))
+    assert report([str(sweep), "--select-on", "val"]) == 0
+    assert (
+        "| 3 | none | optim.lr=0.1 | 0.750 | 2 | optim.lr=0.01 | 0.150 |"
+        in (sweep / "selection.md").read_text()
+    )

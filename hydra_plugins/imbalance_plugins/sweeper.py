@@ -16,7 +16,7 @@ their one-line reasons in the log and in FAILURES in the sweep's directory (whic
 reads), and the command exits with status 1.
 
 With `grid: true` (`python -m imbalance.tune`), each job of the sweep becomes one job per point
-of its remedy's grid (`imbalance.tune.grid_jobs`), listed in JOBS in the sweep's directory.
+of its remedy's grid (`imbalance.grid.grid_jobs`), listed in JOBS in the sweep's directory.
 """
 
 import json
@@ -33,9 +33,9 @@ from hydra.core.utils import JobReturn, JobStatus
 from omegaconf import OmegaConf
 
 from imbalance.errors import ConfigError, JobFailed
+from imbalance.grid import grid_jobs
 from imbalance.run.results import atomic_write
 from imbalance.run.sweep_dir import FAILURES, JOBS, excluded_keys
-from imbalance.tune import grid_jobs
 
 log = logging.getLogger(__name__)
 

@@ -13,15 +13,17 @@ import math
 import pandas as pd
 
 from imbalance.errors import ConfigError
+from imbalance.grid import OUTSIDE
 from imbalance.metrics import LOWER_IS_BETTER
 from imbalance.report.tables import overrides_of, seeds, setting_columns, setting_of
 
 
 def grid_keys(runs: list[dict]) -> list[str]:
-    """The grids' keys: the remedy settings the runs' command lines give (`imbalance.tune`
-    gives each run its grid point), whether or not they vary (a grid whose other points all
-    failed leaves one point, which is still a grid point)."""
-    return sorted({key for run in runs for key in overrides_of(run) if key.startswith("remedy.")})
+    """The grids' keys: the remedy's and the optimizer's settings that the runs' command lines
+    give (`imbalance.tune` gives each run its grid point), whether or not they vary (a grid
+    whose other points all failed leaves one point, which is still a grid point)."""
+    tuned = ("remedy.", *(f"{key}." for key in OUTSIDE))
+    return sorted({key for run in runs for key in overrides_of(run) if key.startswith(tuned)})
 
 
 def final_val(run: dict, metric: str) -> float:
