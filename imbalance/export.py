@@ -15,6 +15,7 @@ tested in bfloat16 gives probabilities within bfloat16's precision of its own.
 import argparse
 import json
 import sys
+import warnings
 from pathlib import Path
 
 import torch
@@ -47,7 +48,9 @@ def export(run: TrainedRun, path: Path) -> Path:
         (example,),
         dynamic_shapes={"pixels": {0: torch.export.Dim.AUTO}},
     )
-    torch.export.save(program, path, extra_files={DESCRIPTION: json.dumps(run.describe())})
+    with warnings.catch_warnings():  # torch's note on tensors that share storage; they load
+        warnings.filterwarnings("ignore", "No complete tensor found in the group")
+        torch.export.save(program, path, extra_files={DESCRIPTION: json.dumps(run.describe())})
     return path
 
 
