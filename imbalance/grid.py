@@ -3,6 +3,8 @@ its paper gives them, and at the optimizer's (OUTSIDE); and the jobs of a sweep 
 point of it (`python -m imbalance.tune`, through the sweeper), each on a validation split.
 """
 
+import copy
+import itertools
 from collections.abc import Sequence
 
 from omegaconf import DictConfig, OmegaConf
@@ -57,17 +59,40 @@ def grid_jobs(job: Sequence[str], config: DictConfig) -> list[list[str]]:
             "imbalance.tune picks each remedy's values on the validation split, and "
             "data.val_fraction=0 holds none out: give one, e.g. data.val_fraction=0.2"
         )
-    points = [[*job, *([] if has_val else [f"data.val_fraction={VAL_FRACTION}"])]]
+    base = [*job, *([] if has_val else [f"data.val_fraction={VAL_FRACTION}"])]
     remedy = OmegaConf.select(config, "hydra.runtime.choices.remedy", default="this remedy")
+
+    def axes_of(cfg: DictConfig, keys) -> dict[str, list]:
+        """The grid's axes under `keys` (of its top), resolved in `cfg`, each checked to name a
+        setting; those the command line sets left out."""
+        grid = cfg.remedy.get("grid")
+        found = {}
+        for top in keys:
+            if grid is not None and top in grid:
+                node = OmegaConf.to_container(grid[top], resolve=True)
+                found |= grid_axes({top: node})
+        for key in found:
+            if OmegaConf.select(cfg, key, default=_ABSENT) is _ABSENT:
+                raise ConfigError(
+                    f"remedy={remedy}'s grid names {key}, which is no setting of that remedy: "
+                    f"fix the key under grid: in conf/remedy/{remedy}.yaml (or remedy.grid; of "
+                    f"the other settings, {', '.join(OUTSIDE)} may be tuned too)"
+                )
+        return {key: values for key, values in found.items() if key not in given}
+
     grid = config.remedy.get("grid")
-    grid = OmegaConf.to_container(grid, resolve=True) if grid else {}
-    for key, values in grid_axes(grid).items():
-        if OmegaConf.select(config, key, default=_ABSENT) is _ABSENT:
-            raise ConfigError(
-                f"remedy={remedy}'s grid names {key}, which is no setting of that remedy: fix "
-                f"the key under grid: in conf/remedy/{remedy}.yaml (or remedy.grid; of the "
-                f"other settings, {', '.join(OUTSIDE)} may be tuned too)"
-            )
-        if key not in given:
-            points = [[*point, f"{key}={_text(value)}"] for point in points for value in values]
+    inside = [key for key in (grid or {}) if key not in OUTSIDE]
+    outside = axes_of(config, OUTSIDE)
+    points = []
+    # The optimizer's points first: a remedy's values that follow its rate (crt's stage2.lr,
+    # ${optim.lr}) are resolved at each point's rate.
+    for values in itertools.product(*outside.values()):
+        at = copy.deepcopy(config)
+        for key, value in zip(outside, values, strict=True):
+            OmegaConf.update(at, key, value)
+        head = [*base, *(f"{key}={_text(v)}" for key, v in zip(outside, values, strict=True))]
+        tails = [[]]
+        for key, options in axes_of(at, inside).items():
+            tails = [[*tail, f"{key}={_text(value)}"] for tail in tails for value in options]
+        points += [[*head, *tail] for tail in tails]
     return points

@@ -94,8 +94,9 @@ class TrainedRun:
             has_val=bool(sum(results["counts"].get("val", {}).values())),
         )
         mean = state["net.input.mean"]
-        # Pretrained weights are not fetched again: the checkpoint holds the trained ones.
-        fresh = {"weights": None} if "weights" in cfg.model else {}
+        # A torchvision network is built with the weights it named (torchvision's cache, or the
+        # file), as its builder shapes some networks by them (googlenet, inception_v3); the
+        # checkpoint's weights replace them.
         with weights_in(precision):  # as the run drew them: float64 for a float64 run
             net = instantiate(
                 cfg.model,
@@ -105,7 +106,6 @@ class TrainedRun:
                 batch_norm=cfg.reg.batch_norm,
                 dropout=cfg.reg.dropout,
                 head=remedy.last_layer,
-                **fresh,
             )
         if precision in DOUBLE:  # every buffer as wide as the run's, before the weights load
             net.double()

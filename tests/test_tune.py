@@ -191,18 +191,24 @@ def test_a_learning_rate_is_tuned_as_a_grid_key_outside_the_remedy(config, tmp_p
         "optim.lr=0.01",
         "optim.lr=0.1",
     ]
+    # A remedy's values that follow the rate (crt's stage2.lr: a tenth of it, or it) follow
+    # each point's rate, not the default's.
+    job = ["remedy=crt", "+remedy.grid.optim.lr=[0.01,0.1]", "data.val_fraction=0.2"]
+    assert [point[-2:] for point in grid_jobs(job, config(*job, hydra=True))] == [
+        ["optim.lr=0.01", "remedy.stage2.lr=0.001"],
+        ["optim.lr=0.01", "remedy.stage2.lr=0.01"],
+        ["optim.lr=0.1", "remedy.stage2.lr=0.01"],
+        ["optim.lr=0.1", "remedy.stage2.lr=0.1"],
+    ]
     # The report picks each remedy's rate on validation, as it picks a remedy's own values.
     runs = [
         tuned_results("none", f"optim.lr={lr}", seed, val, test)
         for lr, val, test in [(0.01, 0.60, 0.70), (0.1, 0.75, 0.65)]
         for seed in (0, 1)
     ]
-    sweep = tmp_path / "sweep"
-    for run in runs:
-        (sweep / run["job"]).mkdir(parents=True)
-        (sweep / run["job"] / "results.json").write_text(json.dumps(run))
-    assert report([str(sweep), "--select-on", "val"]) == 0
-    assert (
-        "| 3 | none | optim.lr=0.1 | 0.750 | 2 | optim.lr=0.01 | 0.150 |"
-        in (sweep / "selection.md").read_text()
-    )
+    # In a sweep of imbalance.tune the rate is a grid key, picked on validation.
+    _, chosen = select(runs, tuned=True)
+    assert chosen[["picked", "runner_up"]].values.tolist() == [["optim.lr=0.1", "optim.lr=0.01"]]
+    # In a plain sweep over the rate (-m optim.lr=0.01,0.1), each rate is a setting of its own.
+    kept, chosen = select(runs, tuned=False)
+    assert len(kept) == 4 and set(chosen["optim.lr"]) == {"0.01", "0.1"}

@@ -26,6 +26,7 @@ from imbalance.report.publish import staged
 from imbalance.report.sweep import Sweep, newest_sweep, read_sweep
 from imbalance.run.directory import within
 from imbalance.run.results import COMMAND_KEYS, untested_classes
+from imbalance.run.sweep_dir import JOBS
 
 # The metrics compared with a baseline: a group's recall is the smallest classes' (minority or few).
 PAIRED = ["balanced_acc", "minority_recall", "few_recall", "macro_f1", "auroc"]
@@ -94,7 +95,7 @@ def write_report(
     grid point picked on the validation split (selection.md/.csv); returns their paths."""
     picked = []
     if select_on:
-        runs, chosen = selection.select(sweep.runs)
+        runs, chosen = selection.select(sweep.runs, tuned=(sweep.path / JOBS).exists())
         sweep = Sweep(sweep.path, runs, sweep.missing)
         picked = write_selection(chosen, out, sweep.missing)
     runs = sweep.runs

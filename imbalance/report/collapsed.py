@@ -48,7 +48,8 @@ def likely_cause(run: dict, tested: list[str]) -> str:
         return (
             f"its training loss hardly fell ({losses[0]:.3f} to {losses[-1]:.3f}): too few "
             "steps (an undersampled epoch, a short schedule) or a learning rate wrong for this "
-            "setting, most often too high; try more epochs, or optim.lr ten times lower"
+            "setting, most often too high; try more epochs, or a rate picked on validation: "
+            "python -m imbalance.tune ... '+remedy.grid.optim.lr=[0.001,0.003,0.01]'"
         )
     recall = run["test"].get("recall", {})
     never = [c for c in tested if recall.get(c) == 0]

@@ -1,7 +1,8 @@
 """A tuned comparison's selection: for each remedy, the grid point with the best mean validation
 value, chosen from validation numbers only (`python -m imbalance.report --select-on val`).
 
-The grid's keys are the sweep's varying `remedy.*` overrides (`imbalance.tune` sets them). Every
+The grid's keys are the sweep's `remedy.*` overrides and, in a sweep of `imbalance.tune`, its
+varying `optim.*` ones (`imbalance.tune` sets them). Every
 setting (ratio, regularizer, remedy...) keeps, of its grid points, the one whose mean over seeds
 of the final validation value of `optimized_metric` (the last epoch's, as the test values are)
 is best; a setting without a grid keeps its one point. Points whose means tie with the best are
@@ -19,11 +20,18 @@ from imbalance.report.tables import overrides_of, seeds, setting_columns, settin
 
 
 def grid_keys(runs: list[dict]) -> list[str]:
-    """The grids' keys: the remedy's and the optimizer's settings that the runs' command lines
-    give (`imbalance.tune` gives each run its grid point), whether or not they vary (a grid
-    whose other points all failed leaves one point, which is still a grid point)."""
-    tuned = ("remedy.", *(f"{key}." for key in OUTSIDE))
-    return sorted({key for run in runs for key in overrides_of(run) if key.startswith(tuned)})
+    """The grids' keys: the remedy settings the runs' command lines give (`imbalance.tune`
+    gives each run its grid point), whether or not they vary (a grid whose other points all
+    failed leaves one point, which is still a grid point); and the optimizer's (OUTSIDE) where
+    they vary, in a sweep of `imbalance.tune`, which tried them as grid points (a plain sweep
+    over optim.lr=0.01,0.1 keeps them as settings: `select`'s `tuned`)."""
+    keys = {key for run in runs for key in overrides_of(run) if key.startswith("remedy.")}
+    for key in {key for run in runs for key in overrides_of(run)}:
+        if key.split(".")[0] in OUTSIDE:
+            values = {overrides_of(run).get(key) for run in runs}
+            if len(values) > 1:
+                keys.add(key)
+    return sorted(keys)
 
 
 def final_val(run: dict, metric: str) -> float:
@@ -45,7 +53,7 @@ def final_val(run: dict, metric: str) -> float:
     return last[f"val_{metric}"]
 
 
-def select(runs: list[dict]) -> tuple[list[dict], pd.DataFrame]:
+def select(runs: list[dict], tuned: bool = True) -> tuple[list[dict], pd.DataFrame]:
     """The runs of each setting's selected grid point, their grid overrides dropped (so that
     the picked remedies compare as settings), and a table of the selection: per setting, the
     point picked, its mean validation value over the seeds that every point of the setting
@@ -54,6 +62,8 @@ def select(runs: list[dict]) -> tuple[list[dict], pd.DataFrame]:
 
     Raises ConfigError when the grid points of a setting share no seed."""
     keys = grid_keys(runs)
+    if not tuned:  # not a sweep of imbalance.tune: the optimizer's settings are settings
+        keys = [key for key in keys if key.startswith("remedy.")]
     metric = runs[0]["config"]["optimized_metric"]
     lower_better = metric in LOWER_IS_BETTER
     settings = [column for column in setting_columns(runs) if column not in keys]
