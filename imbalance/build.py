@@ -1,6 +1,7 @@
 """Where the config groups meet: a run's data, network, remedy and Trainer built from its
 config, for `imbalance.train` and every command that builds a run (splits, bench)."""
 
+import copy
 from collections.abc import Sequence
 
 import lightning as L
@@ -27,15 +28,20 @@ def datamodule(cfg: DictConfig) -> ImbalancedDataModule:
 
 
 def build(
-    cfg: DictConfig, overrides: Sequence[str] | None = ()
+    cfg: DictConfig, overrides: Sequence[str] | None = (), processes: int = 1
 ) -> tuple[ImbalancedDataModule, StudyModule]:
     """The run's data, ready, and its LightningModule, as the config describes them, checked
-    first with `overrides`, the command line's (`check_config`); None: checked already."""
+    first with `overrides`, the command line's (`check_config`); None: checked already. The
+    rate is `optim.lr` at the batch of all `processes` together (`batch_rate`)."""
     if overrides is not None:
         check_config(cfg, overrides)
     L.seed_everything(cfg.seed, workers=True)
     data = datamodule(cfg)
-    data.setup("fit")
+    data.setup("fit")  # sets data.batch_size where it is auto
+    rate = batch_rate(cfg.optim.lr, cfg.optim.base_batch, data.batch_size * processes)
+    if rate != cfg.optim.lr:  # settings that follow the rate (a second stage's) follow it
+        cfg = copy.deepcopy(cfg)
+        cfg.optim.lr = rate
     metrics = scalar_names(list(data.groups))
     if cfg.optimized_metric not in metrics:
         raise ConfigError(
@@ -76,6 +82,13 @@ def build(
         eval_splits=data.eval_splits,
     )
     return data, module
+
+
+def batch_rate(lr: float, base_batch: int | None, batch: int) -> float:
+    """The rate of a run at `batch` images a step (all processes together) when `lr` is the
+    rate at `base_batch` (None: at any batch): in proportion to the batch, the linear scaling
+    rule of Goyal et al. 2017, which keeps the update of an epoch about the same."""
+    return lr if base_batch is None or batch == base_batch else lr * batch / base_batch
 
 
 # The Trainer settings that depend on the machine, named when Lightning refuses them.

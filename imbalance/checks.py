@@ -12,7 +12,7 @@ import re
 from collections.abc import Callable, Iterable, Sequence
 from dataclasses import dataclass, fields, is_dataclass
 from types import UnionType
-from typing import Union, get_args, get_origin, get_type_hints
+from typing import Literal, Union, get_args, get_origin, get_type_hints
 
 import torch
 from hydra.errors import InstantiationException
@@ -40,22 +40,26 @@ class Number:
     key: str
     types: type | UnionType
     optional: bool
+    words: tuple[str, ...] = ()  # what it may be instead of a number: data.batch_size=auto
     allowed: tuple[str, Callable] | None = None
 
 
-def number_kind(annotation) -> tuple[type | UnionType, bool] | None:
-    """(the types a setting's value may have, whether it may be null) for an annotation of a
-    number: `int`, `float` (any number), either with `| None`; None for any other."""
-    if isinstance(annotation, UnionType) or get_origin(annotation) is Union:
-        members = set(get_args(annotation))
-    else:
-        members = {annotation}
+def number_kind(annotation) -> tuple[type | UnionType, bool, tuple[str, ...]] | None:
+    """(the types a setting's value may have, whether it may be null, the words it may be
+    instead) for an annotation of a number: `int`, `float` (any number), either with `| None`
+    or `| Literal["auto"]`; None for any other."""
+    union = isinstance(annotation, UnionType) or get_origin(annotation) is Union
+    listed = get_args(annotation) if union else (annotation,)
+    words = tuple(
+        word for member in listed if get_origin(member) is Literal for word in get_args(member)
+    )
+    members = {member for member in listed if get_origin(member) is not Literal}
     optional = type(None) in members
     members.discard(type(None))
     if members == {int}:
-        return int, optional
+        return int, optional, words
     if float in members and members <= {int, float}:
-        return int | float, optional
+        return int | float, optional, words
     return None
 
 
@@ -145,13 +149,16 @@ def check_config(cfg: DictConfig, overrides: Sequence[str] = ()) -> None:
         raise ConfigError("; ".join(problems))
     for number in settings:
         value = OmegaConf.select(cfg, number.key)
-        if value is None:  # optional
+        if value is None or value in number.words:  # optional, or a word it may be
             continue
         if isinstance(value, bool) or not isinstance(value, number.types):
             kind = "an integer" if number.types is int else "a number"
-            raise ConfigError(f"{number.key}={value} is not {kind}")
+            words = "".join(f" or {word}" for word in number.words)
+            raise ConfigError(f"{number.key}={value} is not {kind}{words}")
     for number in settings:
         value = OmegaConf.select(cfg, number.key)
+        if value in number.words:
+            continue
         if number.allowed is not None and value is not None and not number.allowed[1](value):
             raise ConfigError(f"{number.key}={value} must be {number.allowed[0]}")
     for key in ("seed", "data.seed"):  # numpy's and torch's seeds are unsigned 32-bit

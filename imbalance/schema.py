@@ -24,6 +24,7 @@ def finite() -> Any:
 @dataclass(kw_only=True)
 class Optim:
     lr: float = finite()  # 0: the weights stay as they are
+    base_batch: int | None = within("at least 1, or null", lambda value: value >= 1)
     momentum: float = within("within [0, 1]", lambda value: 0 <= value <= 1)
     schedule: Any
 

@@ -77,7 +77,8 @@ def train(cfg: DictConfig) -> dict:
     )
     check_launch(trainer, hydra_cfg.mode, cfg.remedy)
     try:
-        data, module = build(cfg, overrides=None)  # checked before the Trainer was made
+        # checked before the Trainer was made
+        data, module = build(cfg, overrides=None, processes=trainer.world_size)
     except UnreadableImages as error:  # the whole list beside the run, the line names it
         listing = Path(run_dir) / "unreadable_images.txt"
         listing.write_text("".join(f"{file}\n" for file in error.files))
@@ -88,6 +89,10 @@ def train(cfg: DictConfig) -> dict:
             f"images: {', '.join(f'{split} {len(images)}' for split, images in data.sets.items())}"
             f"; training images per class: {sizes}; imbalance {imbalance_label(data.imbalance)}"
             f" (largest training class over the smallest); splits sha256 {data.splits_hash}"
+        )
+        log.info(
+            f"batch {data.batch_size}, rate {module.lr:g}"
+            + batch_rule(cfg, data.batch_size * trainer.world_size)
         )
         if checkpoint is not None:
             log.info(f"resuming from {checkpoint}: {resumed_after} epoch(s) done")
@@ -110,6 +115,8 @@ def train(cfg: DictConfig) -> dict:
             "groups": data.groups,
             "counts": {split: data.counts(split) for split in ("train", "val", "test")},
             "imbalance": data.imbalance,  # the largest training class over the smallest
+            # What the run trained at where the config gives a rule (batch auto, optim.base_batch)
+            "effective": {"data.batch_size": data.batch_size, "optim.lr": module.lr},
             "history": module.history,
             **outcome,
             "splits": data.splits,
@@ -163,6 +170,16 @@ def train(cfg: DictConfig) -> dict:
                 f"undefined (null in results.json) and every average leaves them out"
             )
     return results
+
+
+def batch_rule(cfg: DictConfig, batch: int) -> str:
+    """How the run came to its batch and rate, where a rule made them: words for the log."""
+    rules = []
+    if cfg.data.batch_size == "auto":
+        rules.append("data.batch_size=auto")
+    if cfg.optim.base_batch is not None and cfg.optim.base_batch != batch:
+        rules.append(f"optim.lr={cfg.optim.lr:g} at optim.base_batch={cfg.optim.base_batch}")
+    return f" ({'; '.join(rules)})" if rules else ""
 
 
 def diverged_line(stopped: dict, overrides: Sequence[str] | None = None) -> str:

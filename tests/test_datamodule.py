@@ -74,6 +74,13 @@ def test_sizes_below_one_are_refused_by_name(key):
         digits(**{key: 0})
 
 
+def test_a_size_that_is_not_a_number_is_refused_and_only_the_batch_may_be_auto():
+    with pytest.raises(ConfigError, match="^data.batch_size=big is not an integer or auto$"):
+        digits(batch_size="big")
+    with pytest.raises(ConfigError, match="^data.eval_batch_size=auto is not an integer$"):
+        digits(eval_batch_size="auto")
+
+
 def attach(data: ImbalancedDataModule, device="cpu", world_size=1, rank=0) -> None:
     """What the datamodule sees of a Trainer: its device and its processes."""
     strategy = SimpleNamespace(root_device=torch.device(device))

@@ -3,7 +3,7 @@ files, and the kinds of number it reads from annotations."""
 
 from dataclasses import fields
 from pathlib import Path
-from typing import Optional, Union
+from typing import Literal, Optional, Union
 
 import pytest
 from conftest import compose_train
@@ -54,19 +54,21 @@ def test_every_shipped_number_is_of_its_kind_and_within_its_range(choice):
 
 
 def test_the_kind_of_a_number_is_read_from_its_annotation():
-    assert number_kind(int) == (int, False)
-    assert number_kind(float) == (int | float, False)  # an integer is a number too
-    assert number_kind(int | None) == (int, True)
-    assert number_kind(Optional[Union[int, float]]) == (int | float, True)  # noqa: UP007, UP045
+    assert number_kind(int) == (int, False, ())
+    assert number_kind(float) == (int | float, False, ())  # an integer is a number too
+    assert number_kind(int | None) == (int, True, ())
+    assert number_kind(Optional[Union[int, float]]) == (int | float, True, ())  # noqa: UP007, UP045
+    assert number_kind(int | Literal["auto"]) == (int, False, ("auto",))  # data.batch_size
     assert number_kind(str) is None and number_kind(bool) is None
     assert number_kind(int | str) is None  # e.g. trainer.devices: not a number only
+    assert number_kind(Literal[16, 32, "bf16-mixed"]) is None  # trainer.precision: words only
 
 
 @pytest.mark.parametrize(
     "overrides, message",
     [
         # A target's setting, typed by its class's signature (ImbalancedDataModule's batch_size)
-        (["data.batch_size=ten"], "^data.batch_size=ten is not an integer$"),
+        (["data.batch_size=ten"], "^data.batch_size=ten is not an integer or auto$"),
         (["data.batch_size=null"], "^data.batch_size has no value: give it"),
         # A plain node's, typed by imbalance/schema.py
         (["remedy=ldam_drw", "remedy.head.scale=big"], "^remedy.head.scale=big is not a number$"),

@@ -8,6 +8,7 @@ import warnings
 from collections.abc import Callable, Sequence
 from functools import partial
 from pathlib import Path
+from typing import Literal
 
 import lightning as L
 import numpy as np
@@ -15,6 +16,7 @@ import torch
 from lightning.pytorch.overrides.distributed import UnrepeatedDistributedSampler
 from torch.utils.data import DataLoader, Sampler
 
+from imbalance.data.batch_size import auto_batch_size
 from imbalance.data.image_cache import cached_decode
 from imbalance.data.manifest import (
     SPLITS,
@@ -79,6 +81,9 @@ class ImbalancedDataModule(L.LightningDataModule):
     `ratio` and `per_class`, and groups the classes as many-shot (more than `many_shot` training
     images), medium- and few-shot (fewer than `few_shot`).
 
+    `batch_size="auto"` trains at a batch that follows the number of training images
+    (`imbalance.data.batch_size`), set when the data is set up.
+
     Images are kept in memory as uint8 and indexed a batch at a time, or, past a size
     (`in_memory`, `imbalance.data.storage`), kept in the on-disk image cache in `cache_dir` and
     read a batch at a time by worker processes; image files are decoded through that cache
@@ -104,7 +109,7 @@ class ImbalancedDataModule(L.LightningDataModule):
         root: str | None = None,
         classes: Sequence[str] | None = None,
         test_fraction: float = 0.3,
-        batch_size: int = 10,
+        batch_size: int | Literal["auto"] = 10,
         eval_batch_size: int = 100,
         ratio: float = 1.0,
         mu: float = 0.5,
@@ -130,6 +135,11 @@ class ImbalancedDataModule(L.LightningDataModule):
             "eval_batch_size": eval_batch_size,
         }
         for key, value in sizes.items():
+            if key == "batch_size" and value == "auto":
+                continue
+            if isinstance(value, bool) or not isinstance(value, int):
+                also = " or auto" if key == "batch_size" else ""
+                raise ConfigError(f"data.{key}={value} is not an integer{also}")
             if value < 1:
                 raise ConfigError(f"data.{key}={value} must be at least 1")
         if profile not in PROFILES:
@@ -155,7 +165,7 @@ class ImbalancedDataModule(L.LightningDataModule):
         self.per_class = per_class
         self.image_size = image_size
         self.test_fraction = test_fraction
-        self.batch_size = batch_size
+        self.batch_size = batch_size  # "auto": set by setup, from the training images
         self.eval_batch_size = eval_batch_size
         self.ratio = ratio
         self.mu = mu
@@ -198,6 +208,8 @@ class ImbalancedDataModule(L.LightningDataModule):
         if not self.sets:
             catalog, splits = self.select()
             self.sets = self._decode(catalog, splits)
+            if self.batch_size == "auto":
+                self.batch_size = auto_batch_size(len(self.sets["train"]))
         # Set up again by the Trainer, which knows the device.
         if self.on_device and self.trainer is not None:
             device = self.trainer.strategy.root_device

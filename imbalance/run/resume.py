@@ -212,7 +212,8 @@ PLACES = ("root", "cache_dir")
 def comparable(config: dict) -> dict:
     """`config` without what does not decide a run's numbers (PLACES, and how often it
     checkpoints), its optimizer's settings, its classes' paths and the settings added since as
-    today's configs write them (`current_optim`, `MOVED`, `ADDED`)."""
+    today's configs write them (`current_optim`, `MOVED`, `ADDED`); `optim.base_batch` where it
+    changes nothing."""
     config = current_targets(config)
     for key, default in ADDED.items():
         group, name = key.split(".")
@@ -220,11 +221,15 @@ def comparable(config: dict) -> dict:
             config = config | {group: config[group] | {name: default}}
     data = {key: value for key, value in config["data"].items() if key not in PLACES}
     kept = {key: value for key, value in config.items() if key not in COMMAND_KEYS}
-    return (
-        kept
-        | {"data": data}
-        | ({"optim": current_optim(config["optim"])} if "optim" in config else {})
-    )
+    optim = {}
+    if "optim" in config:
+        optim = current_optim(config["optim"])
+        # A rate given at the run's own batch, or at any batch, is the rate as given: the same
+        # run as one from before optim.base_batch.
+        if optim.get("base_batch") in (None, data.get("batch_size")):
+            optim = {key: value for key, value in optim.items() if key != "base_batch"}
+        optim = {"optim": optim}
+    return kept | {"data": data} | optim
 
 
 # Settings added since runs were made, with the value that gives those runs' numbers: a run
