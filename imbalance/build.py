@@ -10,7 +10,7 @@ from hydra.types import RunMode
 from hydra.utils import instantiate
 from lightning.fabric.utilities.exceptions import MisconfigurationException
 from lightning.pytorch.strategies.launchers import _SubprocessScriptLauncher
-from omegaconf import DictConfig
+from omegaconf import DictConfig, OmegaConf
 
 from imbalance.checks import check_config
 from imbalance.data.datamodule import ImbalancedDataModule
@@ -32,16 +32,14 @@ def build(
 ) -> tuple[ImbalancedDataModule, StudyModule]:
     """The run's data, ready, and its LightningModule, as the config describes them, checked
     first with `overrides`, the command line's (`check_config`); None: checked already. The
-    rate is `optim.lr` at the batch of all `processes` together (`batch_rate`)."""
+    run's rates are the config's at the batch of all `processes` together (`at_batch`)."""
     if overrides is not None:
         check_config(cfg, overrides)
     L.seed_everything(cfg.seed, workers=True)
     data = datamodule(cfg)
+    data.processes = processes
     data.setup("fit")  # sets data.batch_size where it is auto
-    rate = batch_rate(cfg.optim.lr, cfg.optim.base_batch, data.batch_size * processes)
-    if rate != cfg.optim.lr:  # settings that follow the rate (a second stage's) follow it
-        cfg = copy.deepcopy(cfg)
-        cfg.optim.lr = rate
+    cfg = at_batch(cfg, data.batch_size * processes)
     metrics = scalar_names(list(data.groups))
     if cfg.optimized_metric not in metrics:
         raise ConfigError(
@@ -84,11 +82,55 @@ def build(
     return data, module
 
 
-def batch_rate(lr: float, base_batch: int | None, batch: int) -> float:
-    """The rate of a run at `batch` images a step (all processes together) when `lr` is the
-    rate at `base_batch` (None: at any batch): in proportion to the batch, the linear scaling
-    rule of Goyal et al. 2017, which keeps the update of an epoch about the same."""
-    return lr if base_batch is None or batch == base_batch else lr * batch / base_batch
+# The rates a config gives, each a rate at optim.base_batch.
+RATES = ("optim.lr", "remedy.stage2.lr")
+
+
+def at_batch(cfg: DictConfig, batch: int) -> DictConfig:
+    """`cfg` with its RATES at `batch` images a step (all processes together), the config's
+    being rates at `optim.base_batch` (null: at any batch): in proportion to the batch, the
+    linear scaling rule of Goyal et al. 2017, which keeps an epoch's update about the same. A
+    rate that follows another (`${optim.lr}`, `${times:0.1,${optim.lr}}`) follows it; `cfg`
+    itself is left as given."""
+    base = cfg.optim.base_batch
+    if base is None or batch == base:
+        return cfg
+    scaled = copy.deepcopy(cfg)
+    for key in RATES:
+        parent, name = key.rsplit(".", 1)
+        node = OmegaConf.select(scaled, parent)
+        if (
+            node is not None
+            and node.get(name) is not None
+            and not OmegaConf.is_interpolation(node, name)
+        ):
+            node[name] = node[name] * batch / base
+    return scaled
+
+
+def trained_at(data: ImbalancedDataModule, module: StudyModule, processes: int) -> dict:
+    """The batch and rates a run trains at (results.json's `effective`), where its config may
+    give rules for them: data.batch_size=auto, rates at optim.base_batch."""
+    return {
+        "data.batch_size": data.batch_size,
+        "processes": processes,
+        "optim.lr": module.lr,
+        **({"remedy.stage2.lr": module.remedy.stage.lr} if module.remedy.stage else {}),
+    }
+
+
+def batch_rule(cfg: DictConfig, effective: dict) -> str:
+    """The run's batch and rate (`effective`), and the rules that made them, for the log."""
+    rules = ["data.batch_size=auto"] if cfg.data.batch_size == "auto" else []
+    if effective["optim.lr"] != cfg.optim.lr:
+        rules.append(f"optim.lr={cfg.optim.lr:g} at optim.base_batch={cfg.optim.base_batch}")
+    processes = effective["processes"]
+    return (
+        f"batch {effective['data.batch_size']}"
+        + (f" in each of {processes} processes" if processes > 1 else "")
+        + f", rate {effective['optim.lr']:g}"
+        + (f" ({'; '.join(rules)})" if rules else "")
+    )
 
 
 # The Trainer settings that depend on the machine, named when Lightning refuses them.

@@ -18,7 +18,7 @@ from lightning.pytorch.utilities import rank_zero_only
 from omegaconf import DictConfig
 from omegaconf.errors import InterpolationResolutionError, OmegaConfBaseException
 
-from imbalance.build import build, check_launch, make_trainer
+from imbalance.build import batch_rule, build, check_launch, make_trainer, trained_at
 from imbalance.checks import check_config, hydras_refusal
 from imbalance.data.sources import UnreadableImages
 from imbalance.data.spelling import expand
@@ -83,6 +83,7 @@ def train(cfg: DictConfig) -> dict:
         listing = Path(run_dir) / "unreadable_images.txt"
         listing.write_text("".join(f"{file}\n" for file in error.files))
         raise ConfigError(f"{error} (all {len(error.files)} listed in {listing})") from error
+    effective = trained_at(data, module, trainer.world_size)
     if trainer.is_global_zero:  # once, not once per process of a multi-device run
         sizes = ", ".join(f"{name} {count}" for name, count in data.counts("train").items())
         log.info(
@@ -90,10 +91,7 @@ def train(cfg: DictConfig) -> dict:
             f"; training images per class: {sizes}; imbalance {imbalance_label(data.imbalance)}"
             f" (largest training class over the smallest); splits sha256 {data.splits_hash}"
         )
-        log.info(
-            f"batch {data.batch_size}, rate {module.lr:g}"
-            + batch_rule(cfg, data.batch_size * trainer.world_size)
-        )
+        log.info(batch_rule(cfg, effective))
         if checkpoint is not None:
             log.info(f"resuming from {checkpoint}: {resumed_after} epoch(s) done")
     ready = time.time()
@@ -115,8 +113,7 @@ def train(cfg: DictConfig) -> dict:
             "groups": data.groups,
             "counts": {split: data.counts(split) for split in ("train", "val", "test")},
             "imbalance": data.imbalance,  # the largest training class over the smallest
-            # What the run trained at where the config gives a rule (batch auto, optim.base_batch)
-            "effective": {"data.batch_size": data.batch_size, "optim.lr": module.lr},
+            "effective": effective,
             "history": module.history,
             **outcome,
             "splits": data.splits,
@@ -170,16 +167,6 @@ def train(cfg: DictConfig) -> dict:
                 f"undefined (null in results.json) and every average leaves them out"
             )
     return results
-
-
-def batch_rule(cfg: DictConfig, batch: int) -> str:
-    """How the run came to its batch and rate, where a rule made them: words for the log."""
-    rules = []
-    if cfg.data.batch_size == "auto":
-        rules.append("data.batch_size=auto")
-    if cfg.optim.base_batch is not None and cfg.optim.base_batch != batch:
-        rules.append(f"optim.lr={cfg.optim.lr:g} at optim.base_batch={cfg.optim.base_batch}")
-    return f" ({'; '.join(rules)})" if rules else ""
 
 
 def diverged_line(stopped: dict, overrides: Sequence[str] | None = None) -> str:

@@ -6,7 +6,7 @@ import json
 import pytest
 
 from helpers import TINY, make_image_tree, run_main
-from imbalance.build import batch_rate, build
+from imbalance.build import at_batch, batch_rule, build
 from imbalance.checks import check_config
 from imbalance.data import batch_size
 from imbalance.data.batch_size import auto_batch_size
@@ -27,20 +27,28 @@ def test_the_auto_batch_is_the_largest_power_of_two_leaving_200_steps(images, ba
     assert auto_batch_size(images) == batch
 
 
-def test_the_rate_follows_the_batch_in_proportion():
-    assert batch_rate(0.01, 10, 64) == pytest.approx(0.064)
-    assert batch_rate(0.1, 128, 256) == pytest.approx(0.2)
-    assert batch_rate(0.1, 128, 128) == 0.1  # at its own batch, the rate as given
-    assert batch_rate(0.01, None, 64) == 0.01  # null: the rate at any batch
+def test_the_rates_follow_the_batch_in_proportion(config):
+    cfg = config("remedy=crt", "remedy.stage2.lr=0.001")
+    at_64 = at_batch(cfg, 64)  # 0.01 and 0.001 at a batch of 10
+    assert (at_64.optim.lr, at_64.remedy.stage2.lr) == pytest.approx((0.064, 0.0064))
+    assert (cfg.optim.lr, cfg.remedy.stage2.lr) == (0.01, 0.001)  # the config as given
+    assert at_batch(cfg, 10) is cfg  # at its own batch, the rates as given
+    anywhere = config("remedy=crt", "optim.base_batch=null")
+    assert at_batch(anywhere, 64).optim.lr == 0.01  # null: the rate at any batch
+    recipe = config("experiment=cifar10_lt")
+    assert at_batch(recipe, 128).optim.lr == 0.1  # the recipe's 0.1 at its 128
+    assert at_batch(recipe, 256).optim.lr == pytest.approx(0.2)
 
 
-def test_the_rate_of_a_larger_batch_reaches_what_follows_the_rate(config):
+def test_a_rate_that_follows_the_rate_follows_it_at_the_runs_batch(config):
     cfg = config(*TINY, "data.batch_size=16", "remedy=crt", "remedy.stage2.epochs=1")
     data, module = build(cfg)
     assert data.batch_size == 16
     assert module.lr == pytest.approx(0.016)  # 0.01 at a batch of 10
     assert module.remedy.stage.lr == pytest.approx(0.016)  # crt's stage2.lr: ${optim.lr}
     assert cfg.optim.lr == 0.01  # the config is left as it was given
+    data, module = build(cfg, processes=2)  # 16 in each of 2 processes: 32 a step
+    assert module.lr == pytest.approx(0.032)
 
 
 def test_an_auto_batch_is_set_from_the_training_images(config, monkeypatch):
@@ -61,8 +69,21 @@ def test_a_folder_run_records_the_batch_and_rate_it_trained_at(tmp_path):
     assert result.returncode == 0, result.stderr
     results = json.loads((tmp_path / "run" / "results.json").read_text())
     assert results["config"]["data"]["batch_size"] == "auto"  # as given
-    assert results["effective"] == {"data.batch_size": 10, "optim.lr": 0.01}
+    assert results["effective"] == {"data.batch_size": 10, "processes": 1, "optim.lr": 0.01}
     assert "batch 10, rate 0.01 (data.batch_size=auto)" in result.stdout
+
+
+def test_the_log_says_which_rule_made_the_batch_and_the_rate(config):
+    effective = {"data.batch_size": 64, "processes": 1, "optim.lr": 0.064}
+    assert batch_rule(config("data.batch_size=64"), effective) == (
+        "batch 64, rate 0.064 (optim.lr=0.01 at optim.base_batch=10)"
+    )
+    effective = {"data.batch_size": 10, "processes": 2, "optim.lr": 0.02}
+    assert batch_rule(config(), effective) == (
+        "batch 10 in each of 2 processes, rate 0.02 (optim.lr=0.01 at optim.base_batch=10)"
+    )
+    effective = {"data.batch_size": 10, "processes": 1, "optim.lr": 0.01}
+    assert batch_rule(config(), effective) == "batch 10, rate 0.01"
 
 
 def test_a_batch_that_is_not_a_number_or_auto_is_refused(config):
@@ -82,3 +103,8 @@ def test_a_rate_given_at_the_runs_own_batch_is_the_run_from_before_base_batch(co
     larger = today | {"data": today["data"] | {"batch_size": 64}}
     before_larger = before | {"data": before["data"] | {"batch_size": 64}}
     assert comparable(before_larger) != comparable(larger)  # 0.01 then, 0.064 now
+    anywhere = larger | {"optim": larger["optim"] | {"base_batch": None}}
+    assert comparable(before_larger) == comparable(anywhere)  # null: 0.01 at any batch
+    on_two = today | {"trainer": today["trainer"] | {"devices": 2}}
+    before_on_two = before | {"trainer": before["trainer"] | {"devices": 2}}
+    assert comparable(before_on_two) != comparable(on_two)  # 0.01 then, at 20 a step 0.02 now

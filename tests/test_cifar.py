@@ -157,7 +157,7 @@ def test_the_cifar_lt_sweep_runs_end_to_end_and_so_does_its_report(tmp_path, mon
         assert results["counts"]["test"] == dict.fromkeys(CLASSES, 2)
         # The recipe's 0.1 at a batch of 128 is 0.0125 at 16; its warm-up: x 1/5, then x 2/5.
         assert [epoch["lr"] for epoch in results["history"]] == pytest.approx([0.0025, 0.005])
-        assert results["effective"] == {"data.batch_size": 16, "optim.lr": 0.0125}
+        assert results["effective"] == {"data.batch_size": 16, "processes": 1, "optim.lr": 0.0125}
         assert results["config"]["model"]["_target_"] == "imbalance.models.resnet.ResNet32"
     assert report_main([str(sweep), "--baseline", "remedy=none"]) == 0
     assert "ldam_drw" in (sweep / "paired.md").read_text()

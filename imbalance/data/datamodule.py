@@ -81,8 +81,8 @@ class ImbalancedDataModule(L.LightningDataModule):
     `ratio` and `per_class`, and groups the classes as many-shot (more than `many_shot` training
     images), medium- and few-shot (fewer than `few_shot`).
 
-    `batch_size="auto"` trains at a batch that follows the number of training images
-    (`imbalance.data.batch_size`), set when the data is set up.
+    `batch_size="auto"` trains at a batch that follows the number of training images of each of
+    the run's `processes` (`imbalance.data.batch_size`), set when the data is set up.
 
     Images are kept in memory as uint8 and indexed a batch at a time, or, past a size
     (`in_memory`, `imbalance.data.storage`), kept in the on-disk image cache in `cache_dir` and
@@ -187,6 +187,7 @@ class ImbalancedDataModule(L.LightningDataModule):
         self.shot_groups = shot_groups
         self.in_memory = in_memory
         self.sets: dict[str, InMemoryImages | OnDiskImages] = {}
+        self.processes = 1  # the processes the run trains in, each on its share of the images
         self._one_fails: bool | None = None  # a batch of one image fails the network
         # The sampler of an epoch (counted from 1): a run's remedy's (Remedy.sampler). None:
         # every image once, shuffled by torch.
@@ -208,8 +209,9 @@ class ImbalancedDataModule(L.LightningDataModule):
         if not self.sets:
             catalog, splits = self.select()
             self.sets = self._decode(catalog, splits)
-            if self.batch_size == "auto":
-                self.batch_size = auto_batch_size(len(self.sets["train"]))
+            if self.batch_size == "auto":  # from each process's share of the images
+                share = math.ceil(len(self.sets["train"]) / self.processes)
+                self.batch_size = auto_batch_size(share)
         # Set up again by the Trainer, which knows the device.
         if self.on_device and self.trainer is not None:
             device = self.trainer.strategy.root_device

@@ -226,10 +226,23 @@ def comparable(config: dict) -> dict:
         optim = current_optim(config["optim"])
         # A rate given at the run's own batch, or at any batch, is the rate as given: the same
         # run as one from before optim.base_batch.
-        if optim.get("base_batch") in (None, data.get("batch_size")):
+        if optim.get("base_batch") in (None, whole_batch(config)):
             optim = {key: value for key, value in optim.items() if key != "base_batch"}
         optim = {"optim": optim}
     return kept | {"data": data} | optim
+
+
+def whole_batch(config: dict) -> int | None:
+    """The images a step of all a run's processes together; None where the config leaves it
+    to the machine (trainer.devices=auto) or to the data (data.batch_size=auto)."""
+    trainer = config.get("trainer", {})
+    devices, nodes = trainer.get("devices", 1), trainer.get("num_nodes", 1)
+    if isinstance(devices, list):
+        devices = len(devices)
+    parts = (config["data"].get("batch_size"), devices, nodes)
+    if not all(isinstance(part, int) and not isinstance(part, bool) for part in parts):
+        return None
+    return parts[0] * parts[1] * parts[2]
 
 
 # Settings added since runs were made, with the value that gives those runs' numbers: a run
