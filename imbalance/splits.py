@@ -2,10 +2,10 @@
 without training or decoding an image.
 
 Prints each class's images in the train, validation and test splits, its group, the data's
-imbalance (the largest training class over the smallest) and the splits' sha256, which the run's
-log and results.json will show. With --out, writes the manifest that `data.manifest=FILE` trains
-on: the same `splits` as a results.json, with the config that made them. Check a subset before
-spending hours of training on it.
+imbalance (the largest training class over the smallest), the splits' sha256, the batch and the
+rate (one process's), which the run's log and results.json will show. With --out, writes the
+manifest that `data.manifest=FILE` trains on: the same `splits` as a results.json, with the
+config that made them. Check a subset before spending hours of training on it.
 """
 
 import argparse
@@ -17,7 +17,7 @@ from hydra import compose, initialize_config_module
 from hydra.errors import HydraException
 from omegaconf import DictConfig
 
-from imbalance.build import datamodule
+from imbalance.build import at_batch, batch_rule, datamodule
 from imbalance.checks import check_config, hydras_refusal
 from imbalance.data.datamodule import SPLITS, ImbalancedDataModule
 from imbalance.data.subsets import imbalance_label
@@ -76,6 +76,9 @@ def main(argv: list[str] | None = None) -> int:
     print(table(data, counts))
     groups = "; ".join(f"{group}: {len(names)} classes" for group, names in data.groups.items())
     print(f"\ngroups: {groups}\nsplits sha256 {data.splits_hash}")
+    batch = data.batch_for(sum(counts["train"].values()))
+    rate = at_batch(cfg, batch).optim.lr
+    print(batch_rule(cfg, {"data.batch_size": batch, "processes": 1, "optim.lr": rate}))
     if args.out:
         manifest = {
             "config": run_config(cfg),

@@ -41,6 +41,7 @@ def test_the_splits_printed_are_those_the_run_trains_on(folder, tmp_path, capsys
         "d": ("few", 3, 0, 2),
     }
     assert "imbalance 35:1 (largest training class over the smallest)" in out
+    assert "batch 10, rate 0.01 (data.batch_size=auto)" in out  # 144 training images
     printed_hash = re.search(r"splits sha256 (\w+)", out).group(1)
 
     sweep = tmp_path / "sweep"
@@ -53,6 +54,7 @@ def test_the_splits_printed_are_those_the_run_trains_on(folder, tmp_path, capsys
         assert results["groups"] == {"many": ["a"], "medium": ["b"], "few": ["c", "d"]}
         assert results["imbalance"] == 35
         assert results["splits_hash"] == printed_hash
+        assert results["effective"]["data.batch_size"] == 10
         assert {"many_recall", "medium_recall", "few_recall"} <= set(results["test"])
     written = json.loads(manifest.read_text())
     assert written["splits"] == results["splits"]  # what data.manifest= trains on
@@ -87,6 +89,12 @@ def test_bad_input_is_one_line(capsys):
     assert len(error.strip().splitlines()) == 1 and "Config search path" not in error
     assert splits(["profile=natural", "ratio=3"]) == 2
     assert "profile=natural trains on every image" in capsys.readouterr().err
+
+
+def test_the_batch_and_rate_printed_are_those_of_the_run(folder, capsys):
+    common = ["data=folder", f"data.root={folder}", "profile=natural", "data.batch_size=64"]
+    assert splits(common) == 0
+    assert "batch 64, rate 0.064 (optim.lr=0.01 at optim.base_batch=10)" in capsys.readouterr().out
 
 
 def test_a_run_on_file_lists_trains_on_their_splits(tmp_path):

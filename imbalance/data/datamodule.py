@@ -209,9 +209,7 @@ class ImbalancedDataModule(L.LightningDataModule):
         if not self.sets:
             catalog, splits = self.select()
             self.sets = self._decode(catalog, splits)
-            if self.batch_size == "auto":  # from each process's share of the images
-                share = math.ceil(len(self.sets["train"]) / self.processes)
-                self.batch_size = auto_batch_size(share)
+            self.batch_size = self.batch_for(len(self.sets["train"]))
         # Set up again by the Trainer, which knows the device.
         if self.on_device and self.trainer is not None:
             device = self.trainer.strategy.root_device
@@ -219,6 +217,13 @@ class ImbalancedDataModule(L.LightningDataModule):
                 split: images if images.on_disk else images.to(device)
                 for split, images in self.sets.items()
             }
+
+    def batch_for(self, images: int) -> int:
+        """The batch of each process for `images` training images: `batch_size`, or where it is
+        auto, from each process's share of them."""
+        if self.batch_size != "auto":
+            return self.batch_size
+        return auto_batch_size(math.ceil(images / self.processes))
 
     def select(self) -> tuple:
         """The source's catalog and the catalog indices of each split (`train`, `val`, `test`),
