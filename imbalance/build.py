@@ -108,12 +108,12 @@ def at_batch(cfg: DictConfig, batch: int) -> DictConfig:
     return scaled
 
 
-def trained_at(data: ImbalancedDataModule, module: StudyModule, processes: int) -> dict:
-    """The batch and rates a run trains at (results.json's `effective`), where its config may
-    give rules for them: data.batch_size=auto, rates at optim.base_batch."""
+def trained_at(data: ImbalancedDataModule, module: StudyModule) -> dict:
+    """The batch and rates a run (`build`'s) trains at (results.json's `effective`), where its
+    config may give rules for them: data.batch_size=auto, rates at optim.base_batch."""
     return {
         "data.batch_size": data.batch_size,
-        "processes": processes,
+        "processes": data.processes,
         "optim.lr": module.lr,
         **({"remedy.stage2.lr": module.remedy.stage.lr} if module.remedy.stage else {}),
     }

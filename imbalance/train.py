@@ -83,7 +83,7 @@ def train(cfg: DictConfig) -> dict:
         listing = Path(run_dir) / "unreadable_images.txt"
         listing.write_text("".join(f"{file}\n" for file in error.files))
         raise ConfigError(f"{error} (all {len(error.files)} listed in {listing})") from error
-    effective = trained_at(data, module, trainer.world_size)
+    effective = trained_at(data, module)
     if trainer.is_global_zero:  # once, not once per process of a multi-device run
         sizes = ", ".join(f"{name} {count}" for name, count in data.counts("train").items())
         log.info(
